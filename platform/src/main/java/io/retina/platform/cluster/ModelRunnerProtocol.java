@@ -1,0 +1,46 @@
+package io.retina.platform.cluster;
+
+import java.util.UUID;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+
+/**
+ * What the API tier may say to the sharded model runners, one entity per model version (entity id
+ * {@code name@version}), hosted only on nodes with the worker role. Messages are hints: sharding
+ * delivers at most once, and the store stays the truth.
+ */
+public final class ModelRunnerProtocol {
+  public static final String WORKER_ROLE = "worker";
+
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "ModelRunner");
+
+  private ModelRunnerProtocol() {}
+
+  /** A message to a model runner. */
+  public interface Command extends CborSerializable {}
+
+  /** Tells the runner a job for its version was stored and waits to be claimed. */
+  public record JobSubmitted(UUID jobId) implements Command {}
+
+  /** Asks the runner how it is doing, for health and the admin view. */
+  public record GetStatus(ActorRef<RunnerStatus> replyTo) implements Command {}
+
+  /** A runner's state: loaded or not, why not, and how much it holds. */
+  public record RunnerStatus(
+      String version, boolean loaded, String loadError, int queued, int running, String node)
+      implements CborSerializable {}
+
+  /**
+   * Starts sharding for the runners as a proxy, on a node without the worker role: it routes
+   * messages to the worker nodes and never hosts an entity.
+   */
+  public static void initProxy(ActorSystem<?> system) {
+    ClusterSharding.get(system)
+        .init(Entity.of(ENTITY_KEY, ctx -> Behaviors.<Command>empty()).withRole(WORKER_ROLE));
+  }
+}

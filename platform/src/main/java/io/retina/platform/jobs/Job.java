@@ -1,0 +1,40 @@
+package io.retina.platform.jobs;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A tenant's request to run one model version on one image, as the store knows it (without
+ * payloads).
+ */
+public record Job(
+    UUID id,
+    UUID tenantId,
+    String modelName,
+    int modelVersion,
+    JobStatus status,
+    Map<String, String> params,
+    String inputMediaType,
+    int inputWidth,
+    int inputHeight,
+    long inputBytes,
+    String inputDigest,
+    String outputMediaType,
+    Long outputBytes,
+    int attempts,
+    int maxAttempts,
+    String errorType,
+    String errorDetail,
+    Instant createdAt,
+    Instant startedAt,
+    Instant finishedAt) {
+
+  public String modelRef() {
+    return modelName + "@" + modelVersion;
+  }
+
+  public long pixels() {
+    return (long) inputWidth * inputHeight;
+  }
+}

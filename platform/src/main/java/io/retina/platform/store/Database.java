@@ -1,0 +1,123 @@
+package io.retina.platform.store;
+
+import com.typesafe.config.Config;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's PostgreSQL: an external server given by JDBC URL, or an embedded one whose data lives
+ * under the node's data directory and survives restarts. Migrates the schema with Flyway when
+ * opened. Thread-safe; close it once, at shutdown.
+ */
+public final class Database implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Database.class);
+
+  private final HikariDataSource dataSource;
+  private final EmbeddedPostgres embedded;
+  private final Tx tx;
+
+  private Database(HikariDataSource dataSource, EmbeddedPostgres embedded) {
+    this.dataSource = dataSource;
+    this.embedded = embedded;
+    this.tx = new Tx(dataSource);
+  }
+
+  /** Opens the store described by the {@code retina.store} config section and migrates it. */
+  public static Database open(Config store) throws IOException {
+    String url = store.getString("url");
+    if (url.isBlank()) {
+      Path dir = Path.of(store.getString("embedded.data-dir"));
+      return openEmbedded(dir, store.getInt("embedded.port"), store.getInt("pool-size"));
+    }
+    return openExternal(
+        url, store.getString("user"), store.getString("password"), store.getInt("pool-size"));
+  }
+
+  /** Starts (or restarts over existing data) an embedded PostgreSQL in {@code dataDir}. */
+  public static Database openEmbedded(Path dataDir, int port, int poolSize) throws IOException {
+    Files.createDirectories(dataDir);
+    EmbeddedPostgres.Builder builder =
+        EmbeddedPostgres.builder()
+            .setDataDirectory(dataDir)
+            .setCleanDataDirectory(false)
+            .setPGStartupWait(Duration.ofSeconds(60));
+    if (port > 0) {
+      builder.setPort(port);
+    }
+    EmbeddedPostgres pg = builder.start();
+    log.info("embedded PostgreSQL on port {} with data in {}", pg.getPort(), dataDir);
+    String url = pg.getJdbcUrl("postgres", "postgres");
+    try {
+      return migrated(pool(url, "postgres", "postgres", poolSize), pg);
+    } catch (RuntimeException e) {
+      pg.close();
+      throw e;
+    }
+  }
+
+  /** Connects to an external PostgreSQL. */
+  public static Database openExternal(String url, String user, String password, int poolSize) {
+    return migrated(pool(url, user, password, poolSize), null);
+  }
+
+  private static HikariDataSource pool(String url, String user, String password, int size) {
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl(url);
+    config.setUsername(user);
+    config.setPassword(password);
+    config.setMaximumPoolSize(size);
+    config.setPoolName("retina-store");
+    config.setAutoCommit(true);
+    return new HikariDataSource(config);
+  }
+
+  private static Database migrated(HikariDataSource ds, EmbeddedPostgres pg) {
+    try {
+      var result =
+          Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+      log.info("schema at version {}", result.targetSchemaVersion);
+      return new Database(ds, pg);
+    } catch (RuntimeException e) {
+      ds.close();
+      throw e;
+    }
+  }
+
+  public DataSource dataSource() {
+    return dataSource;
+  }
+
+  public Tx tx() {
+    return tx;
+  }
+
+  /** True when a connection can be had and answers. */
+  public boolean isReachable() {
+    try (var c = dataSource.getConnection()) {
+      return c.isValid(2);
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    dataSource.close();
+    if (embedded != null) {
+      try {
+        embedded.close();
+      } catch (IOException e) {
+        log.warn("embedded PostgreSQL did not stop cleanly", e);
+      }
+    }
+  }
+}

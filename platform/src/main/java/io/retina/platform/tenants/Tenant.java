@@ -1,0 +1,16 @@
+package io.retina.platform.tenants;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/** A customer of the platform; everything it owns carries its id. */
+public record Tenant(UUID id, String name, Status status, Instant createdAt) {
+  public enum Status {
+    ACTIVE,
+    SUSPENDED;
+
+    public String dbValue() {
+      return name().toLowerCase();
+    }
+  }
+}

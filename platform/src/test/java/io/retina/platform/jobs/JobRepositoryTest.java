@@ -1,0 +1,192 @@
+package io.retina.platform.jobs;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.retina.platform.models.ModelRepository;
+import io.retina.platform.models.TestModels;
+import io.retina.platform.store.Database;
+import io.retina.platform.store.TestDatabases;
+import io.retina.platform.tenants.Tenant;
+import io.retina.platform.tenants.TenantRepository;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class JobRepositoryTest {
+  static Database db;
+  static JobRepository jobs;
+  static TenantRepository tenants;
+  static final Duration LEASE = Duration.ofSeconds(30);
+  static final Duration LOCK = Duration.ofSeconds(30);
+
+  @BeforeAll
+  static void open() {
+    db = TestDatabases.fresh();
+    jobs = new JobRepository(db.tx());
+    tenants = new TenantRepository(db.tx());
+    new ModelRepository(db.tx()).register(TestModels.echo(1), "test model");
+  }
+
+  @AfterAll
+  static void close() {
+    db.close();
+  }
+
+  static NewJob newJob(Tenant t) {
+    return new NewJob(
+        t.id(),
+        "echo",
+        1,
+        Map.of("scale", "2"),
+        "image/png",
+        2000,
+        1000,
+        "sha256-x",
+        new byte[] {1, 2, 3},
+        3);
+  }
+
+  static Job submit(Tenant t) {
+    return ((Submission.Created) jobs.submit(newJob(t), null, null, LOCK)).job();
+  }
+
+  static long ledgerRows(UUID jobId) throws SQLException {
+    try (var c = db.dataSource().getConnection();
+        var st = c.prepareStatement("select count(*) from usage_ledger where job_id = ?")) {
+      st.setObject(1, jobId);
+      try (var rs = st.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  @Test
+  void submittedJobIsQueuedWithItsInput() {
+    Tenant t = tenants.create("queued-tenant");
+    Job job = submit(t);
+    assertEquals(JobStatus.QUEUED, job.status());
+    assertArrayEquals(new byte[] {1, 2, 3}, jobs.input(job.id()).orElseThrow());
+    assertEquals(0, job.attempts());
+  }
+
+  @Test
+  void anotherTenantsJobReadsAsMissing() {
+    Tenant owner = tenants.create("owner");
+    Tenant other = tenants.create("other");
+    Job job = submit(owner);
+    assertTrue(jobs.find(other.id(), job.id()).isEmpty());
+    assertTrue(jobs.cancel(other.id(), job.id()).isEmpty());
+    assertEquals(JobStatus.QUEUED, jobs.find(owner.id(), job.id()).orElseThrow().status());
+    assertTrue(jobs.output(other.id(), job.id()).isEmpty());
+  }
+
+  @Test
+  void successIsCommittedOnceWithOneLedgerRow() throws SQLException {
+    Tenant t = tenants.create("success");
+    Job job = submit(t);
+    var claim = jobs.claim(job.id(), "node-a", LEASE).orElseThrow();
+    assertEquals(1, claim.attempt());
+    assertTrue(jobs.claim(job.id(), "node-b", LEASE).isEmpty(), "a held lease can't be claimed");
+    assertTrue(jobs.succeed(claim, "image/png", new byte[] {9}, "d", 2000));
+    assertFalse(jobs.succeed(claim, "image/png", new byte[] {9}, "d", 2000));
+    Job done = jobs.find(t.id(), job.id()).orElseThrow();
+    assertEquals(JobStatus.SUCCEEDED, done.status());
+    assertArrayEquals(new byte[] {9}, jobs.output(t.id(), job.id()).orElseThrow());
+    assertEquals(1, ledgerRows(job.id()));
+  }
+
+  @Test
+  void staleAttemptCannotCommitAfterReclaim() throws Exception {
+    Tenant t = tenants.create("stale");
+    Job job = submit(t);
+    var first = jobs.claim(job.id(), "node-a", Duration.ofMillis(1)).orElseThrow();
+    Thread.sleep(20);
+    var second = jobs.claim(job.id(), "node-b", LEASE).orElseThrow();
+    assertEquals(2, second.attempt());
+    assertFalse(jobs.succeed(first, "image/png", new byte[] {1}, "d", 1), "fenced out");
+    assertTrue(jobs.succeed(second, "image/png", new byte[] {2}, "d", 1));
+    assertEquals(1, ledgerRows(job.id()));
+    assertArrayEquals(new byte[] {2}, jobs.output(t.id(), job.id()).orElseThrow());
+  }
+
+  @Test
+  void canceledRunningJobDiscardsItsResultAndBillsNothing() throws SQLException {
+    Tenant t = tenants.create("cancel");
+    Job job = submit(t);
+    var claim = jobs.claim(job.id(), "node-a", LEASE).orElseThrow();
+    assertEquals(JobStatus.CANCELED, jobs.cancel(t.id(), job.id()).orElseThrow().status());
+    assertFalse(jobs.succeed(claim, "image/png", new byte[] {1}, "d", 1));
+    assertEquals(0, ledgerRows(job.id()));
+    assertTrue(jobs.output(t.id(), job.id()).isEmpty());
+  }
+
+  @Test
+  void ledgerRowsCannotBeChangedOrDeleted() throws SQLException {
+    Tenant t = tenants.create("ledger");
+    Job job = submit(t);
+    var claim = jobs.claim(job.id(), "node-a", LEASE).orElseThrow();
+    jobs.succeed(claim, "image/png", new byte[] {1}, "d", 1);
+    try (var c = db.dataSource().getConnection();
+        var st = c.createStatement()) {
+      assertThrows(
+          SQLException.class, () -> st.executeUpdate("update usage_ledger set amount_micros = 0"));
+      assertThrows(SQLException.class, () -> st.executeUpdate("delete from usage_ledger"));
+    }
+  }
+
+  @Test
+  void idempotencyKeyReplaysSameRequestAndRefusesDifferentOne() {
+    Tenant t = tenants.create("idem");
+    var first = jobs.submit(newJob(t), "k1", "digest-a", LOCK);
+    Job created = ((Submission.Created) first).job();
+    assertInstanceOf(Submission.InFlight.class, jobs.submit(newJob(t), "k1", "digest-a", LOCK));
+    jobs.releaseKey(t.id(), "k1");
+    var replay = jobs.submit(newJob(t), "k1", "digest-a", LOCK);
+    assertEquals(created.id(), ((Submission.Replayed) replay).job().id());
+    assertInstanceOf(Submission.KeyReused.class, jobs.submit(newJob(t), "k1", "digest-b", LOCK));
+    Tenant other = tenants.create("idem-other");
+    assertInstanceOf(Submission.Created.class, jobs.submit(newJob(other), "k1", "digest-b", LOCK));
+  }
+
+  @Test
+  void listPagesNewestFirstWithStatusFilter() {
+    Tenant t = tenants.create("pages");
+    for (int i = 0; i < 5; i++) {
+      submit(t);
+    }
+    Job canceled = submit(t);
+    jobs.cancel(t.id(), canceled.id());
+    JobPage p1 = jobs.list(t.id(), null, null, 4);
+    assertEquals(4, p1.jobs().size());
+    assertEquals(canceled.id(), p1.jobs().get(0).id());
+    JobPage p2 = jobs.list(t.id(), null, p1.next(), 4);
+    assertEquals(2, p2.jobs().size());
+    assertNull(p2.next());
+    assertEquals(5, jobs.list(t.id(), JobStatus.QUEUED, null, 10).jobs().size());
+    var decoded = JobCursor.decode(p1.next().encode()).orElseThrow();
+    assertEquals(p1.next(), decoded);
+    assertTrue(JobCursor.decode("not-a-cursor").isEmpty());
+  }
+
+  @Test
+  void exhaustedJobsFailWithReadableReason() throws Exception {
+    Tenant t = tenants.create("exhausted");
+    NewJob once =
+        new NewJob(t.id(), "echo", 1, Map.of(), "image/png", 10, 10, "d", new byte[] {1}, 1);
+    Job job = ((Submission.Created) jobs.submit(once, null, null, LOCK)).job();
+    jobs.claim(job.id(), "dead-node", Duration.ofMillis(1)).orElseThrow();
+    Thread.sleep(20);
+    assertTrue(jobs.claim(job.id(), "node-b", LEASE).isEmpty());
+    assertTrue(
+        jobs.strays(Duration.ofHours(1), 10).stream().anyMatch(s -> s.jobId().equals(job.id())));
+    assertTrue(jobs.failExhausted() >= 1);
+    Job failed = jobs.find(t.id(), job.id()).orElseThrow();
+    assertEquals(JobStatus.FAILED, failed.status());
+    assertEquals("attempts-exhausted", failed.errorType());
+  }
+}

@@ -1,0 +1,52 @@
+package io.retina.platform.store;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.SQLException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A real PostgreSQL for tests: one embedded server per test JVM, and a fresh, migrated database for
+ * every call of {@link #fresh()}, so test classes never see each other's rows.
+ */
+public final class TestDatabases {
+  private static final AtomicInteger COUNTER = new AtomicInteger();
+  private static EmbeddedPostgres server;
+
+  private TestDatabases() {}
+
+  private static synchronized EmbeddedPostgres server() {
+    if (server == null) {
+      try {
+        server = EmbeddedPostgres.builder().start();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      server.close();
+                    } catch (IOException ignored) {
+                      // the JVM is going away; the temporary data directory goes with it
+                    }
+                  }));
+    }
+    return server;
+  }
+
+  /** A new, empty, migrated database on the shared server. Close it when done. */
+  public static Database fresh() {
+    EmbeddedPostgres pg = server();
+    String name = "retina_test_" + COUNTER.incrementAndGet();
+    try (var c = pg.getPostgresDatabase().getConnection();
+        var st = c.createStatement()) {
+      st.execute("create database " + name);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+    return Database.openExternal(pg.getJdbcUrl("postgres", name), "postgres", "postgres", 8);
+  }
+}
