@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class TestDatabases {
   private static final AtomicInteger COUNTER = new AtomicInteger();
+  public static final String USER = "postgres";
+  public static final String PASSWORD = "postgres";
   private static EmbeddedPostgres server;
 
   private TestDatabases() {}
@@ -39,6 +41,11 @@ public final class TestDatabases {
 
   /** A new, empty, migrated database on the shared server. Close it when done. */
   public static Database fresh() {
+    return Database.openExternal(freshUrl(), USER, PASSWORD, 8);
+  }
+
+  /** The JDBC URL of a new, empty database on the shared server (user and password: postgres). */
+  public static String freshUrl() {
     EmbeddedPostgres pg = server();
     String name = "retina_test_" + COUNTER.incrementAndGet();
     try (var c = pg.getPostgresDatabase().getConnection();
@@ -47,6 +54,6 @@ public final class TestDatabases {
     } catch (SQLException e) {
       throw new IllegalStateException(e);
     }
-    return Database.openExternal(pg.getJdbcUrl("postgres", name), "postgres", "postgres", 8);
+    return pg.getJdbcUrl(USER, name);
   }
 }

@@ -1,0 +1,178 @@
+package io.retina.api;
+
+import io.retina.api.admin.AdminRoutes;
+import io.retina.api.http.Problem;
+import io.retina.api.jobs.JobRoutes;
+import io.retina.api.models.ModelRoutes;
+import io.retina.api.ops.OpsRoutes;
+import io.retina.platform.metrics.Counter;
+import io.retina.platform.metrics.Histogram;
+import io.retina.platform.metrics.MetricsRegistry;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.MethodRejection;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The API role's HTTP server: the tenant API ({@code /v1}), the admin API ({@code /admin}) and the
+ * operations endpoints, with every failure rendered as problem+json.
+ */
+public final class ApiServer extends AllDirectives {
+  private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+
+  private final ApiContext api;
+  private final ActorSystem<?> system;
+  private final Counter requests;
+  private final Histogram latency;
+
+  public ApiServer(ApiContext api, ActorSystem<?> system) {
+    this.api = api;
+    this.system = system;
+    this.requests =
+        api.metrics()
+            .counter("retina_http_requests_total", "HTTP requests answered.", "method", "status");
+    this.latency =
+        api.metrics()
+            .histogram(
+                "retina_http_request_seconds",
+                "Time to answer an HTTP request.",
+                MetricsRegistry.LATENCY_SECONDS_BUCKETS,
+                "method");
+  }
+
+  public CompletionStage<ServerBinding> start() {
+    return Http.get(system).newServerAt(api.settings().host(), api.settings().port()).bind(route());
+  }
+
+  /** The whole API; the routes are built once, errors are rendered per request. */
+  public Route route() {
+    Route jobs = new JobRoutes(api, system).route();
+    Route models = new ModelRoutes(api).route();
+    Route admin = new AdminRoutes(api).route();
+    Route ops = new OpsRoutes(api).route();
+    Route endpoints =
+        handleRejections(
+            rejections(),
+            () ->
+                concat(
+                    pathPrefix("v1", () -> concat(jobs, models)),
+                    pathPrefix("admin", () -> admin),
+                    ops));
+    return extractRequest(
+        request -> {
+          long start = System.nanoTime();
+          return mapResponse(
+              response -> {
+                String method = request.method().value();
+                requests.inc(method, Integer.toString(response.status().intValue()));
+                latency.observe((System.nanoTime() - start) / 1e9, method);
+                return response;
+              },
+              () -> handleExceptions(exceptions(request), () -> endpoints));
+        });
+  }
+
+  private ExceptionHandler exceptions(HttpRequest request) {
+    return ExceptionHandler.newBuilder()
+        .match(Throwable.class, e -> complete(render(unwrap(e), request)))
+        .build();
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    Throwable t = e;
+    while ((t instanceof CompletionException
+            || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  private static HttpResponse render(Throwable e, HttpRequest request) {
+    String instance = request.getUri().path();
+    if (e instanceof Problem p) {
+      return p.toResponse(instance);
+    }
+    if (e instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) {
+      return Problem.tooLarge("payload-too-large", "The body is larger than this endpoint accepts.")
+          .toResponse(instance);
+    }
+    if (e instanceof org.apache.pekko.http.scaladsl.model.IllegalRequestException) {
+      return Problem.badRequest("bad-request", e.getMessage()).toResponse(instance);
+    }
+    log.error("unhandled failure on {} {}", request.method().value(), instance, e);
+    return new Problem(
+            500, "internal-error", "Internal error", "The server failed to answer; it is logged.")
+        .toResponse(instance);
+  }
+
+  private RejectionHandler rejections() {
+    return RejectionHandler.newBuilder()
+        .handleAll(
+            MethodRejection.class,
+            rs ->
+                complete(
+                    new Problem(
+                            405,
+                            "method-not-allowed",
+                            "Method not allowed",
+                            "Allowed: "
+                                + rs.stream().map(r -> r.supported().value()).distinct().toList())
+                        .withHeader(
+                            RawHeader.create(
+                                "Allow",
+                                String.join(
+                                    ", ",
+                                    rs.stream()
+                                        .map(r -> r.supported().value())
+                                        .distinct()
+                                        .toList())))
+                        .toResponse(null)))
+        .handleNotFound(
+            complete(
+                Problem.notFound("not-found", "No such endpoint; see /openapi.yaml.")
+                    .toResponse(null)))
+        .build()
+        .withFallback(RejectionHandler.defaultHandler())
+        .mapRejectionResponse(
+            response -> {
+              if (response
+                  .entity()
+                  .getContentType()
+                  .mediaType()
+                  .toString()
+                  .contains("problem+json")) {
+                return response;
+              }
+              String detail =
+                  response.entity()
+                          instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict s
+                      ? s.getData().utf8String()
+                      : response.status().reason();
+              int status = response.status().intValue();
+              return new Problem(status, slugFor(status), response.status().reason(), detail)
+                  .toResponse(null)
+                  .addHeaders(response.getHeaders());
+            });
+  }
+
+  private static String slugFor(int status) {
+    return switch (status) {
+      case 413 -> "payload-too-large";
+      case 415 -> "unsupported-media-type";
+      case 401 -> "unauthorized";
+      default -> "bad-request";
+    };
+  }
+}

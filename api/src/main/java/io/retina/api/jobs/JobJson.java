@@ -1,0 +1,61 @@
+package io.retina.api.jobs;
+
+import io.retina.platform.jobs.Job;
+import io.retina.platform.jobs.JobStatus;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The JSON a tenant sees of a job (schema {@code Job} in the OpenAPI description). */
+public final class JobJson {
+  private JobJson() {}
+
+  public static String location(Job job) {
+    return "/v1/jobs/" + job.id();
+  }
+
+  /** The job's representation; {@code queuePosition} is given for queued jobs only. */
+  public static Map<String, Object> of(Job job, Long queuePosition) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", job.id().toString());
+    m.put("model", job.modelRef());
+    m.put("status", job.status().dbValue());
+    m.put("params", job.params());
+    m.put(
+        "input",
+        Map.of(
+            "mediaType", job.inputMediaType(),
+            "width", job.inputWidth(),
+            "height", job.inputHeight(),
+            "bytes", job.inputBytes()));
+    if (job.status() == JobStatus.SUCCEEDED) {
+      m.put(
+          "output",
+          Map.of(
+              "mediaType", job.outputMediaType(),
+              "bytes", job.outputBytes(),
+              "url", location(job) + "/result"));
+    }
+    if (job.status() == JobStatus.QUEUED && queuePosition != null) {
+      m.put("queuePosition", queuePosition);
+    }
+    m.put("attempts", job.attempts());
+    m.put("maxAttempts", job.maxAttempts());
+    if (job.errorType() != null
+        && (job.status() == JobStatus.FAILED || job.status() == JobStatus.CANCELED)) {
+      m.put("error", Map.of("type", job.errorType(), "detail", String.valueOf(job.errorDetail())));
+    }
+    Map<String, Object> timings = new LinkedHashMap<>();
+    timings.put("createdAt", job.createdAt().toString());
+    timings.put("startedAt", job.startedAt() == null ? null : job.startedAt().toString());
+    timings.put("finishedAt", job.finishedAt() == null ? null : job.finishedAt().toString());
+    if (job.startedAt() != null) {
+      timings.put("queuedMs", job.startedAt().toEpochMilli() - job.createdAt().toEpochMilli());
+    }
+    if (job.finishedAt() != null) {
+      timings.put("totalMs", job.finishedAt().toEpochMilli() - job.createdAt().toEpochMilli());
+    }
+    m.put("timings", timings);
+    m.put("links", Map.of("self", location(job), "result", location(job) + "/result"));
+    return m;
+  }
+}

@@ -1,0 +1,465 @@
+package io.retina.api.jobs;
+
+import io.retina.api.ApiContext;
+import io.retina.api.http.Problem;
+import io.retina.api.http.Responses;
+import io.retina.api.images.ImageInfo;
+import io.retina.api.images.ImageProbe;
+import io.retina.api.images.ImageRejectedException;
+import io.retina.platform.jobs.ContentDigest;
+import io.retina.platform.jobs.Job;
+import io.retina.platform.jobs.JobCursor;
+import io.retina.platform.jobs.JobPage;
+import io.retina.platform.jobs.JobStatus;
+import io.retina.platform.jobs.NewJob;
+import io.retina.platform.jobs.Submission;
+import io.retina.platform.metrics.Counter;
+import io.retina.platform.models.ModelVersion;
+import io.retina.platform.tenants.Tenant;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
+import org.apache.pekko.http.javadsl.model.headers.Location;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * The tenant's job API under {@code /v1/jobs}: submit, poll, fetch the result, cancel, list. Thin:
+ * each handler authenticates, calls the store on the store executor, and maps the outcome to a
+ * response.
+ */
+public final class JobRoutes extends AllDirectives {
+  private static final Duration BODY_TIMEOUT = Duration.ofSeconds(60);
+
+  /**
+   * While waiting, the store is re-read at least this often, in case a finish announcement was
+   * lost.
+   */
+  private static final Duration RECHECK = Duration.ofSeconds(1);
+
+  private final ApiContext api;
+  private final ActorSystem<?> system;
+  private final Counter submitted;
+
+  public JobRoutes(ApiContext api, ActorSystem<?> system) {
+    this.api = api;
+    this.system = system;
+    this.submitted =
+        api.metrics().counter("retina_jobs_submitted_total", "Jobs stored by this node.", "model");
+  }
+
+  public Route route() {
+    return pathPrefix(
+        "jobs",
+        () ->
+            concat(
+                pathEndOrSingleSlash(
+                    () ->
+                        concat(
+                            post(() -> extractRequest(this::submit)),
+                            get(() -> extractRequest(r -> completeWithFuture(list(r)))))),
+                pathPrefix(
+                    PathMatchers.segment(),
+                    id ->
+                        concat(
+                            pathEnd(
+                                () ->
+                                    concat(
+                                        get(
+                                            () ->
+                                                extractRequest(
+                                                    r -> completeWithFuture(show(r, id)))),
+                                        delete(
+                                            () ->
+                                                extractRequest(
+                                                    r -> completeWithFuture(cancel(r, id)))))),
+                            path(
+                                "result",
+                                () ->
+                                    get(
+                                        () ->
+                                            extractRequest(
+                                                r -> completeWithFuture(result(r, id)))))))));
+  }
+
+  // ---- submit ----
+
+  private Route submit(HttpRequest request) {
+    long max = api.settings().maxBodyBytes();
+    var declared = request.entity().getContentLengthOption();
+    if (declared.isPresent() && declared.getAsLong() > max) {
+      throw Problem.tooLarge(
+          "payload-too-large",
+          "The body is " + declared.getAsLong() + " bytes; the limit is " + max + ".");
+    }
+    return withSizeLimit(
+        max,
+        () ->
+            extractStrictEntity(
+                BODY_TIMEOUT, max, entity -> completeWithFuture(submit(request, entity))));
+  }
+
+  private CompletionStage<HttpResponse> submit(HttpRequest request, HttpEntity.Strict entity) {
+    return CompletableFuture.supplyAsync(() -> api.auth().tenant(request), api.store())
+        .thenCompose(
+            tenant ->
+                SubmitRequest.read(request, entity, system)
+                    .thenComposeAsync(form -> admitAndStore(request, tenant, form), api.store()));
+  }
+
+  private CompletionStage<HttpResponse> admitAndStore(
+      HttpRequest request, Tenant tenant, SubmitRequest form) {
+    var ref = SubmitRequest.ModelRef.parse(form.model());
+    ModelVersion version = resolveModel(ref);
+    Map<String, String> params;
+    try {
+      params = version.resolveParameters(form.params());
+    } catch (ModelVersion.InvalidParametersException e) {
+      throw Problem.unprocessable("invalid-parameter", e.getMessage())
+          .with("parameter", e.parameter());
+    }
+    ImageInfo image = admitImage(form);
+    String key = idempotencyKey(request);
+    Duration wait = preferredWait(request);
+
+    String inputDigest = ContentDigest.sha256(form.image());
+    String requestDigest =
+        ContentDigest.sha256(
+            (version.ref() + "\n" + new TreeMap<>(params) + "\n" + inputDigest)
+                .getBytes(StandardCharsets.UTF_8));
+    NewJob job =
+        new NewJob(
+            tenant.id(),
+            version.modelName(),
+            version.version(),
+            params,
+            image.mediaType(),
+            image.width(),
+            image.height(),
+            inputDigest,
+            form.image(),
+            api.settings().maxAttempts());
+    Submission outcome =
+        api.jobs().submit(job, key, requestDigest, api.settings().idempotencyLock());
+    if (outcome instanceof Submission.Created created) {
+      submitted.inc(version.ref());
+      api.dispatch().accept(version.runnerId(), created.job().id());
+      return answer(tenant, created.job(), wait, false)
+          .whenComplete((r, e) -> release(tenant, key));
+    }
+    if (outcome instanceof Submission.Replayed replayed) {
+      return answer(tenant, replayed.job(), Duration.ZERO, true);
+    }
+    if (outcome instanceof Submission.InFlight) {
+      throw Problem.conflict(
+              "idempotency-key-in-flight",
+              "A request with this Idempotency-Key is still being answered; retry shortly.")
+          .withHeader(RawHeader.create("Retry-After", "1"));
+    }
+    throw Problem.unprocessable(
+        "idempotency-key-reused",
+        "This Idempotency-Key was used for a different request (model, parameters or image).");
+  }
+
+  private void release(Tenant tenant, String key) {
+    if (key != null) {
+      CompletableFuture.runAsync(() -> api.jobs().releaseKey(tenant.id(), key), api.store());
+    }
+  }
+
+  private ModelVersion resolveModel(SubmitRequest.ModelRef ref) {
+    Optional<ModelVersion> found =
+        ref.version().isPresent()
+            ? api.models()
+                .find(ref.name(), ref.version().get())
+                .filter(v -> v.status() != ModelVersion.Status.RETIRED)
+            : api.models().findActive(ref.name());
+    return found.orElseThrow(
+        () ->
+            Problem.notFound(
+                "model-not-found",
+                "No servable model '"
+                    + ref.name()
+                    + ref.version().map(v -> "@" + v).orElse("")
+                    + "'; GET /v1/models lists them."));
+  }
+
+  private ImageInfo admitImage(SubmitRequest form) {
+    if (form.image().length == 0) {
+      throw Problem.badRequest("missing-image", "The image is empty.");
+    }
+    ImageInfo info;
+    try {
+      info = ImageProbe.probe(form.image());
+    } catch (ImageRejectedException e) {
+      if (e.reason() == ImageRejectedException.Reason.UNSUPPORTED_FORMAT) {
+        throw Problem.unsupportedMediaType(e.getMessage() + " Send PNG, JPEG or WebP.");
+      }
+      throw Problem.unprocessable("invalid-image", e.getMessage())
+          .with("reason", e.reason().name().toLowerCase());
+    }
+    String declared = form.declaredType();
+    if (declared != null && declared.startsWith("image/") && !declared.equals(info.mediaType())) {
+      throw Problem.unsupportedMediaType(
+          "The body was declared " + declared + " but is " + info.mediaType() + ".");
+    }
+    int maxSide = api.settings().maxSide();
+    long maxPixels = api.settings().maxPixels();
+    if (info.width() > maxSide || info.height() > maxSide || info.pixels() > maxPixels) {
+      throw Problem.tooLarge(
+              "image-too-large",
+              "The image is "
+                  + info.width()
+                  + "x"
+                  + info.height()
+                  + "; the limits are "
+                  + maxSide
+                  + " pixels a side and "
+                  + maxPixels
+                  + " pixels in all.")
+          .with("width", info.width())
+          .with("height", info.height());
+    }
+    return info;
+  }
+
+  private static String idempotencyKey(HttpRequest request) {
+    Optional<String> key = request.getHeader("Idempotency-Key").map(HttpHeader::value);
+    if (key.isEmpty()) {
+      return null;
+    }
+    String k = key.get().trim();
+    if (k.isEmpty() || k.length() > 255 || !k.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw Problem.badRequest(
+          "bad-idempotency-key", "An Idempotency-Key is 1 to 255 printable ASCII characters.");
+    }
+    return k;
+  }
+
+  /** The wait asked for with {@code Prefer: wait=N}, cut to the configured maximum. */
+  private Duration preferredWait(HttpRequest request) {
+    Optional<String> prefer = request.getHeader("Prefer").map(HttpHeader::value);
+    if (prefer.isEmpty()) {
+      return Duration.ZERO;
+    }
+    for (String token : prefer.get().split("[,;]")) {
+      String t = token.trim().toLowerCase();
+      if (t.startsWith("wait=")) {
+        try {
+          long seconds = Long.parseLong(t.substring(5).trim());
+          if (seconds < 0) {
+            throw new NumberFormatException();
+          }
+          Duration asked = Duration.ofSeconds(seconds);
+          return asked.compareTo(api.settings().maxWait()) > 0 ? api.settings().maxWait() : asked;
+        } catch (NumberFormatException e) {
+          throw Problem.badRequest(
+              "bad-prefer", "Prefer: wait takes whole seconds, e.g. 'wait=10'.");
+        }
+      }
+    }
+    return Duration.ZERO;
+  }
+
+  /**
+   * 200 with the job if it is final (after waiting up to {@code wait}), else 202 with its Location.
+   */
+  private CompletionStage<HttpResponse> answer(
+      Tenant tenant, Job job, Duration wait, boolean replayed) {
+    Instant deadline = Instant.now().plus(wait);
+    return awaitFinal(tenant, job, deadline)
+        .thenApplyAsync(
+            latest -> {
+              Long position =
+                  latest.status() == JobStatus.QUEUED ? api.jobs().queuePosition(latest) : null;
+              HttpResponse response =
+                  Responses.json(
+                          latest.status().isFinal() ? 200 : 202, JobJson.of(latest, position))
+                      .addHeader(Location.create(JobJson.location(latest)));
+              if (!wait.isZero()) {
+                response =
+                    response.addHeader(
+                        RawHeader.create("Preference-Applied", "wait=" + wait.toSeconds()));
+              }
+              if (replayed) {
+                response = response.addHeader(RawHeader.create("Idempotent-Replayed", "true"));
+              }
+              return response;
+            },
+            api.store());
+  }
+
+  private CompletionStage<Job> awaitFinal(Tenant tenant, Job job, Instant deadline) {
+    Duration left = Duration.between(Instant.now(), deadline);
+    if (job.status().isFinal() || left.isNegative() || left.isZero()) {
+      return CompletableFuture.completedFuture(job);
+    }
+    Duration nap = left.compareTo(RECHECK) < 0 ? left : RECHECK;
+    return api.waiters()
+        .wake(job.id(), nap)
+        .thenComposeAsync(
+            v -> awaitFinal(tenant, api.jobs().find(tenant.id(), job.id()).orElse(job), deadline),
+            api.store());
+  }
+
+  // ---- read, cancel, list ----
+
+  private CompletionStage<HttpResponse> show(HttpRequest request, String id) {
+    return withJob(request, id, (tenant, job) -> answerNow(job));
+  }
+
+  private HttpResponse answerNow(Job job) {
+    Long position = job.status() == JobStatus.QUEUED ? api.jobs().queuePosition(job) : null;
+    return Responses.ok(JobJson.of(job, position));
+  }
+
+  private CompletionStage<HttpResponse> result(HttpRequest request, String id) {
+    return withJob(
+        request,
+        id,
+        (tenant, job) -> {
+          if (job.status() != JobStatus.SUCCEEDED) {
+            Problem p =
+                Problem.conflict(
+                        "job-has-no-result",
+                        "The job is "
+                            + job.status().dbValue()
+                            + "; only a succeeded job has a result.")
+                    .with("jobStatus", job.status().dbValue());
+            if (!job.status().isFinal()) {
+              p.withHeader(RawHeader.create("Retry-After", "1"));
+            }
+            throw p;
+          }
+          byte[] bytes = api.jobs().output(tenant.id(), job.id()).orElseThrow();
+          return HttpResponse.create()
+              .withStatus(StatusCodes.OK)
+              .withEntity(ContentTypes.parse(job.outputMediaType()), bytes);
+        });
+  }
+
+  private CompletionStage<HttpResponse> cancel(HttpRequest request, String id) {
+    return withJob(
+        request,
+        id,
+        (tenant, job) -> {
+          if (job.status().isFinal()) {
+            throw Problem.conflict(
+                    "job-already-finished", "The job already " + job.status().dbValue() + ".")
+                .with("jobStatus", job.status().dbValue());
+          }
+          Job canceled = api.jobs().cancel(tenant.id(), job.id()).orElseThrow();
+          if (canceled.status() != JobStatus.CANCELED) {
+            throw Problem.conflict(
+                    "job-already-finished",
+                    "The job " + canceled.status().dbValue() + " meanwhile.")
+                .with("jobStatus", canceled.status().dbValue());
+          }
+          return answerNow(canceled);
+        });
+  }
+
+  private CompletionStage<HttpResponse> list(HttpRequest request) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          Tenant tenant = api.auth().tenant(request);
+          var query = request.getUri().query();
+          JobStatus status = query.get("status").map(JobRoutes::status).orElse(null);
+          JobCursor cursor =
+              query
+                  .get("cursor")
+                  .map(
+                      c ->
+                          JobCursor.decode(c)
+                              .orElseThrow(
+                                  () ->
+                                      Problem.badRequest(
+                                          "bad-cursor", "The cursor is not one this API gave.")))
+                  .orElse(null);
+          int limit = query.get("limit").map(this::limit).orElse(api.settings().defaultPageSize());
+          JobPage page = api.jobs().list(tenant.id(), status, cursor, limit);
+          Map<String, Object> body = new LinkedHashMap<>();
+          body.put("jobs", page.jobs().stream().map(j -> JobJson.of(j, null)).toList());
+          body.put("nextCursor", page.next() == null ? null : page.next().encode());
+          HttpResponse response = Responses.ok(body);
+          if (page.next() != null) {
+            String next =
+                "/v1/jobs?limit="
+                    + limit
+                    + (status == null ? "" : "&status=" + status.dbValue())
+                    + "&cursor="
+                    + page.next().encode();
+            response = response.addHeader(RawHeader.create("Link", "<" + next + ">; rel=\"next\""));
+          }
+          return response;
+        },
+        api.store());
+  }
+
+  private static JobStatus status(String value) {
+    try {
+      return JobStatus.fromDb(value);
+    } catch (IllegalArgumentException e) {
+      throw Problem.badRequest(
+          "bad-status",
+          "status is one of queued, running, succeeded, failed, canceled; not '" + value + "'.");
+    }
+  }
+
+  private int limit(String value) {
+    int max = api.settings().maxPageSize();
+    try {
+      int n = Integer.parseInt(value);
+      if (n < 1 || n > max) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw Problem.badRequest("bad-limit", "limit is a whole number from 1 to " + max + ".");
+    }
+  }
+
+  private interface JobHandler {
+    HttpResponse handle(Tenant tenant, Job job);
+  }
+
+  /** Authenticates, finds the tenant's job (another tenant's reads as missing) and hands it on. */
+  private CompletionStage<HttpResponse> withJob(
+      HttpRequest request, String id, JobHandler handler) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          Tenant tenant = api.auth().tenant(request);
+          Job job =
+              parseId(id)
+                  .flatMap(uuid -> api.jobs().find(tenant.id(), uuid))
+                  .orElseThrow(() -> Problem.notFound("job-not-found", "No job " + id + "."));
+          return handler.handle(tenant, job);
+        },
+        api.store());
+  }
+
+  private static Optional<UUID> parseId(String id) {
+    try {
+      UUID uuid = UUID.fromString(id);
+      return uuid.toString().equals(id.toLowerCase()) ? Optional.of(uuid) : Optional.empty();
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+}

@@ -1,0 +1,67 @@
+package io.retina.api.models;
+
+import io.retina.api.ApiContext;
+import io.retina.api.http.Responses;
+import io.retina.platform.models.ModelVersion;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * {@code GET /v1/models}: the catalog a tenant can call, with each version's parameters and price.
+ */
+public final class ModelRoutes extends AllDirectives {
+  private final ApiContext api;
+
+  public ModelRoutes(ApiContext api) {
+    this.api = api;
+  }
+
+  public Route route() {
+    return path(
+        "models",
+        () ->
+            get(
+                () ->
+                    extractRequest(
+                        request ->
+                            completeWithFuture(
+                                CompletableFuture.supplyAsync(
+                                    () -> {
+                                      api.auth().tenant(request);
+                                      return Responses.ok(Map.of("models", catalog()));
+                                    },
+                                    api.store())))));
+  }
+
+  private List<Map<String, Object>> catalog() {
+    Map<String, String> descriptions = api.models().descriptions();
+    return api.models().listServable().stream()
+        .filter(v -> v.status() != ModelVersion.Status.RETIRED)
+        .map(v -> version(v, descriptions.get(v.modelName())))
+        .toList();
+  }
+
+  private static Map<String, Object> version(ModelVersion v, String description) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("name", v.modelName());
+    m.put("version", v.version());
+    m.put("ref", v.ref());
+    m.put("status", v.status().dbValue());
+    m.put("task", v.task());
+    m.put("description", description);
+    m.put("format", v.format());
+    m.put("source", v.source());
+    m.put("digest", v.artifactDigest());
+    m.put("parameters", v.parameters());
+    m.put(
+        "price",
+        Map.of(
+            "perImageMicros", v.pricePerImageMicros(),
+            "perMegapixelMicros", v.pricePerMegapixelMicros()));
+    return m;
+  }
+}

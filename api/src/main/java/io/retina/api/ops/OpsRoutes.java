@@ -1,0 +1,87 @@
+package io.retina.api.ops;
+
+import io.retina.api.ApiContext;
+import io.retina.api.http.Responses;
+import io.retina.platform.metrics.MetricsRegistry;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.MediaTypes;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * Operations endpoints, unauthenticated: liveness, readiness, Prometheus metrics, the OpenAPI
+ * description and the admin console's static files (the console itself asks for the admin token).
+ */
+public final class OpsRoutes extends AllDirectives {
+  private final ApiContext api;
+
+  public OpsRoutes(ApiContext api) {
+    this.api = api;
+  }
+
+  public Route route() {
+    return concat(
+        path(
+            PathMatchers.segment("health").slash("live"),
+            () -> get(() -> complete(Responses.ok(Map.of("status", "live"))))),
+        path(PathMatchers.segment("health").slash("ready"), () -> get(this::ready)),
+        path(
+            "metrics",
+            () ->
+                get(
+                    () ->
+                        complete(
+                            HttpResponse.create()
+                                .withEntity(
+                                    ContentTypes.create(
+                                        MediaTypes.TEXT_PLAIN,
+                                        org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8),
+                                    api.metrics().scrape())))),
+        path(
+            "openapi.yaml",
+            () ->
+                get(
+                    () ->
+                        getFromResource(
+                            "openapi/openapi.yaml",
+                            ContentTypes.create(
+                                MediaTypes.applicationWithOpenCharset("yaml"),
+                                org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8)))),
+        pathSingleSlash(
+            () ->
+                get(
+                    () ->
+                        redirect(
+                            org.apache.pekko.http.javadsl.model.Uri.create("/console/"),
+                            org.apache.pekko.http.javadsl.model.StatusCodes.FOUND))),
+        pathPrefix(
+            "console",
+            () ->
+                get(
+                    () ->
+                        concat(
+                            pathSingleSlash(() -> getFromResource("web/index.html")),
+                            getFromResourceDirectory("web")))));
+  }
+
+  private Route ready() {
+    return completeWithFuture(
+        CompletableFuture.supplyAsync(
+            () -> {
+              List<String> problems = api.readiness().get();
+              return problems.isEmpty()
+                  ? Responses.ok(Map.of("status", "ready"))
+                  : Responses.json(503, Map.of("status", "not-ready", "reasons", problems));
+            },
+            api.store()));
+  }
+
+  static String contentType() {
+    return MetricsRegistry.CONTENT_TYPE;
+  }
+}

@@ -1,0 +1,236 @@
+package io.retina.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The OpenAPI description served at {@code /openapi.yaml} keeps up with the routes: it is OpenAPI
+ * 3.1, it has every operation the routes serve, and it documents every problem type the source can
+ * give, with its status.
+ */
+class OpenApiDocumentTest {
+  /** Every operation the routes serve, as "METHOD path"; add a line with every new route. */
+  private static final List<String> OPERATIONS =
+      List.of(
+          "POST /v1/jobs",
+          "GET /v1/jobs",
+          "GET /v1/jobs/{id}",
+          "DELETE /v1/jobs/{id}",
+          "GET /v1/jobs/{id}/result",
+          "GET /v1/models",
+          "GET /admin/tenants",
+          "POST /admin/tenants",
+          "GET /admin/tenants/{tenantId}",
+          "GET /admin/tenants/{tenantId}/keys",
+          "POST /admin/tenants/{tenantId}/keys",
+          "DELETE /admin/tenants/{tenantId}/keys/{keyId}",
+          "GET /health/live",
+          "GET /health/ready",
+          "GET /metrics",
+          "GET /openapi.yaml",
+          "GET /",
+          "GET /console/",
+          "GET /console/{asset}");
+
+  private static final Path SOURCES = Path.of("src/main/java");
+  private static final Path PROBLEM_SOURCE = SOURCES.resolve("io/retina/api/http/Problem.java");
+
+  /** {@code new Problem(404, "slug", ...)}, across line breaks. */
+  private static final Pattern CONSTRUCTED =
+      Pattern.compile("new\\s+Problem\\(\\s*(\\d{3})\\s*,\\s*\"([^\"]+)\"");
+
+  /** {@code Problem.factory("slug", ...)}, across line breaks. */
+  private static final Pattern FACTORY_CALL =
+      Pattern.compile("Problem\\s*\\.\\s*(\\w+)\\(\\s*\"([^\"]+)\"");
+
+  /** A factory in Problem.java that takes the slug first, and the status it gives. */
+  private static final Pattern SLUG_FACTORY =
+      Pattern.compile(
+          "public\\s+static\\s+Problem\\s+(\\w+)\\(\\s*String\\s+slug\\b[^)]*\\)\\s*\\{\\s*"
+              + "return\\s+new\\s+Problem\\(\\s*(\\d{3})\\s*,\\s*slug\\b");
+
+  private static String text;
+  private static JsonNode doc;
+
+  @BeforeAll
+  static void load() throws IOException {
+    try (InputStream in =
+        OpenApiDocumentTest.class.getClassLoader().getResourceAsStream("openapi/openapi.yaml")) {
+      assertNotNull(in, "openapi/openapi.yaml is not on the classpath");
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+    doc = new ObjectMapper(new YAMLFactory()).readTree(text);
+  }
+
+  @Test
+  void isOpenApi31() {
+    assertTrue(doc.path("openapi").asText().startsWith("3.1."), doc.path("openapi").asText());
+    assertTrue(doc.path("info").hasNonNull("title"));
+    assertTrue(doc.path("info").hasNonNull("version"));
+  }
+
+  @Test
+  void describesEveryOperationTheRoutesServe() {
+    List<String> missing = new ArrayList<>();
+    for (String operation : OPERATIONS) {
+      String[] parts = operation.split(" ", 2);
+      JsonNode op = doc.path("paths").path(parts[1]).path(parts[0].toLowerCase());
+      if (op.isMissingNode() || !op.path("responses").isObject()) {
+        missing.add(operation);
+      }
+    }
+    assertEquals(List.of(), missing, "operations served but not described");
+  }
+
+  @Test
+  void securesTheTenantAndAdminApis() {
+    JsonNode schemes = doc.path("components").path("securitySchemes");
+    assertEquals("bearer", schemes.path("tenantKey").path("scheme").asText());
+    assertEquals("bearer", schemes.path("adminToken").path("scheme").asText());
+    for (String operation : OPERATIONS) {
+      String[] parts = operation.split(" ", 2);
+      String expected =
+          parts[1].startsWith("/v1/")
+              ? "tenantKey"
+              : parts[1].startsWith("/admin/") ? "adminToken" : null;
+      JsonNode security =
+          doc.path("paths").path(parts[1]).path(parts[0].toLowerCase()).path("security");
+      if (expected == null) {
+        assertTrue(security.isMissingNode(), operation + " is open and should say no security");
+      } else {
+        assertTrue(security.toString().contains("\"" + expected + "\""), operation);
+      }
+    }
+  }
+
+  @Test
+  void resolvesEveryLocalReference() {
+    List<String> dangling = new ArrayList<>();
+    collectRefs(doc)
+        .forEach(
+            ref -> {
+              if (!ref.startsWith("#/") || doc.at(ref.substring(1)).isMissingNode()) {
+                dangling.add(ref);
+              }
+            });
+    assertEquals(List.of(), dangling);
+  }
+
+  @Test
+  void documentsEveryProblemTheSourceGives() {
+    Map<String, Integer> used = problemsInSource();
+    assertTrue(
+        used.containsKey("job-not-found") && used.containsKey("unauthorized"),
+        "the source scan found too little: " + used);
+    JsonNode documented = problemTypes();
+    String description = doc.at("/components/schemas/Problem/description").asText();
+    List<String> wrong = new ArrayList<>();
+    used.forEach(
+        (slug, status) -> {
+          JsonNode entry = documented.path(slug);
+          if (entry.path("status").asInt() != status
+              || !description.contains("| `" + slug + "` | " + status + " |")) {
+            wrong.add(slug + " (" + status + ")");
+          }
+        });
+    assertEquals(List.of(), wrong, "problems given but not documented with their status");
+  }
+
+  @Test
+  void documentsNoProblemTheSourceNeverGives() {
+    Map<String, Integer> used = problemsInSource();
+    List<String> stale = new ArrayList<>();
+    problemTypes()
+        .fieldNames()
+        .forEachRemaining(
+            slug -> {
+              if (!used.containsKey(slug)) {
+                stale.add(slug);
+              }
+            });
+    assertEquals(List.of(), stale, "problems documented but never given");
+  }
+
+  private static JsonNode problemTypes() {
+    JsonNode types = doc.at("/components/schemas/Problem/x-problem-types");
+    assertTrue(types.isObject(), "the Problem schema has no x-problem-types");
+    return types;
+  }
+
+  /** Every problem slug in the module's source, with its status. */
+  private static Map<String, Integer> problemsInSource() {
+    Map<String, Integer> factories = new TreeMap<>();
+    Matcher f = SLUG_FACTORY.matcher(read(PROBLEM_SOURCE));
+    while (f.find()) {
+      factories.put(f.group(1), Integer.parseInt(f.group(2)));
+    }
+    assertTrue(factories.containsKey("notFound"), "Problem.java's factories were not found");
+
+    Map<String, Integer> slugs = new TreeMap<>();
+    try (Stream<Path> files = Files.walk(SOURCES)) {
+      for (Path file : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+        String source = read(file);
+        Matcher c = CONSTRUCTED.matcher(source);
+        while (c.find()) {
+          slugs.put(c.group(2), Integer.parseInt(c.group(1)));
+        }
+        Matcher m = FACTORY_CALL.matcher(source);
+        while (m.find()) {
+          Integer status = factories.get(m.group(1));
+          if (status != null) {
+            slugs.put(m.group(2), status);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return slugs;
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static List<String> collectRefs(JsonNode node) {
+    List<String> refs = new ArrayList<>();
+    if (node.isObject()) {
+      node.fields()
+          .forEachRemaining(
+              e -> {
+                if (e.getKey().equals("$ref") && e.getValue().isTextual()) {
+                  refs.add(e.getValue().asText());
+                } else {
+                  refs.addAll(collectRefs(e.getValue()));
+                }
+              });
+    } else if (node.isArray()) {
+      node.forEach(child -> refs.addAll(collectRefs(child)));
+    }
+    return refs;
+  }
+}

@@ -1,0 +1,137 @@
+package io.retina.server;
+
+import io.retina.api.ApiContext;
+import io.retina.api.ApiServer;
+import io.retina.api.ApiSettings;
+import io.retina.api.auth.Authenticator;
+import io.retina.api.jobs.JobWaiters;
+import io.retina.platform.cluster.JobEvents;
+import io.retina.platform.cluster.ModelRunnerProtocol;
+import io.retina.workers.recovery.Sweeper;
+import io.retina.workers.runners.ModelRunner;
+import io.retina.workers.runners.WorkerContext;
+import io.retina.workers.runners.WorkerMetrics;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+
+/**
+ * The node's root actor: joins the cluster, then starts what the node's roles call for: the model
+ * runners and the sweeper on a worker, the HTTP server on an api node. Completes {@code bound} with
+ * the HTTP port (-1 without the api role) once the node serves.
+ */
+final class Guardian {
+  /** The guardian takes no messages; it only owns the node's actors. */
+  interface Command {}
+
+  private Guardian() {}
+
+  static Behavior<Command> create(Node.Services s, CompletableFuture<Integer> bound) {
+    return Behaviors.setup(
+        ctx -> {
+          ActorSystem<?> system = ctx.getSystem();
+          Cluster cluster = Cluster.get(system);
+          if (s.config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+            cluster.manager().tell(Join.create(cluster.selfMember().address()));
+          }
+          Executor blocking =
+              system
+                  .dispatchers()
+                  .lookup(DispatcherSelector.fromConfig("retina-blocking-dispatcher"));
+          Executor store =
+              system.dispatchers().lookup(DispatcherSelector.fromConfig("retina-store-dispatcher"));
+          var topic = JobEvents.topic(system);
+          String nodeName = cluster.selfMember().address().toString();
+
+          if (s.roles().contains("worker")) {
+            var w = s.config().getConfig("retina.workers");
+            ModelRunner.init(
+                system,
+                new WorkerContext(
+                    s.jobs(),
+                    s.models(),
+                    s.modelCache(),
+                    w.getDuration("lease"),
+                    w.getInt("parallelism"),
+                    blocking,
+                    nodeName,
+                    topic,
+                    new WorkerMetrics(s.metrics())));
+            Sweeper.init(
+                system,
+                s.jobs(),
+                new Sweeper.Settings(
+                    w.getDuration("sweeper.interval"),
+                    w.getDuration("sweeper.unclaimed-after"),
+                    w.getInt("sweeper.batch")),
+                blocking);
+          } else {
+            ModelRunnerProtocol.initProxy(system);
+          }
+
+          if (s.roles().contains("api")) {
+            var sharding = ClusterSharding.get(system);
+            ApiContext api =
+                new ApiContext(
+                    ApiSettings.from(s.config()),
+                    new Authenticator(s.tenants(), s.adminToken()),
+                    s.tenants(),
+                    s.jobs(),
+                    s.models(),
+                    (runner, jobId) ->
+                        sharding
+                            .entityRefFor(ModelRunnerProtocol.ENTITY_KEY, runner)
+                            .tell(new ModelRunnerProtocol.JobSubmitted(jobId)),
+                    new JobWaiters(system, topic),
+                    s.metrics(),
+                    () -> readiness(s, cluster),
+                    store);
+            new ApiServer(api, system)
+                .start()
+                .whenComplete(
+                    (binding, error) -> {
+                      if (error != null) {
+                        bound.completeExceptionally(error);
+                      } else {
+                        binding.addToCoordinatedShutdown(java.time.Duration.ofSeconds(10), system);
+                        bound.complete(binding.localAddress().getPort());
+                      }
+                    });
+          } else {
+            bound.complete(-1);
+          }
+          return Behaviors.empty();
+        });
+  }
+
+  /** Why this node is not ready to serve, if it isn't: empty when ready. */
+  static List<String> readiness(Node.Services s, Cluster cluster) {
+    List<String> reasons = new ArrayList<>();
+    if (!s.database().isReachable()) {
+      reasons.add("the store is unreachable");
+    }
+    if (cluster.selfMember().status() != MemberStatus.up()) {
+      reasons.add("not yet an active cluster member");
+    }
+    if (s.roles().contains("worker") && reasons.isEmpty()) {
+      for (var v : s.models().listServable()) {
+        String root = v.artifact().get("root");
+        if (root == null
+            || !Files.isRegularFile(s.modelCache().resolve(root).resolve(".verified"))) {
+          reasons.add("model " + v.ref() + " has no verified artifact in " + s.modelCache());
+        }
+      }
+    }
+    return reasons;
+  }
+}

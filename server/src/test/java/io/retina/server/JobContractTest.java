@@ -1,0 +1,417 @@
+package io.retina.server;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.retina.platform.jobs.JobRepository;
+import io.retina.platform.jobs.NewJob;
+import io.retina.platform.jobs.Submission;
+import io.retina.platform.tenants.TenantRepository;
+import java.awt.image.BufferedImage;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The job contract, end to end, against one real node: real store, real cluster, real models, over
+ * HTTP as a tenant's developer would call it.
+ */
+class JobContractTest {
+  static TestNode node;
+  static Http http;
+  static String key;
+
+  @BeforeAll
+  static void start() throws Exception {
+    node =
+        TestNode.start(
+            Map.of(
+                "retina.http.max-body-bytes", 3_000_000,
+                "retina.workers.sweeper.interval", "1s",
+                "retina.workers.sweeper.unclaimed-after", "2s"));
+    http = new Http(node.base);
+    key = http.newTenantKey(Http.uniqueName("contract"));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    node.close();
+  }
+
+  static JsonNode awaitFinal(String jobId, String token) throws InterruptedException {
+    Instant deadline = Instant.now().plusSeconds(90);
+    while (Instant.now().isBefore(deadline)) {
+      JsonNode job = http.get("/v1/jobs/" + jobId, token).json();
+      String status = job.get("status").asText();
+      if (Set.of("succeeded", "failed", "canceled").contains(status)) {
+        return job;
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("job " + jobId + " did not finish in time");
+  }
+
+  static void assertProblem(Http.Reply reply, int status, String type) {
+    assertEquals(status, reply.status(), reply.toString());
+    assertTrue(reply.contentType().startsWith("application/problem+json"), reply.contentType());
+    assertEquals("/problems/" + type, reply.json().get("type").asText(), reply.toString());
+    assertEquals(status, reply.json().get("status").asInt());
+    assertFalse(reply.json().get("detail").asText().isBlank());
+  }
+
+  @Test
+  void upscalesPhotoToExactlyTwiceAndFourTimesItsSize() {
+    for (int scale : new int[] {2, 4}) {
+      Http.Reply reply =
+          http.submit(
+              "model=super-resolution&scale=" + scale,
+              key,
+              "image/png",
+              Photos.flowerPng(),
+              "Prefer",
+              "wait=60");
+      assertEquals(200, reply.status(), reply.toString());
+      JsonNode job = reply.json();
+      assertEquals("succeeded", job.get("status").asText());
+      assertEquals("super-resolution@1", job.get("model").asText());
+      Http.Reply result = http.get(job.at("/output/url").asText(), key);
+      assertEquals(200, result.status());
+      assertEquals("image/png", result.contentType());
+      BufferedImage out = Photos.decode(result.body());
+      assertEquals(128 * scale, out.getWidth());
+      assertEquals(128 * scale, out.getHeight());
+    }
+  }
+
+  @Test
+  void removesBackgroundOfPeoplePhotoWithPartialAlpha() {
+    Http.Reply reply =
+        http.submit(
+            "model=background-removal",
+            key,
+            "image/jpeg",
+            Photos.peopleJpeg(2),
+            "Prefer",
+            "wait=60");
+    assertEquals(200, reply.status(), reply.toString());
+    Http.Reply result = http.get(reply.json().at("/output/url").asText(), key);
+    BufferedImage cutout = Photos.decode(result.body());
+    assertEquals(1920, cutout.getWidth());
+    assertEquals(1367, cutout.getHeight());
+    assertTrue(cutout.getColorModel().hasAlpha());
+    int opaque = 0;
+    int clear = 0;
+    for (int y = 0; y < cutout.getHeight(); y += 8) {
+      for (int x = 0; x < cutout.getWidth(); x += 8) {
+        int alpha = cutout.getRGB(x, y) >>> 24;
+        opaque += alpha > 200 ? 1 : 0;
+        clear += alpha < 50 ? 1 : 0;
+      }
+    }
+    int samples = (1920 / 8) * (1367 / 8 + 1);
+    assertTrue(opaque > samples / 10, "people are kept: " + opaque + " of " + samples);
+    assertTrue(clear > samples / 20, "background is cut: " + clear + " of " + samples);
+  }
+
+  @Test
+  void submissionWithoutWaitAnswers202WithLocationAndFinishesLater() throws Exception {
+    Http.Reply reply = http.submit("model=super-resolution", key, "image/png", Photos.flowerPng());
+    assertEquals(202, reply.status(), reply.toString());
+    String location = reply.header("Location");
+    assertEquals("/v1/jobs/" + reply.json().get("id").asText(), location);
+    assertTrue(Set.of("queued", "running").contains(reply.json().get("status").asText()));
+    JsonNode done = awaitFinal(reply.json().get("id").asText(), key);
+    assertEquals("succeeded", done.get("status").asText());
+    assertEquals(1, done.get("attempts").asInt());
+    assertNotNull(done.at("/timings/finishedAt").asText(null));
+  }
+
+  @Test
+  void multipartSubmissionTakesImagePartAndFields() {
+    String boundary = "retina-test-boundary";
+    var body = new java.io.ByteArrayOutputStream();
+    body.writeBytes(
+        ("--"
+                + boundary
+                + "\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nsuper-resolution\r\n"
+                + "--"
+                + boundary
+                + "\r\nContent-Disposition: form-data; name=\"scale\"\r\n\r\n4\r\n"
+                + "--"
+                + boundary
+                + "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"f.png\"\r\n"
+                + "Content-Type: image/png\r\n\r\n")
+            .getBytes());
+    body.writeBytes(Photos.flowerPng());
+    body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes());
+    Http.Reply reply =
+        http.send(
+            http.to("/v1/jobs")
+                .header("Authorization", "Bearer " + key)
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .header("Prefer", "wait=60")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())));
+    assertEquals(200, reply.status(), reply.toString());
+    assertEquals("4", reply.json().at("/params/scale").asText());
+    BufferedImage out =
+        Photos.decode(http.get(reply.json().at("/output/url").asText(), key).body());
+    assertEquals(512, out.getWidth());
+  }
+
+  @Test
+  void sameIdempotencyKeyAndRequestGiveTheSameJob() {
+    String k = "idem-" + UUID.randomUUID();
+    Http.Reply first =
+        http.submit(
+            "model=super-resolution", key, "image/png", Photos.flowerPng(), "Idempotency-Key", k);
+    assertEquals(202, first.status(), first.toString());
+    Http.Reply again =
+        http.submit(
+            "model=super-resolution", key, "image/png", Photos.flowerPng(), "Idempotency-Key", k);
+    assertTrue(again.status() == 200 || again.status() == 202, again.toString());
+    assertEquals(first.json().get("id").asText(), again.json().get("id").asText());
+    assertEquals("true", again.header("Idempotent-Replayed"));
+
+    Http.Reply different =
+        http.submit(
+            "model=super-resolution&scale=4",
+            key,
+            "image/png",
+            Photos.flowerPng(),
+            "Idempotency-Key",
+            k);
+    assertProblem(different, 422, "idempotency-key-reused");
+  }
+
+  @Test
+  void repeatWhileFirstRequestIsStillWaitingIsAConflict() throws Exception {
+    String k = "inflight-" + UUID.randomUUID();
+    byte[] photo = shrink(Photos.peopleJpeg(5), 400);
+    var first =
+        CompletableFuture.supplyAsync(
+            () ->
+                http.submit(
+                    "model=super-resolution&scale=4",
+                    key,
+                    "image/png",
+                    photo,
+                    "Idempotency-Key",
+                    k,
+                    "Prefer",
+                    "wait=30"));
+    Thread.sleep(300);
+    Http.Reply second =
+        http.submit(
+            "model=super-resolution&scale=4", key, "image/png", photo, "Idempotency-Key", k);
+    assertProblem(second, 409, "idempotency-key-in-flight");
+    assertNotNull(second.header("Retry-After"));
+    assertEquals(200, first.get().status(), first.get().toString());
+  }
+
+  static byte[] shrink(byte[] jpeg, int width) {
+    BufferedImage src = Photos.decode(jpeg);
+    int height = src.getHeight() * width / src.getWidth();
+    BufferedImage small = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    var g = small.createGraphics();
+    g.drawImage(src, 0, 0, width, height, null);
+    g.dispose();
+    return Photos.png(small);
+  }
+
+  @Test
+  void cancelsQueuedJobAndRefusesToCancelFinishedOne() throws Exception {
+    byte[] image = shrink(Photos.peopleJpeg(1), 480);
+    String last = null;
+    for (int i = 0; i < 6; i++) {
+      last =
+          http.submit("model=super-resolution&scale=4", key, "image/png", image)
+              .json()
+              .get("id")
+              .asText();
+    }
+    Http.Reply canceled = http.delete("/v1/jobs/" + last, key);
+    assertEquals(200, canceled.status(), canceled.toString());
+    assertEquals("canceled", canceled.json().get("status").asText());
+    assertProblem(http.get("/v1/jobs/" + last + "/result", key), 409, "job-has-no-result");
+    assertProblem(http.delete("/v1/jobs/" + last, key), 409, "job-already-finished");
+    assertEquals("canceled", awaitFinal(last, key).get("status").asText());
+  }
+
+  @Test
+  void listsJobsNewestFirstWithCursorPagingAndStatusFilter() {
+    String tenant = http.newTenantKey(Http.uniqueName("pager"));
+    Set<String> submitted = new HashSet<>();
+    for (int i = 0; i < 5; i++) {
+      submitted.add(
+          http.submit("model=super-resolution", tenant, "image/png", Photos.flowerPng())
+              .json()
+              .get("id")
+              .asText());
+    }
+    Set<String> seen = new HashSet<>();
+    Http.Reply page = http.get("/v1/jobs?limit=2", tenant);
+    int pages = 0;
+    while (true) {
+      assertEquals(200, page.status(), page.toString());
+      pages++;
+      page.json().get("jobs").forEach(j -> seen.add(j.get("id").asText()));
+      JsonNode next = page.json().get("nextCursor");
+      if (next.isNull()) {
+        break;
+      }
+      assertNotNull(page.header("Link"));
+      page = http.get("/v1/jobs?limit=2&cursor=" + next.asText(), tenant);
+    }
+    assertEquals(3, pages);
+    assertEquals(submitted, seen);
+    Http.Reply filtered = http.get("/v1/jobs?status=failed", tenant);
+    assertEquals(0, filtered.json().get("jobs").size());
+    assertProblem(http.get("/v1/jobs?status=done", tenant), 400, "bad-status");
+    assertProblem(http.get("/v1/jobs?cursor=garbage", tenant), 400, "bad-cursor");
+    assertProblem(http.get("/v1/jobs?limit=1000", tenant), 400, "bad-limit");
+  }
+
+  @Test
+  void anotherTenantsJobAnswersExactlyLikeAMissingOne() {
+    String jobId =
+        http.submit("model=super-resolution", key, "image/png", Photos.flowerPng())
+            .json()
+            .get("id")
+            .asText();
+    String intruder = http.newTenantKey(Http.uniqueName("intruder"));
+    String missing = UUID.randomUUID().toString();
+    for (String suffix : new String[] {"", "/result"}) {
+      Http.Reply theirs = http.get("/v1/jobs/" + jobId + suffix, intruder);
+      Http.Reply none = http.get("/v1/jobs/" + missing + suffix, intruder);
+      assertProblem(theirs, 404, "job-not-found");
+      assertProblem(none, 404, "job-not-found");
+      assertEquals(
+          none.json().get("title").asText()
+              + none.json().get("detail").asText().replace(missing, "ID"),
+          theirs.json().get("title").asText()
+              + theirs.json().get("detail").asText().replace(jobId, "ID"));
+    }
+    assertProblem(http.delete("/v1/jobs/" + jobId, intruder), 404, "job-not-found");
+    assertEquals(0, http.get("/v1/jobs", intruder).json().get("jobs").size());
+  }
+
+  @Test
+  void badInputGetsClearProblemsAndTheNodeStaysReady() {
+    byte[] flower = Photos.flowerPng();
+    byte[] jpeg = Photos.peopleJpeg(3);
+    assertProblem(
+        http.submit(
+            "model=super-resolution", key, "image/jpeg", Arrays.copyOf(jpeg, jpeg.length / 2)),
+        422,
+        "invalid-image");
+    assertProblem(
+        http.submit("model=super-resolution", key, "image/png", Photos.pngHeaderOnly(20000, 20000)),
+        413,
+        "image-too-large");
+    assertProblem(
+        http.submit("model=super-resolution", key, "image/png", new byte[3_100_000]),
+        413,
+        "payload-too-large");
+    assertProblem(
+        http.submit("model=super-resolution", key, "text/plain", "hello".getBytes()),
+        415,
+        "unsupported-media-type");
+    assertProblem(
+        http.submit("model=super-resolution", key, "image/png", "GIF89a....".getBytes()),
+        415,
+        "unsupported-media-type");
+    assertProblem(
+        http.submit("model=super-resolution", key, "image/jpeg", flower),
+        415,
+        "unsupported-media-type");
+    assertProblem(
+        http.submit("model=super-resolution&scale=3", key, "image/png", flower),
+        422,
+        "invalid-parameter");
+    assertProblem(
+        http.submit("model=super-resolution&colour=red", key, "image/png", flower),
+        422,
+        "invalid-parameter");
+    assertProblem(
+        http.submit("model=no-such-model", key, "image/png", flower), 404, "model-not-found");
+    assertProblem(
+        http.submit("model=super-resolution@99", key, "image/png", flower), 404, "model-not-found");
+    assertProblem(http.submit("scale=2", key, "image/png", flower), 400, "missing-model");
+    assertProblem(
+        http.submit("model=super-resolution", "rtn_live_wrong", "image/png", flower),
+        401,
+        "unauthorized");
+    assertProblem(
+        http.submit("model=super-resolution", key, "image/png", new byte[0]), 400, "missing-image");
+    assertProblem(
+        http.submit("model=super-resolution", key, "image/png", flower, "Prefer", "wait=soon"),
+        400,
+        "bad-prefer");
+    assertProblem(http.get("/v1/jobs/not-a-uuid", key), 404, "job-not-found");
+    assertProblem(http.get("/admin/tenants", key), 401, "unauthorized");
+    Http.Reply ready = http.get("/health/ready", key);
+    assertEquals(200, ready.status(), ready.toString());
+  }
+
+  @Test
+  void jobWhoseDispatchWasLostIsRunByTheSweeper() throws Exception {
+    TenantRepository tenants = new TenantRepository(node.node.database().tx());
+    JobRepository jobs = new JobRepository(node.node.database().tx());
+    var tenant = tenants.create(Http.uniqueName("lost"));
+    String token = tenants.issueKey(tenant.id(), "k").secret();
+    byte[] png = Photos.flowerPng();
+    var created =
+        jobs.submit(
+            new NewJob(
+                tenant.id(),
+                "super-resolution",
+                1,
+                Map.of("scale", "2"),
+                "image/png",
+                128,
+                128,
+                "sha256:test",
+                png,
+                3),
+            null,
+            null,
+            Duration.ofSeconds(30));
+    String id = ((Submission.Created) created).job().id().toString();
+    JsonNode done = awaitFinal(id, token);
+    assertEquals("succeeded", done.get("status").asText());
+  }
+
+  @Test
+  void metricsCountJobsAndTimeThemByModel() {
+    http.submit(
+        "model=super-resolution", key, "image/png", Photos.flowerPng(), "Prefer", "wait=60");
+    Http.Reply metrics = http.get("/metrics", key);
+    assertEquals(200, metrics.status());
+    String text = new String(metrics.body());
+    assertTrue(text.contains("retina_jobs_submitted_total{model=\"super-resolution@1\"}"), text);
+    assertTrue(
+        text.contains(
+            "retina_jobs_finished_total{model=\"super-resolution@1\",status=\"succeeded\"}"));
+    assertTrue(
+        text.contains(
+            "retina_job_latency_seconds_bucket{model=\"super-resolution@1\",le=\"+Inf\"}"));
+  }
+
+  @Test
+  void modelCatalogListsBothModelsWithTheirParameters() {
+    JsonNode models = http.get("/v1/models", key).json().get("models");
+    Set<String> refs = new HashSet<>();
+    models.forEach(m -> refs.add(m.get("ref").asText()));
+    assertTrue(
+        refs.containsAll(Set.of("super-resolution@1", "background-removal@1")), refs.toString());
+    assertTrue(models.toString().contains("sha512-"), "digest recorded");
+  }
+}

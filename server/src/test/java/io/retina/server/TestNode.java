@@ -1,0 +1,46 @@
+package io.retina.server;
+
+import io.retina.platform.store.TestDatabases;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Retina node in the test JVM: both roles, a fresh database on the shared embedded
+ * PostgreSQL, the real built-in models, HTTP and cluster on free loopback ports.
+ */
+final class TestNode implements AutoCloseable {
+  static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+
+  final Node node;
+  final String base;
+
+  private TestNode(Node node) {
+    this.node = node;
+    this.base = "http://127.0.0.1:" + node.httpPort();
+  }
+
+  static TestNode start(Map<String, Object> overrides) throws IOException {
+    Path dataDir = Files.createTempDirectory("retina-node");
+    Map<String, Object> config = new HashMap<>();
+    config.put("retina.store.url", TestDatabases.freshUrl());
+    config.put("retina.store.user", TestDatabases.USER);
+    config.put("retina.store.password", TestDatabases.PASSWORD);
+    config.put("retina.node.data-dir", dataDir.toString());
+    config.put("retina.node.admin-token", ADMIN_TOKEN);
+    config.put("retina.node.demo-tenant", false);
+    config.put("retina.http.host", "127.0.0.1");
+    config.put("retina.http.port", 0);
+    config.put("pekko.remote.artery.canonical.port", 0);
+    config.putAll(overrides);
+    return new TestNode(Node.start(NodeConfig.load(config)));
+  }
+
+  @Override
+  public void close() throws Exception {
+    node.stop().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,128 @@
+package io.retina.workers.imaging;
+
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * Decodes PNG, JPEG and WebP bytes (any colour model, palette, grey or 16-bit) into 8-bit RGBA,
+ * upright per the JPEG's EXIF orientation. Stateless and thread-safe.
+ */
+public final class ImageDecoder {
+
+  /**
+   * A backstop against decompression bombs: admission already limits megapixels from the header,
+   * this bounds what one decode may allocate (50 MP of RGBA is 200 MB).
+   */
+  public static final long MAX_PIXELS = 50_000_000L;
+
+  static {
+    ImageIO.setUseCache(false); // decode in memory, never through temp files
+    ImageIO.scanForPlugins(); // the WebP and JPEG plugins register through the service loader
+  }
+
+  private ImageDecoder() {}
+
+  /** Decodes an encoded image; fails on unknown formats, truncated or corrupt data and bombs. */
+  public static RgbaImage decode(byte[] bytes) throws UnreadableImageException {
+    if (bytes == null || bytes.length == 0) {
+      throw new UnreadableImageException("empty image");
+    }
+    BufferedImage image = read(bytes);
+    RgbaImage rgba = toRgba(image);
+    return ExifOrientation.upright(rgba, ExifOrientation.of(bytes));
+  }
+
+  private static BufferedImage read(byte[] bytes) throws UnreadableImageException {
+    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) {
+        throw new UnreadableImageException("not a PNG, JPEG or WebP image");
+      }
+      ImageReader reader = readers.next();
+      try {
+        reader.setInput(in, true, true);
+        long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+        if (pixels <= 0 || pixels > MAX_PIXELS) {
+          throw new UnreadableImageException(
+              "image is " + reader.getWidth(0) + "x" + reader.getHeight(0) + ", over the limit");
+        }
+        List<String> warnings = new ArrayList<>();
+        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+        BufferedImage image = reader.read(0);
+        for (String warning : warnings) {
+          // the JPEG decoder pads a truncated stream with grey and only warns about it
+          String w = warning.toLowerCase(Locale.ROOT);
+          if (w.contains("premature") || w.contains("truncat")) {
+            throw new UnreadableImageException("image data is truncated");
+          }
+        }
+        return image;
+      } finally {
+        reader.dispose();
+      }
+    } catch (UnreadableImageException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      throw new UnreadableImageException("image data is corrupt or truncated", e);
+    }
+  }
+
+  /** Converts any colour model to sRGB 8-bit RGBA. */
+  static RgbaImage toRgba(BufferedImage image) {
+    int w = image.getWidth();
+    int h = image.getHeight();
+    ColorModel cm = image.getColorModel();
+    boolean alpha = cm.hasAlpha();
+    byte[] out = new byte[w * h * 4];
+    Raster raster = image.getRaster();
+    boolean plainGray =
+        cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY
+            && !(cm instanceof IndexColorModel)
+            && raster.getNumBands() <= 2;
+    if (plainGray) {
+      // read grey samples as they are: the JDK's grey colour space is linear, and converting it to
+      // sRGB would brighten 16-bit PNGs that were written in sRGB
+      double grayMax = (1 << cm.getComponentSize(0)) - 1;
+      double alphaMax = alpha ? (1 << cm.getComponentSize(1)) - 1 : 1;
+      int[] row = new int[w * raster.getNumBands()];
+      for (int y = 0; y < h; y++) {
+        raster.getPixels(0, y, w, 1, row);
+        for (int x = 0; x < w; x++) {
+          int o = (y * w + x) * 4;
+          byte g = (byte) Math.round(row[x * raster.getNumBands()] * 255 / grayMax);
+          out[o] = g;
+          out[o + 1] = g;
+          out[o + 2] = g;
+          out[o + 3] =
+              alpha ? (byte) Math.round(row[x * raster.getNumBands() + 1] * 255 / alphaMax) : -1;
+        }
+      }
+    } else {
+      int[] row = new int[w];
+      for (int y = 0; y < h; y++) {
+        image.getRGB(0, y, w, 1, row, 0, w);
+        for (int x = 0; x < w; x++) {
+          int argb = row[x];
+          int o = (y * w + x) * 4;
+          out[o] = (byte) (argb >> 16);
+          out[o + 1] = (byte) (argb >> 8);
+          out[o + 2] = (byte) argb;
+          out[o + 3] = alpha ? (byte) (argb >>> 24) : -1;
+        }
+      }
+    }
+    return new RgbaImage(w, h, out, alpha);
+  }
+}

@@ -1,0 +1,116 @@
+package io.retina.workers.recovery;
+
+import io.retina.platform.cluster.ModelRunnerProtocol;
+import io.retina.platform.jobs.JobRepository;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.SingletonActor;
+
+/**
+ * The cluster singleton that makes actor messages mere hints: every interval it fails jobs whose
+ * attempts are used up, and re-sends to their runners the jobs that were never claimed (a lost
+ * dispatch) or whose lease expired (a dead worker). Idempotent: a runner ignores a job it cannot
+ * claim.
+ */
+public final class Sweeper {
+
+  /** What the sweeper handles. */
+  public interface Command {}
+
+  private enum Sweep implements Command {
+    INSTANCE
+  }
+
+  private record Swept(List<JobRepository.Stray> strays, int failed, Throwable error)
+      implements Command {}
+
+  /** The sweeper's terms, from {@code retina.workers.sweeper}. */
+  public record Settings(Duration interval, Duration unclaimedAfter, int batch) {}
+
+  /** Starts the singleton (on worker nodes) and returns nothing: it runs on its own. */
+  public static void init(
+      ActorSystem<?> system, JobRepository jobs, Settings settings, Executor blocking) {
+    ClusterSingleton.get(system)
+        .init(
+            SingletonActor.of(
+                    Behaviors.supervise(create(jobs, settings, blocking))
+                        .onFailure(
+                            SupervisorStrategy.restartWithBackoff(
+                                Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2)),
+                    "job-sweeper")
+                .withSettings(
+                    org.apache.pekko.cluster.typed.ClusterSingletonSettings.create(system)
+                        .withRole(ModelRunnerProtocol.WORKER_ROLE)));
+  }
+
+  static Behavior<Command> create(JobRepository jobs, Settings settings, Executor blocking) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> {
+                  timers.startTimerWithFixedDelay(Sweep.INSTANCE, settings.interval());
+                  return idle(ctx, jobs, settings, blocking);
+                }));
+  }
+
+  private static Behavior<Command> idle(
+      ActorContext<Command> ctx, JobRepository jobs, Settings settings, Executor blocking) {
+    return Behaviors.receive(Command.class)
+        .onMessageEquals(
+            Sweep.INSTANCE,
+            () -> {
+              ctx.pipeToSelf(
+                  CompletableFuture.supplyAsync(
+                      () -> {
+                        int failed = jobs.failExhausted();
+                        return new Swept(
+                            jobs.strays(settings.unclaimedAfter(), settings.batch()), failed, null);
+                      },
+                      blocking),
+                  (swept, error) -> error != null ? new Swept(List.of(), 0, error) : swept);
+              return sweeping(ctx, jobs, settings, blocking);
+            })
+        .onMessage(Swept.class, s -> Behaviors.same())
+        .build();
+  }
+
+  private static Behavior<Command> sweeping(
+      ActorContext<Command> ctx, JobRepository jobs, Settings settings, Executor blocking) {
+    return Behaviors.receive(Command.class)
+        .onMessageEquals(Sweep.INSTANCE, Behaviors::same)
+        .onMessage(
+            Swept.class,
+            s -> {
+              if (s.error() != null) {
+                ctx.getLog().warn("sweep failed: {}", s.error().toString());
+              } else {
+                if (s.failed() > 0) {
+                  ctx.getLog().warn("{} jobs failed after using up their attempts", s.failed());
+                }
+                var sharding = ClusterSharding.get(ctx.getSystem());
+                for (JobRepository.Stray stray : s.strays()) {
+                  sharding
+                      .entityRefFor(
+                          ModelRunnerProtocol.ENTITY_KEY,
+                          stray.modelName() + "@" + stray.modelVersion())
+                      .tell(new ModelRunnerProtocol.JobSubmitted(stray.jobId()));
+                }
+                if (!s.strays().isEmpty()) {
+                  ctx.getLog()
+                      .info("re-dispatched {} unclaimed or orphaned jobs", s.strays().size());
+                }
+              }
+              return idle(ctx, jobs, settings, blocking);
+            })
+        .build();
+  }
+}

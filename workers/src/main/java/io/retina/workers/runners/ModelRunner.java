@@ -1,0 +1,287 @@
+package io.retina.workers.runners;
+
+import io.retina.platform.cluster.JobEvents;
+import io.retina.platform.cluster.ModelRunnerProtocol;
+import io.retina.platform.cluster.ModelRunnerProtocol.Command;
+import io.retina.platform.jobs.ContentDigest;
+import io.retina.platform.jobs.JobRepository.Claim;
+import io.retina.platform.models.ModelVersion;
+import io.retina.workers.tasks.ImageTask;
+import io.retina.workers.tasks.ImageTasks;
+import io.retina.workers.tasks.InvalidInputException;
+import io.retina.workers.tasks.TaskOutput;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+
+/**
+ * The sharded runner of one model version on this node (entity id {@code name@version}). It loads
+ * the model once, keeps a queue of job ids it was told about, claims each from the store before
+ * running it, runs at most {@code parallelism} at a time on the blocking executor, and commits each
+ * outcome fenced by the attempt it claimed. Its queue is only a hint: the store holds every job,
+ * and the sweeper re-sends what a lost runner dropped.
+ */
+public final class ModelRunner {
+
+  /** The model finished loading, or failed to. */
+  private record Loaded(ModelVersion version, ImageTask task, Throwable error) implements Command {}
+
+  /** A job this runner started has ended, however it ended. */
+  private record JobEnded(UUID jobId, Claim claim, String status) implements Command {}
+
+  /** Time to renew the leases of the jobs running here. */
+  private enum RenewLeases implements Command {
+    INSTANCE
+  }
+
+  /** Sharding asks the runner to stop (passivation, rebalance, shutdown). */
+  private enum Stop implements Command {
+    INSTANCE
+  }
+
+  /** Starts the runners' sharding on a worker node. */
+  public static void init(ActorSystem<?> system, WorkerContext worker) {
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(ModelRunnerProtocol.ENTITY_KEY, ctx -> create(ctx.getEntityId(), worker))
+                .withRole(ModelRunnerProtocol.WORKER_ROLE)
+                .withStopMessage(Stop.INSTANCE));
+  }
+
+  public static Behavior<Command> create(String versionRef, WorkerContext worker) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> new ModelRunner(ctx, timers, versionRef, worker).loading()));
+  }
+
+  private final ActorContext<Command> ctx;
+  private final String versionRef;
+  private final WorkerContext worker;
+  private final Set<UUID> queue = new LinkedHashSet<>();
+  private final Map<UUID, Claim> running = new HashMap<>();
+  private final ArrayDeque<UUID> starting = new ArrayDeque<>();
+  private ModelVersion version;
+  private ImageTask task;
+  private String loadError;
+  private boolean stopping;
+
+  private ModelRunner(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      String versionRef,
+      WorkerContext worker) {
+    this.ctx = ctx;
+    this.versionRef = versionRef;
+    this.worker = worker;
+    Duration every = worker.lease().dividedBy(3);
+    timers.startTimerWithFixedDelay(RenewLeases.INSTANCE, every);
+    ctx.pipeToSelf(
+        CompletableFuture.supplyAsync(this::load, worker.blocking()),
+        (loaded, error) -> error != null ? new Loaded(null, null, error) : loaded);
+  }
+
+  private Loaded load() {
+    int at = versionRef.lastIndexOf('@');
+    String name = versionRef.substring(0, at);
+    int number = Integer.parseInt(versionRef.substring(at + 1));
+    ModelVersion v =
+        worker
+            .models()
+            .find(name, number)
+            .orElseThrow(() -> new IllegalStateException("no model version " + versionRef));
+    Map<String, String> options = new HashMap<>(v.artifact());
+    String root = options.remove("root");
+    try {
+      ImageTask t = ImageTasks.load(v.task(), worker.modelCache().resolve(root), options);
+      return new Loaded(v, t, null);
+    } catch (Exception e) {
+      return new Loaded(v, null, e);
+    }
+  }
+
+  private Behavior<Command> loading() {
+    return Behaviors.receive(Command.class)
+        .onMessage(ModelRunnerProtocol.JobSubmitted.class, this::onJobSubmitted)
+        .onMessage(ModelRunnerProtocol.GetStatus.class, this::onGetStatus)
+        .onMessage(Loaded.class, this::onLoaded)
+        .onMessageEquals(RenewLeases.INSTANCE, () -> Behaviors.same())
+        .onMessageEquals(Stop.INSTANCE, this::onStop)
+        .onSignal(PostStop.class, s -> onPostStop())
+        .build();
+  }
+
+  private Behavior<Command> onLoaded(Loaded loaded) {
+    version = loaded.version();
+    if (loaded.error() != null) {
+      loadError = String.valueOf(loaded.error().getMessage());
+      ctx.getLog().error("{} failed to load on {}: {}", versionRef, worker.nodeName(), loadError);
+      worker.metrics().modelLoads.inc(versionRef, "failed");
+    } else {
+      task = loaded.task();
+      ctx.getLog().info("{} loaded on {}", versionRef, worker.nodeName());
+      worker.metrics().modelLoads.inc(versionRef, "loaded");
+    }
+    if (stopping) {
+      return Behaviors.stopped();
+    }
+    startMore();
+    return ready();
+  }
+
+  private Behavior<Command> ready() {
+    return Behaviors.receive(Command.class)
+        .onMessage(ModelRunnerProtocol.JobSubmitted.class, this::onJobSubmitted)
+        .onMessage(ModelRunnerProtocol.GetStatus.class, this::onGetStatus)
+        .onMessage(JobEnded.class, this::onJobEnded)
+        .onMessageEquals(RenewLeases.INSTANCE, this::onRenewLeases)
+        .onMessageEquals(Stop.INSTANCE, this::onStop)
+        .onSignal(PostStop.class, s -> onPostStop())
+        .build();
+  }
+
+  private Behavior<Command> onJobSubmitted(ModelRunnerProtocol.JobSubmitted m) {
+    if (!stopping && !running.containsKey(m.jobId())) {
+      queue.add(m.jobId());
+      if (task != null || loadError != null) {
+        startMore();
+      }
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onGetStatus(ModelRunnerProtocol.GetStatus m) {
+    m.replyTo()
+        .tell(
+            new ModelRunnerProtocol.RunnerStatus(
+                versionRef,
+                task != null,
+                loadError,
+                queue.size(),
+                running.size(),
+                worker.nodeName()));
+    return Behaviors.same();
+  }
+
+  private void startMore() {
+    while (!stopping && running.size() < worker.parallelism() && !queue.isEmpty()) {
+      UUID jobId = queue.iterator().next();
+      queue.remove(jobId);
+      running.put(jobId, null);
+      ctx.pipeToSelf(
+          CompletableFuture.supplyAsync(() -> execute(jobId), worker.blocking()),
+          (ended, error) -> {
+            if (error != null) {
+              ctx.getLog().error("job {} on {} broke unexpectedly", jobId, versionRef, error);
+              return new JobEnded(jobId, null, "released");
+            }
+            return ended;
+          });
+    }
+  }
+
+  /**
+   * Claims, runs and commits one job. Runs on the blocking executor, never on the actor's thread.
+   */
+  private JobEnded execute(UUID jobId) {
+    var claimed = worker.jobs().claim(jobId, worker.nodeName(), worker.lease());
+    if (claimed.isEmpty()) {
+      return new JobEnded(jobId, null, "not-claimed");
+    }
+    Claim claim = claimed.get();
+    String model = claim.job().modelRef();
+    if (task == null) {
+      worker.jobs().fail(claim, "model-unavailable", "the model could not be loaded: " + loadError);
+      return finished(claim, "failed");
+    }
+    byte[] input = worker.jobs().input(jobId).orElseThrow();
+    long start = System.nanoTime();
+    try {
+      TaskOutput out = task.run(input, claim.job().params());
+      worker.metrics().inference.observe((System.nanoTime() - start) / 1e9, model);
+      boolean committed =
+          worker
+              .jobs()
+              .succeed(
+                  claim,
+                  out.mediaType(),
+                  out.body(),
+                  ContentDigest.sha256(out.body()),
+                  version.priceMicros(claim.job().pixels()));
+      if (!committed) {
+        return new JobEnded(jobId, claim, "fenced");
+      }
+      worker
+          .metrics()
+          .jobLatency
+          .observe(
+              Duration.between(claim.job().createdAt(), java.time.Instant.now()).toMillis() / 1e3,
+              model);
+      return finished(claim, "succeeded");
+    } catch (InvalidInputException e) {
+      worker.jobs().fail(claim, "invalid-input", e.getMessage());
+      return finished(claim, "failed");
+    } catch (RuntimeException | OutOfMemoryError e) {
+      ctx.getLog().error("job {} failed on {}", jobId, versionRef, e);
+      worker.jobs().fail(claim, "internal-error", "the model failed on this input: " + e);
+      return finished(claim, "failed");
+    }
+  }
+
+  private JobEnded finished(Claim claim, String status) {
+    worker.metrics().finished.inc(claim.job().modelRef(), status);
+    return new JobEnded(claim.job().id(), claim, status);
+  }
+
+  private Behavior<Command> onJobEnded(JobEnded m) {
+    running.remove(m.jobId());
+    if (m.status().equals("succeeded") || m.status().equals("failed")) {
+      worker.jobEvents().tell(Topic.publish(new JobEvents.JobFinished(m.jobId(), m.status())));
+    }
+    if (stopping && running.isEmpty()) {
+      return Behaviors.stopped();
+    }
+    startMore();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onRenewLeases() {
+    var held = running.entrySet().stream().filter(e -> e.getValue() != null).toList();
+    if (!held.isEmpty()) {
+      CompletableFuture.runAsync(
+          () ->
+              held.forEach(
+                  e ->
+                      worker.jobs().renewLease(e.getKey(), e.getValue().attempt(), worker.lease())),
+          worker.blocking());
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onStop() {
+    stopping = true;
+    queue.clear();
+    return running.isEmpty() ? Behaviors.stopped() : Behaviors.same();
+  }
+
+  private Behavior<Command> onPostStop() {
+    if (task != null) {
+      task.close();
+    }
+    return Behaviors.same();
+  }
+}

@@ -1,0 +1,40 @@
+package io.retina.workers.runners;
+
+import io.retina.platform.metrics.Counter;
+import io.retina.platform.metrics.Histogram;
+import io.retina.platform.metrics.MetricsRegistry;
+
+/**
+ * The worker role's metrics: jobs finished by model and outcome, and how long inference and jobs
+ * took.
+ */
+public final class WorkerMetrics {
+  final Counter finished;
+  final Histogram inference;
+  final Histogram jobLatency;
+  final Counter modelLoads;
+
+  public WorkerMetrics(MetricsRegistry registry) {
+    finished =
+        registry.counter(
+            "retina_jobs_finished_total",
+            "Jobs that reached a final state on this node.",
+            "model",
+            "status");
+    inference =
+        registry.histogram(
+            "retina_inference_seconds",
+            "Time spent decoding, running the model and encoding the result, per job.",
+            MetricsRegistry.LATENCY_SECONDS_BUCKETS,
+            "model");
+    jobLatency =
+        registry.histogram(
+            "retina_job_latency_seconds",
+            "Time from a job's submission to its success.",
+            MetricsRegistry.LATENCY_SECONDS_BUCKETS,
+            "model");
+    modelLoads =
+        registry.counter(
+            "retina_model_loads_total", "Model version loads by outcome.", "model", "outcome");
+  }
+}
