@@ -47,6 +47,10 @@ class JobContractTest {
   }
 
   static JsonNode awaitFinal(String jobId, String token) throws InterruptedException {
+    return awaitFinal(http, jobId, token);
+  }
+
+  static JsonNode awaitFinal(Http http, String jobId, String token) throws InterruptedException {
     Instant deadline = Instant.now().plusSeconds(90);
     while (Instant.now().isBefore(deadline)) {
       JsonNode job = http.get("/v1/jobs/" + jobId, token).json();

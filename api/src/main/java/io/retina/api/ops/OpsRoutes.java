@@ -59,6 +59,14 @@ public final class OpsRoutes extends AllDirectives {
                         redirect(
                             org.apache.pekko.http.javadsl.model.Uri.create("/console/"),
                             org.apache.pekko.http.javadsl.model.StatusCodes.FOUND))),
+        path(
+            "console",
+            () ->
+                get(
+                    () ->
+                        redirect(
+                            org.apache.pekko.http.javadsl.model.Uri.create("/console/"),
+                            org.apache.pekko.http.javadsl.model.StatusCodes.MOVED_PERMANENTLY))),
         pathPrefix(
             "console",
             () ->

@@ -66,7 +66,9 @@ public final class BuiltinCatalog {
               m.getBoolean("batch-safe"),
               m.getLong("price-per-image-micros"),
               m.getLong("price-per-megapixel-micros"),
-              ModelVersion.Status.ACTIVE);
+              m.hasPath("status")
+                  ? ModelVersion.Status.valueOf(m.getString("status").toUpperCase())
+                  : ModelVersion.Status.ACTIVE);
       entries.add(new Entry(version, m.getString("description")));
     }
     return entries;

@@ -1,0 +1,66 @@
+package io.retina.server;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The README's node as a process: embedded PostgreSQL under its data directory, SIGTERM, and a
+ * restart that finds every tenant, key and job where it left them.
+ */
+class NodeRestartTest {
+  static final Duration START = Duration.ofSeconds(120);
+
+  @Test
+  void stopsOnSigtermAndRestartsWithItsDataAndQueuedJobs() throws Exception {
+    Path dataDir = Files.createTempDirectory("retina-restart");
+    Map<String, String> env =
+        Map.of(
+            "RETINA_DATA_DIR", dataDir.toString(),
+            "RETINA_ADMIN_TOKEN", TestNode.ADMIN_TOKEN,
+            "RETINA_CLUSTER_PORT", Integer.toString(NodeProcess.freePort()));
+    String key;
+    String finishedId;
+    String queuedId;
+    try (NodeProcess first = NodeProcess.start(env, NodeProcess.freePort())) {
+      first.awaitReady(START);
+      assertTrue(first.log().contains("Demo tenant"), "first start creates the demo tenant");
+      Http http = new Http(first.base);
+      key = http.newTenantKey("restart");
+      Http.Reply done =
+          http.submit(
+              "model=super-resolution", key, "image/png", Photos.flowerPng(), "Prefer", "wait=60");
+      assertEquals(200, done.status(), done.toString());
+      finishedId = done.json().get("id").asText();
+      Http.Reply accepted =
+          http.submit(
+              "model=super-resolution&scale=4",
+              key,
+              "image/png",
+              JobContractTest.shrink(Photos.peopleJpeg(4), 400));
+      assertEquals(202, accepted.status(), accepted.toString());
+      queuedId = accepted.json().get("id").asText();
+
+      int exit = first.terminate(Duration.ofSeconds(60));
+      assertTrue(exit == 0 || exit == 143, "orderly exit, got " + exit + ":\n" + first.log());
+      assertFalse(first.log().contains("ERROR"), first.log());
+    }
+
+    try (NodeProcess second = NodeProcess.start(env, NodeProcess.freePort())) {
+      second.awaitReady(START);
+      assertFalse(second.log().contains("Demo tenant"), "the demo tenant is made once");
+      Http http = new Http(second.base);
+      Http.Reply result = http.get("/v1/jobs/" + finishedId + "/result", key);
+      assertEquals(200, result.status(), "the key and the finished job survived the restart");
+      assertEquals(256, Photos.decode(result.body()).getWidth());
+      JsonNode queued = JobContractTest.awaitFinal(http, queuedId, key);
+      assertEquals("succeeded", queued.get("status").asText(), queued.toString());
+      second.terminate(Duration.ofSeconds(60));
+    }
+  }
+}
