@@ -2,9 +2,13 @@ package io.retina.api;
 
 import io.retina.api.auth.Authenticator;
 import io.retina.api.jobs.JobWaiters;
+import io.retina.api.quota.TenantGates;
+import io.retina.platform.audit.AuditRepository;
+import io.retina.platform.billing.UsageRepository;
 import io.retina.platform.jobs.JobRepository;
 import io.retina.platform.metrics.MetricsRegistry;
 import io.retina.platform.models.ModelRepository;
+import io.retina.platform.tenants.QuotaRepository;
 import io.retina.platform.tenants.TenantRepository;
 import java.util.List;
 import java.util.UUID;
@@ -23,6 +27,10 @@ public record ApiContext(
     ApiSettings settings,
     Authenticator auth,
     TenantRepository tenants,
+    QuotaRepository quotas,
+    UsageRepository usage,
+    AuditRepository audit,
+    TenantGates gates,
     JobRepository jobs,
     ModelRepository models,
     BiConsumer<String, UUID> dispatch,

@@ -1,5 +1,6 @@
 package io.retina.api;
 
+import io.retina.api.account.AccountRoutes;
 import io.retina.api.admin.AdminRoutes;
 import io.retina.api.http.Problem;
 import io.retina.api.jobs.JobRoutes;
@@ -59,6 +60,7 @@ public final class ApiServer extends AllDirectives {
   public Route route() {
     Route jobs = new JobRoutes(api, system).route();
     Route models = new ModelRoutes(api).route();
+    Route account = new AccountRoutes(api).route();
     Route admin = new AdminRoutes(api).route();
     Route ops = new OpsRoutes(api).route();
     Route endpoints =
@@ -66,7 +68,7 @@ public final class ApiServer extends AllDirectives {
             rejections(),
             () ->
                 concat(
-                    pathPrefix("v1", () -> concat(jobs, models)),
+                    pathPrefix("v1", () -> concat(jobs, models, account)),
                     pathPrefix("admin", () -> admin),
                     ops));
     return extractRequest(

@@ -5,8 +5,13 @@ import io.retina.api.ApiServer;
 import io.retina.api.ApiSettings;
 import io.retina.api.auth.Authenticator;
 import io.retina.api.jobs.JobWaiters;
+import io.retina.api.quota.TenantGate;
+import io.retina.api.quota.TenantGates;
+import io.retina.platform.audit.AuditRepository;
+import io.retina.platform.billing.UsageRepository;
 import io.retina.platform.cluster.JobEvents;
 import io.retina.platform.cluster.ModelRunnerProtocol;
+import io.retina.platform.tenants.QuotaRepository;
 import io.retina.workers.recovery.Sweeper;
 import io.retina.workers.runners.ModelRunner;
 import io.retina.workers.runners.WorkerContext;
@@ -81,11 +86,17 @@ final class Guardian {
 
           if (s.roles().contains("api")) {
             var sharding = ClusterSharding.get(system);
+            var quotas = new QuotaRepository(s.database().tx());
+            TenantGate.init(system, quotas, store);
             ApiContext api =
                 new ApiContext(
                     ApiSettings.from(s.config()),
                     new Authenticator(s.tenants(), s.adminToken()),
                     s.tenants(),
+                    quotas,
+                    new UsageRepository(s.database().tx()),
+                    new AuditRepository(s.database().tx()),
+                    new TenantGates(system),
                     s.jobs(),
                     s.models(),
                     (runner, jobId) ->

@@ -385,6 +385,7 @@ class JobContractTest {
                 "sha256:test",
                 png,
                 3),
+            io.retina.platform.jobs.AdmissionLimits.NONE,
             null,
             null,
             Duration.ofSeconds(30));

@@ -46,6 +46,7 @@ class NodeRestartTest {
       assertEquals(202, accepted.status(), accepted.toString());
       queuedId = accepted.json().get("id").asText();
 
+      assertFalse(first.log().contains(key), "the log never shows a tenant's API key");
       int exit = first.terminate(Duration.ofSeconds(60));
       assertTrue(exit == 0 || exit == 143, "orderly exit, got " + exit + ":\n" + first.log());
       assertFalse(first.log().contains("ERROR"), first.log());

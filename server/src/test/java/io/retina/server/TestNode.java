@@ -17,10 +17,20 @@ final class TestNode implements AutoCloseable {
 
   final Node node;
   final String base;
+  final String storeUrl;
 
-  private TestNode(Node node) {
+  private TestNode(Node node, String storeUrl) {
     this.node = node;
     this.base = "http://127.0.0.1:" + node.httpPort();
+    this.storeUrl = storeUrl;
+  }
+
+  /** This node's cluster address, for another node to name as its seed. */
+  String clusterAddress() {
+    return org.apache.pekko.cluster.typed.Cluster.get(node.system())
+        .selfMember()
+        .address()
+        .toString();
   }
 
   static TestNode start(Map<String, Object> overrides) throws IOException {
@@ -36,7 +46,8 @@ final class TestNode implements AutoCloseable {
     config.put("retina.http.port", 0);
     config.put("pekko.remote.artery.canonical.port", 0);
     config.putAll(overrides);
-    return new TestNode(Node.start(NodeConfig.load(config)));
+    return new TestNode(
+        Node.start(NodeConfig.load(config)), (String) config.get("retina.store.url"));
   }
 
   @Override

@@ -6,6 +6,9 @@ import io.retina.api.http.Responses;
 import io.retina.api.images.ImageInfo;
 import io.retina.api.images.ImageProbe;
 import io.retina.api.images.ImageRejectedException;
+import io.retina.api.quota.RateLimitHeaders;
+import io.retina.api.quota.TenantGate;
+import io.retina.platform.jobs.AdmissionLimits;
 import io.retina.platform.jobs.ContentDigest;
 import io.retina.platform.jobs.Job;
 import io.retina.platform.jobs.JobCursor;
@@ -15,6 +18,7 @@ import io.retina.platform.jobs.NewJob;
 import io.retina.platform.jobs.Submission;
 import io.retina.platform.metrics.Counter;
 import io.retina.platform.models.ModelVersion;
+import io.retina.platform.tenants.Quota;
 import io.retina.platform.tenants.Tenant;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -119,12 +123,54 @@ public final class JobRoutes extends AllDirectives {
     return CompletableFuture.supplyAsync(() -> api.auth().tenant(request), api.store())
         .thenCompose(
             tenant ->
-                SubmitRequest.read(request, entity, system)
-                    .thenComposeAsync(form -> admitAndStore(request, tenant, form), api.store()));
+                api.gates()
+                    .admit(tenant.id())
+                    .exceptionally(
+                        e -> {
+                          throw new Problem(
+                                  503,
+                                  "admission-unavailable",
+                                  "Service unavailable",
+                                  "The tenant's admission gate did not answer; retry shortly.")
+                              .withHeader(RawHeader.create("Retry-After", "1"));
+                        })
+                    .thenCompose(
+                        decision -> {
+                          if (!decision.admitted()) {
+                            throw rateLimited(decision);
+                          }
+                          return SubmitRequest.read(request, entity, system)
+                              .thenComposeAsync(
+                                  form -> admitAndStore(request, tenant, form, decision),
+                                  api.store());
+                        }));
+  }
+
+  private static Problem rateLimited(TenantGate.Decision decision) {
+    if (!decision.known()) {
+      return new Problem(
+              503, "admission-unavailable", "Service unavailable", "The tenant's quota is unknown.")
+          .withHeader(RawHeader.create("Retry-After", "1"));
+    }
+    Problem p =
+        new Problem(
+                429,
+                "rate-limited",
+                "Too many requests",
+                "The tenant's rate is "
+                    + decision.ratePerSecond()
+                    + " jobs a second with bursts of "
+                    + decision.burst()
+                    + "; retry after the time in Retry-After.")
+            .withHeader(
+                RawHeader.create(
+                    "Retry-After", Long.toString(RateLimitHeaders.retryAfterSeconds(decision))));
+    RateLimitHeaders.of(decision).forEach(p::withHeader);
+    return p;
   }
 
   private CompletionStage<HttpResponse> admitAndStore(
-      HttpRequest request, Tenant tenant, SubmitRequest form) {
+      HttpRequest request, Tenant tenant, SubmitRequest form, TenantGate.Decision decision) {
     var ref = SubmitRequest.ModelRef.parse(form.model());
     ModelVersion version = resolveModel(ref);
     Map<String, String> params;
@@ -134,7 +180,11 @@ public final class JobRoutes extends AllDirectives {
       throw Problem.unprocessable("invalid-parameter", e.getMessage())
           .with("parameter", e.parameter());
     }
-    ImageInfo image = admitImage(form);
+    Quota quota =
+        api.quotas()
+            .effective(tenant.id())
+            .orElseThrow(() -> Problem.unauthorized("The tenant no longer exists."));
+    ImageInfo image = admitImage(form, quota.maxPixels());
     String key = idempotencyKey(request);
     Duration wait = preferredWait(request);
 
@@ -156,15 +206,36 @@ public final class JobRoutes extends AllDirectives {
             form.image(),
             api.settings().maxAttempts());
     Submission outcome =
-        api.jobs().submit(job, key, requestDigest, api.settings().idempotencyLock());
+        api.jobs()
+            .submit(
+                job,
+                new AdmissionLimits(quota.maxConcurrentJobs(), quota.monthlySpendCapMicros()),
+                key,
+                requestDigest,
+                api.settings().idempotencyLock());
+    var rateHeaders = RateLimitHeaders.of(decision);
     if (outcome instanceof Submission.Created created) {
       submitted.inc(version.ref());
       api.dispatch().accept(version.runnerId(), created.job().id());
       return answer(tenant, created.job(), wait, false)
+          .thenApply(r -> r.addHeaders(rateHeaders))
           .whenComplete((r, e) -> release(tenant, key));
     }
     if (outcome instanceof Submission.Replayed replayed) {
-      return answer(tenant, replayed.job(), Duration.ZERO, true);
+      return answer(tenant, replayed.job(), Duration.ZERO, true)
+          .thenApply(r -> r.addHeaders(rateHeaders));
+    }
+    if (outcome instanceof Submission.OverQuota over) {
+      Problem p =
+          new Problem(
+                  429,
+                  over.limit().equals("monthly-spend") ? "spend-cap-reached" : "concurrency-limit",
+                  "Too many requests",
+                  over.detail())
+              .with("limit", over.limit())
+              .withHeader(RawHeader.create("Retry-After", Long.toString(over.retryAfterSeconds())));
+      rateHeaders.forEach(p::withHeader);
+      throw p;
     }
     if (outcome instanceof Submission.InFlight) {
       throw Problem.conflict(
@@ -200,7 +271,7 @@ public final class JobRoutes extends AllDirectives {
                     + "'; GET /v1/models lists them."));
   }
 
-  private ImageInfo admitImage(SubmitRequest form) {
+  private ImageInfo admitImage(SubmitRequest form, long tenantMaxPixels) {
     if (form.image().length == 0) {
       throw Problem.badRequest("missing-image", "The image is empty.");
     }
@@ -220,7 +291,7 @@ public final class JobRoutes extends AllDirectives {
           "The body was declared " + declared + " but is " + info.mediaType() + ".");
     }
     int maxSide = api.settings().maxSide();
-    long maxPixels = api.settings().maxPixels();
+    long maxPixels = Math.min(api.settings().maxPixels(), tenantMaxPixels);
     if (info.width() > maxSide || info.height() > maxSide || info.pixels() > maxPixels) {
       throw Problem.tooLarge(
               "image-too-large",

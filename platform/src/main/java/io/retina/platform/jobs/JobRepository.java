@@ -38,30 +38,40 @@ public final class JobRepository {
 
   /** Stores a job (with its input) and its idempotency record, in one transaction. */
   public Submission submit(
-      NewJob job, String idempotencyKey, String requestDigest, Duration keyLock) {
-    return tx.call(
-        c -> {
-          if (idempotencyKey != null) {
-            Optional<Submission> earlier =
-                claimKey(c, job.tenantId(), idempotencyKey, requestDigest, keyLock);
-            if (earlier.isPresent()) {
-              c.rollback();
-              return earlier.get();
-            }
-          }
-          Job stored = insert(c, job);
-          if (idempotencyKey != null) {
-            try (var st =
-                c.prepareStatement(
-                    "update idempotency_keys set job_id = ? where tenant_id = ? and key = ?")) {
-              st.setObject(1, stored.id());
-              st.setObject(2, job.tenantId());
-              st.setString(3, idempotencyKey);
-              st.executeUpdate();
-            }
-          }
-          return new Submission.Created(stored);
-        });
+      NewJob job,
+      AdmissionLimits limits,
+      String idempotencyKey,
+      String requestDigest,
+      Duration keyLock) {
+    return tx.forTenant(job.tenantId())
+        .call(
+            c -> {
+              if (idempotencyKey != null) {
+                Optional<Submission> earlier =
+                    claimKey(c, job.tenantId(), idempotencyKey, requestDigest, keyLock);
+                if (earlier.isPresent()) {
+                  c.rollback();
+                  return earlier.get();
+                }
+              }
+              Optional<Submission> refused = checkLimits(c, job.tenantId(), limits);
+              if (refused.isPresent()) {
+                c.rollback();
+                return refused.get();
+              }
+              Job stored = insert(c, job);
+              if (idempotencyKey != null) {
+                try (var st =
+                    c.prepareStatement(
+                        "update idempotency_keys set job_id = ? where tenant_id = ? and key = ?")) {
+                  st.setObject(1, stored.id());
+                  st.setObject(2, job.tenantId());
+                  st.setString(3, idempotencyKey);
+                  st.executeUpdate();
+                }
+              }
+              return new Submission.Created(stored);
+            });
   }
 
   /**
@@ -114,18 +124,82 @@ public final class JobRepository {
     return Optional.empty();
   }
 
+  /**
+   * Checks the tenant's concurrency and spend limits under a per-tenant transaction lock, so that
+   * concurrent submissions on any nodes are counted one after another.
+   */
+  private static Optional<Submission> checkLimits(
+      Connection c, UUID tenantId, AdmissionLimits limits) throws SQLException {
+    if (limits.equals(AdmissionLimits.NONE)) {
+      return Optional.empty();
+    }
+    try (var st = c.prepareStatement("select pg_advisory_xact_lock(hashtextextended(?, 0))")) {
+      st.setString(1, tenantId.toString());
+      st.execute();
+    }
+    try (var st =
+        c.prepareStatement(
+            "select count(*) from jobs where tenant_id = ? and status in ('queued', 'running')")) {
+      st.setObject(1, tenantId);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        long unfinished = rs.getLong(1);
+        if (unfinished >= limits.maxConcurrentJobs()) {
+          return Optional.of(
+              new Submission.OverQuota(
+                  "concurrent-jobs",
+                  "The tenant has "
+                      + unfinished
+                      + " jobs queued or running; its limit is "
+                      + limits.maxConcurrentJobs()
+                      + ".",
+                  2));
+        }
+      }
+    }
+    try (var st =
+        c.prepareStatement(
+            "select coalesce(sum(amount_micros), 0) from usage_ledger where tenant_id = ?"
+                + " and recorded_at >= date_trunc('month', now() at time zone 'UTC') at time zone 'UTC'")) {
+      st.setObject(1, tenantId);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        long spent = rs.getLong(1);
+        if (spent >= limits.monthlySpendCapMicros()) {
+          var now = java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC);
+          var next =
+              now.toLocalDate()
+                  .withDayOfMonth(1)
+                  .plusMonths(1)
+                  .atStartOfDay(java.time.ZoneOffset.UTC);
+          return Optional.of(
+              new Submission.OverQuota(
+                  "monthly-spend",
+                  "The tenant has spent "
+                      + spent
+                      + " micros this month; its cap is "
+                      + limits.monthlySpendCapMicros()
+                      + ".",
+                  Duration.between(now, next).toSeconds()));
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
   /** The request that held the key has been answered: repeats now replay its job. */
   public void releaseKey(UUID tenantId, String key) {
-    tx.run(
-        c -> {
-          try (var st =
-              c.prepareStatement(
-                  "update idempotency_keys set locked_until = null where tenant_id = ? and key = ?")) {
-            st.setObject(1, tenantId);
-            st.setString(2, key);
-            st.executeUpdate();
-          }
-        });
+    tx.forTenant(tenantId)
+        .run(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "update idempotency_keys set locked_until = null where tenant_id = ? and key = ?")) {
+                st.setObject(1, tenantId);
+                st.setString(2, key);
+                st.executeUpdate();
+              }
+            });
   }
 
   private Job insert(Connection c, NewJob job) throws SQLException {
@@ -161,7 +235,7 @@ public final class JobRepository {
 
   /** A tenant's job; another tenant's id reads exactly like a missing one. */
   public Optional<Job> find(UUID tenantId, UUID jobId) {
-    return tx.call(c -> find(c, tenantId, jobId));
+    return tx.forTenant(tenantId).call(c -> find(c, tenantId, jobId));
   }
 
   private static Optional<Job> find(Connection c, UUID tenantId, UUID jobId) throws SQLException {
@@ -177,74 +251,96 @@ public final class JobRepository {
 
   /** A job by id alone, for workers and admins. */
   public Optional<Job> findAny(UUID jobId) {
-    return tx.call(
-        c -> {
-          try (var st = c.prepareStatement("select " + COLUMNS + " from jobs where id = ?")) {
-            st.setObject(1, jobId);
-            try (ResultSet rs = st.executeQuery()) {
-              return rs.next() ? Optional.of(job(rs)) : Optional.empty();
-            }
-          }
-        });
+    return tx.system()
+        .call(
+            c -> {
+              try (var st = c.prepareStatement("select " + COLUMNS + " from jobs where id = ?")) {
+                st.setObject(1, jobId);
+                try (ResultSet rs = st.executeQuery()) {
+                  return rs.next() ? Optional.of(job(rs)) : Optional.empty();
+                }
+              }
+            });
   }
 
   /** One page of a tenant's jobs, newest first, after the cursor's position. */
   public JobPage list(UUID tenantId, JobStatus status, JobCursor after, int limit) {
-    return tx.call(
-        c -> {
-          StringBuilder sql =
-              new StringBuilder("select " + COLUMNS + " from jobs where tenant_id = ?");
-          if (status != null) {
-            sql.append(" and status = ?");
-          }
-          if (after != null) {
-            sql.append(" and (created_at, id) < (?, ?)");
-          }
-          sql.append(" order by created_at desc, id desc limit ?");
-          try (var st = c.prepareStatement(sql.toString())) {
-            int i = 1;
-            st.setObject(i++, tenantId);
-            if (status != null) {
-              st.setString(i++, status.dbValue());
-            }
-            if (after != null) {
-              st.setTimestamp(i++, Rows.timestamp(after.createdAt()));
-              st.setObject(i++, after.id());
-            }
-            st.setInt(i, limit + 1);
-            List<Job> jobs = new ArrayList<>();
-            try (ResultSet rs = st.executeQuery()) {
-              while (rs.next()) {
-                jobs.add(job(rs));
+    return tx.forTenant(tenantId)
+        .call(
+            c -> {
+              StringBuilder sql =
+                  new StringBuilder("select " + COLUMNS + " from jobs where tenant_id = ?");
+              if (status != null) {
+                sql.append(" and status = ?");
               }
-            }
-            if (jobs.size() <= limit) {
-              return new JobPage(jobs, null);
-            }
-            Job last = jobs.get(limit - 1);
-            return new JobPage(jobs.subList(0, limit), new JobCursor(last.createdAt(), last.id()));
-          }
-        });
+              if (after != null) {
+                sql.append(" and (created_at, id) < (?, ?)");
+              }
+              sql.append(" order by created_at desc, id desc limit ?");
+              try (var st = c.prepareStatement(sql.toString())) {
+                int i = 1;
+                st.setObject(i++, tenantId);
+                if (status != null) {
+                  st.setString(i++, status.dbValue());
+                }
+                if (after != null) {
+                  st.setTimestamp(i++, Rows.timestamp(after.createdAt()));
+                  st.setObject(i++, after.id());
+                }
+                st.setInt(i, limit + 1);
+                List<Job> jobs = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery()) {
+                  while (rs.next()) {
+                    jobs.add(job(rs));
+                  }
+                }
+                if (jobs.size() <= limit) {
+                  return new JobPage(jobs, null);
+                }
+                Job last = jobs.get(limit - 1);
+                return new JobPage(
+                    jobs.subList(0, limit), new JobCursor(last.createdAt(), last.id()));
+              }
+            });
+  }
+
+  /** How many of the tenant's jobs are queued or running. */
+  public long unfinished(UUID tenantId) {
+    return tx.forTenant(tenantId)
+        .call(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "select count(*) from jobs where tenant_id = ?"
+                          + " and status in ('queued', 'running')")) {
+                st.setObject(1, tenantId);
+                try (ResultSet rs = st.executeQuery()) {
+                  rs.next();
+                  return rs.getLong(1);
+                }
+              }
+            });
   }
 
   /** How many queued jobs of the same model version were submitted before this one. */
   public long queuePosition(Job job) {
-    return tx.call(
-        c -> {
-          try (var st =
-              c.prepareStatement(
-                  "select count(*) from jobs where status = 'queued' and model_name = ?"
-                      + " and model_version = ? and (created_at, id) < (?, ?)")) {
-            st.setString(1, job.modelName());
-            st.setInt(2, job.modelVersion());
-            st.setTimestamp(3, Rows.timestamp(job.createdAt()));
-            st.setObject(4, job.id());
-            try (ResultSet rs = st.executeQuery()) {
-              rs.next();
-              return rs.getLong(1);
-            }
-          }
-        });
+    return tx.system()
+        .call(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "select count(*) from jobs where status = 'queued' and model_name = ?"
+                          + " and model_version = ? and (created_at, id) < (?, ?)")) {
+                st.setString(1, job.modelName());
+                st.setInt(2, job.modelVersion());
+                st.setTimestamp(3, Rows.timestamp(job.createdAt()));
+                st.setObject(4, job.id());
+                try (ResultSet rs = st.executeQuery()) {
+                  rs.next();
+                  return rs.getLong(1);
+                }
+              }
+            });
   }
 
   /**
@@ -252,20 +348,21 @@ public final class JobRepository {
    * its result is discarded. Returns the job as it now is, or empty if the tenant has no such job.
    */
   public Optional<Job> cancel(UUID tenantId, UUID jobId) {
-    return tx.call(
-        c -> {
-          try (var st =
-              c.prepareStatement(
-                  "update jobs set status = 'canceled', finished_at = now(), lease_owner = null,"
-                      + " lease_expires_at = null, error_type = 'canceled',"
-                      + " error_detail = 'canceled at the tenant''s request'"
-                      + " where id = ? and tenant_id = ? and status in ('queued', 'running')")) {
-            st.setObject(1, jobId);
-            st.setObject(2, tenantId);
-            st.executeUpdate();
-          }
-          return find(c, tenantId, jobId);
-        });
+    return tx.forTenant(tenantId)
+        .call(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "update jobs set status = 'canceled', finished_at = now(), lease_owner = null,"
+                          + " lease_expires_at = null, error_type = 'canceled',"
+                          + " error_detail = 'canceled at the tenant''s request'"
+                          + " where id = ? and tenant_id = ? and status in ('queued', 'running')")) {
+                st.setObject(1, jobId);
+                st.setObject(2, tenantId);
+                st.executeUpdate();
+              }
+              return find(c, tenantId, jobId);
+            });
   }
 
   /** The job's input image. */
@@ -279,20 +376,22 @@ public final class JobRepository {
   }
 
   private Optional<byte[]> payload(UUID tenantId, UUID jobId, String kind) {
-    return tx.call(
-        c -> {
-          String sql = "select bytes from job_payloads where job_id = ? and kind = ?";
-          try (var st = c.prepareStatement(tenantId == null ? sql : sql + " and tenant_id = ?")) {
-            st.setObject(1, jobId);
-            st.setString(2, kind);
-            if (tenantId != null) {
-              st.setObject(3, tenantId);
-            }
-            try (ResultSet rs = st.executeQuery()) {
-              return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
-            }
-          }
-        });
+    return (tenantId == null ? tx.system() : tx.forTenant(tenantId))
+        .call(
+            c -> {
+              String sql = "select bytes from job_payloads where job_id = ? and kind = ?";
+              try (var st =
+                  c.prepareStatement(tenantId == null ? sql : sql + " and tenant_id = ?")) {
+                st.setObject(1, jobId);
+                st.setString(2, kind);
+                if (tenantId != null) {
+                  st.setObject(3, tenantId);
+                }
+                try (ResultSet rs = st.executeQuery()) {
+                  return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
+                }
+              }
+            });
   }
 
   /**
@@ -300,45 +399,47 @@ public final class JobRepository {
    * are not used up. Empty if someone else holds it, it finished, or it was canceled.
    */
   public Optional<Claim> claim(UUID jobId, String owner, Duration lease) {
-    return tx.call(
-        c -> {
-          try (var st =
-              c.prepareStatement(
-                  "update jobs set status = 'running', attempts = attempts + 1, lease_owner = ?,"
-                      + " lease_expires_at = now() + ?::interval,"
-                      + " started_at = coalesce(started_at, now())"
-                      + " where id = ? and attempts < max_attempts and (status = 'queued'"
-                      + " or (status = 'running' and lease_expires_at < now()))"
-                      + " returning "
-                      + COLUMNS)) {
-            st.setString(1, owner);
-            st.setString(2, lease.toMillis() + " milliseconds");
-            st.setObject(3, jobId);
-            try (ResultSet rs = st.executeQuery()) {
-              if (!rs.next()) {
-                return Optional.empty();
+    return tx.system()
+        .call(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "update jobs set status = 'running', attempts = attempts + 1, lease_owner = ?,"
+                          + " lease_expires_at = now() + ?::interval,"
+                          + " started_at = coalesce(started_at, now())"
+                          + " where id = ? and attempts < max_attempts and (status = 'queued'"
+                          + " or (status = 'running' and lease_expires_at < now()))"
+                          + " returning "
+                          + COLUMNS)) {
+                st.setString(1, owner);
+                st.setString(2, lease.toMillis() + " milliseconds");
+                st.setObject(3, jobId);
+                try (ResultSet rs = st.executeQuery()) {
+                  if (!rs.next()) {
+                    return Optional.empty();
+                  }
+                  Job job = job(rs);
+                  return Optional.of(new Claim(job, job.attempts()));
+                }
               }
-              Job job = job(rs);
-              return Optional.of(new Claim(job, job.attempts()));
-            }
-          }
-        });
+            });
   }
 
   /** Extends the lease of a job still held at this attempt; false if the fence moved on. */
   public boolean renewLease(UUID jobId, int attempt, Duration lease) {
-    return tx.call(
-        c -> {
-          try (var st =
-              c.prepareStatement(
-                  "update jobs set lease_expires_at = now() + ?::interval"
-                      + " where id = ? and attempts = ? and status = 'running'")) {
-            st.setString(1, lease.toMillis() + " milliseconds");
-            st.setObject(2, jobId);
-            st.setInt(3, attempt);
-            return st.executeUpdate() == 1;
-          }
-        });
+    return tx.system()
+        .call(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "update jobs set lease_expires_at = now() + ?::interval"
+                          + " where id = ? and attempts = ? and status = 'running'")) {
+                st.setString(1, lease.toMillis() + " milliseconds");
+                st.setObject(2, jobId);
+                st.setInt(3, attempt);
+                return st.executeUpdate() == 1;
+              }
+            });
   }
 
   /**
@@ -349,63 +450,65 @@ public final class JobRepository {
   public boolean succeed(
       Claim claim, String outputMediaType, byte[] output, String outputDigest, long priceMicros) {
     Job job = claim.job();
-    return tx.call(
-        c -> {
-          try (var st =
-              c.prepareStatement(
-                  "update jobs set status = 'succeeded', output_media_type = ?, output_bytes = ?,"
-                      + " output_digest = ?, finished_at = now(), lease_owner = null,"
-                      + " lease_expires_at = null where id = ? and attempts = ? and status = 'running'")) {
-            st.setString(1, outputMediaType);
-            st.setLong(2, output.length);
-            st.setString(3, outputDigest);
-            st.setObject(4, job.id());
-            st.setInt(5, claim.attempt());
-            if (st.executeUpdate() != 1) {
-              c.rollback();
-              return false;
-            }
-          }
-          try (var st =
-              c.prepareStatement(
-                  "insert into job_payloads (job_id, kind, tenant_id, bytes) values (?, 'output', ?, ?)")) {
-            st.setObject(1, job.id());
-            st.setObject(2, job.tenantId());
-            st.setBytes(3, output);
-            st.executeUpdate();
-          }
-          try (var st =
-              c.prepareStatement(
-                  "insert into usage_ledger (job_id, tenant_id, model_name, model_version, megapixels,"
-                      + " amount_micros) values (?, ?, ?, ?, ?, ?)")) {
-            st.setObject(1, job.id());
-            st.setObject(2, job.tenantId());
-            st.setString(3, job.modelName());
-            st.setInt(4, job.modelVersion());
-            st.setBigDecimal(5, java.math.BigDecimal.valueOf(job.pixels()).movePointLeft(6));
-            st.setLong(6, priceMicros);
-            st.executeUpdate();
-          }
-          return true;
-        });
+    return tx.system()
+        .call(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "update jobs set status = 'succeeded', output_media_type = ?, output_bytes = ?,"
+                          + " output_digest = ?, finished_at = now(), lease_owner = null,"
+                          + " lease_expires_at = null where id = ? and attempts = ? and status = 'running'")) {
+                st.setString(1, outputMediaType);
+                st.setLong(2, output.length);
+                st.setString(3, outputDigest);
+                st.setObject(4, job.id());
+                st.setInt(5, claim.attempt());
+                if (st.executeUpdate() != 1) {
+                  c.rollback();
+                  return false;
+                }
+              }
+              try (var st =
+                  c.prepareStatement(
+                      "insert into job_payloads (job_id, kind, tenant_id, bytes) values (?, 'output', ?, ?)")) {
+                st.setObject(1, job.id());
+                st.setObject(2, job.tenantId());
+                st.setBytes(3, output);
+                st.executeUpdate();
+              }
+              try (var st =
+                  c.prepareStatement(
+                      "insert into usage_ledger (job_id, tenant_id, model_name, model_version, megapixels,"
+                          + " amount_micros) values (?, ?, ?, ?, ?, ?)")) {
+                st.setObject(1, job.id());
+                st.setObject(2, job.tenantId());
+                st.setString(3, job.modelName());
+                st.setInt(4, job.modelVersion());
+                st.setBigDecimal(5, java.math.BigDecimal.valueOf(job.pixels()).movePointLeft(6));
+                st.setLong(6, priceMicros);
+                st.executeUpdate();
+              }
+              return true;
+            });
   }
 
   /** Records a failure that retrying won't cure, fenced like a success. Nothing is billed. */
   public boolean fail(Claim claim, String errorType, String detail) {
-    return tx.call(
-        c -> {
-          try (var st =
-              c.prepareStatement(
-                  "update jobs set status = 'failed', error_type = ?, error_detail = ?,"
-                      + " finished_at = now(), lease_owner = null, lease_expires_at = null"
-                      + " where id = ? and attempts = ? and status = 'running'")) {
-            st.setString(1, errorType);
-            st.setString(2, detail);
-            st.setObject(3, claim.job().id());
-            st.setInt(4, claim.attempt());
-            return st.executeUpdate() == 1;
-          }
-        });
+    return tx.system()
+        .call(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "update jobs set status = 'failed', error_type = ?, error_detail = ?,"
+                          + " finished_at = now(), lease_owner = null, lease_expires_at = null"
+                          + " where id = ? and attempts = ? and status = 'running'")) {
+                st.setString(1, errorType);
+                st.setString(2, detail);
+                st.setObject(3, claim.job().id());
+                st.setInt(4, claim.attempt());
+                return st.executeUpdate() == 1;
+              }
+            });
   }
 
   /**
@@ -414,18 +517,19 @@ public final class JobRepository {
    * up.
    */
   public boolean release(Claim claim, String reason) {
-    return tx.call(
-        c -> {
-          try (var st =
-              c.prepareStatement(
-                  "update jobs set status = 'queued', lease_owner = null, lease_expires_at = null,"
-                      + " error_detail = ? where id = ? and attempts = ? and status = 'running'")) {
-            st.setString(1, reason);
-            st.setObject(2, claim.job().id());
-            st.setInt(3, claim.attempt());
-            return st.executeUpdate() == 1;
-          }
-        });
+    return tx.system()
+        .call(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "update jobs set status = 'queued', lease_owner = null, lease_expires_at = null,"
+                          + " error_detail = ? where id = ? and attempts = ? and status = 'running'")) {
+                st.setString(1, reason);
+                st.setObject(2, claim.job().id());
+                st.setInt(3, claim.attempt());
+                return st.executeUpdate() == 1;
+              }
+            });
   }
 
   /** A job the sweeper should look at, with the runner it belongs to. */
@@ -436,29 +540,30 @@ public final class JobRepository {
    * or running with an expired lease (their worker is gone). Oldest first, at most {@code limit}.
    */
   public List<Stray> strays(Duration unclaimedFor, int limit) {
-    return tx.call(
-        c -> {
-          try (var st =
-              c.prepareStatement(
-                  "select id, model_name, model_version from jobs where"
-                      + " (status = 'queued' and created_at < now() - ?::interval)"
-                      + " or (status = 'running' and lease_expires_at < now())"
-                      + " order by created_at limit ?")) {
-            st.setString(1, unclaimedFor.toMillis() + " milliseconds");
-            st.setInt(2, limit);
-            List<Stray> out = new ArrayList<>();
-            try (ResultSet rs = st.executeQuery()) {
-              while (rs.next()) {
-                out.add(
-                    new Stray(
-                        Rows.uuid(rs, "id"),
-                        rs.getString("model_name"),
-                        rs.getInt("model_version")));
+    return tx.system()
+        .call(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "select id, model_name, model_version from jobs where"
+                          + " (status = 'queued' and created_at < now() - ?::interval)"
+                          + " or (status = 'running' and lease_expires_at < now())"
+                          + " order by created_at limit ?")) {
+                st.setString(1, unclaimedFor.toMillis() + " milliseconds");
+                st.setInt(2, limit);
+                List<Stray> out = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery()) {
+                  while (rs.next()) {
+                    out.add(
+                        new Stray(
+                            Rows.uuid(rs, "id"),
+                            rs.getString("model_name"),
+                            rs.getInt("model_version")));
+                  }
+                }
+                return out;
               }
-            }
-            return out;
-          }
-        });
+            });
   }
 
   /**
@@ -466,18 +571,19 @@ public final class JobRepository {
    * how many.
    */
   public int failExhausted() {
-    return tx.call(
-        c -> {
-          try (PreparedStatement st =
-              c.prepareStatement(
-                  "update jobs set status = 'failed', error_type = 'attempts-exhausted',"
-                      + " error_detail = 'the job was tried ' || attempts || ' times and no worker"
-                      + " finished it', finished_at = now(), lease_owner = null, lease_expires_at = null"
-                      + " where attempts >= max_attempts and (status = 'queued'"
-                      + " or (status = 'running' and lease_expires_at < now()))")) {
-            return st.executeUpdate();
-          }
-        });
+    return tx.system()
+        .call(
+            c -> {
+              try (PreparedStatement st =
+                  c.prepareStatement(
+                      "update jobs set status = 'failed', error_type = 'attempts-exhausted',"
+                          + " error_detail = 'the job was tried ' || attempts || ' times and no worker"
+                          + " finished it', finished_at = now(), lease_owner = null, lease_expires_at = null"
+                          + " where attempts >= max_attempts and (status = 'queued'"
+                          + " or (status = 'running' and lease_expires_at < now()))")) {
+                return st.executeUpdate();
+              }
+            });
   }
 
   private static Job job(ResultSet rs) throws SQLException {

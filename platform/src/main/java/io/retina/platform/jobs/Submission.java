@@ -13,4 +13,12 @@ public sealed interface Submission {
 
   /** The key was used before for a different request. */
   record KeyReused() implements Submission {}
+
+  /**
+   * A tenant limit refused the job; nothing was stored.
+   *
+   * @param limit which limit: {@code concurrent-jobs} or {@code monthly-spend}
+   * @param retryAfterSeconds when trying again may succeed
+   */
+  record OverQuota(String limit, String detail, long retryAfterSeconds) implements Submission {}
 }

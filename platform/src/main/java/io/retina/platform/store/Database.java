@@ -21,6 +21,9 @@ import org.slf4j.LoggerFactory;
 public final class Database implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Database.class);
 
+  /** The role application connections act as; created by the migrations. */
+  public static final String APP_ROLE = "retina_app";
+
   private final HikariDataSource dataSource;
   private final EmbeddedPostgres embedded;
   private final Tx tx;
@@ -57,7 +60,7 @@ public final class Database implements AutoCloseable {
     log.info("embedded PostgreSQL on port {} with data in {}", pg.getPort(), dataDir);
     String url = pg.getJdbcUrl("postgres", "postgres");
     try {
-      return migrated(pool(url, "postgres", "postgres", poolSize), pg);
+      return migrated(url, "postgres", "postgres", poolSize, pg);
     } catch (RuntimeException e) {
       pg.close();
       throw e;
@@ -66,7 +69,7 @@ public final class Database implements AutoCloseable {
 
   /** Connects to an external PostgreSQL. */
   public static Database openExternal(String url, String user, String password, int poolSize) {
-    return migrated(pool(url, user, password, poolSize), null);
+    return migrated(url, user, password, poolSize, null);
   }
 
   private static HikariDataSource pool(String url, String user, String password, int size) {
@@ -77,19 +80,23 @@ public final class Database implements AutoCloseable {
     config.setMaximumPoolSize(size);
     config.setPoolName("retina-store");
     config.setAutoCommit(true);
+    // Every connection works as the application role: not the tables' owner, so row-level
+    // security and the ledger's insert-only grant apply to it (V2__quotas_audit_isolation.sql).
+    config.setConnectionInitSql("set role " + APP_ROLE);
     return new HikariDataSource(config);
   }
 
-  private static Database migrated(HikariDataSource ds, EmbeddedPostgres pg) {
-    try {
-      var result =
-          Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
-      log.info("schema at version {}", result.targetSchemaVersion);
-      return new Database(ds, pg);
-    } catch (RuntimeException e) {
-      ds.close();
-      throw e;
-    }
+  /** Migrates as the configured (owning) user, then pools connections acting as the app role. */
+  private static Database migrated(
+      String url, String user, String password, int poolSize, EmbeddedPostgres pg) {
+    var result =
+        Flyway.configure()
+            .dataSource(url, user, password)
+            .locations("classpath:db/migration")
+            .load()
+            .migrate();
+    log.info("schema at version {}", result.targetSchemaVersion);
+    return new Database(pool(url, user, password, poolSize), pg);
   }
 
   public DataSource dataSource() {

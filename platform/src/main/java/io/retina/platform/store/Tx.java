@@ -6,14 +6,34 @@ import javax.sql.DataSource;
 
 /**
  * The one transaction helper: runs a unit of work on a pooled connection inside a transaction,
- * committing when it returns and rolling back when it throws. Thread-safe; each call gets its own
- * connection.
+ * committing when it returns and rolling back when it throws. Each transaction carries a tenant
+ * scope for row-level security: {@link #forTenant} sees that tenant's rows only, {@link #system}
+ * (workers, sweeper, admin) sees all, and an unscoped one sees no tenant-owned rows at all.
+ * Thread-safe; each call gets its own connection.
  */
 public final class Tx {
   private final DataSource dataSource;
+  private final String scopeSetting;
+  private final String scopeValue;
 
   public Tx(DataSource dataSource) {
+    this(dataSource, null, null);
+  }
+
+  private Tx(DataSource dataSource, String scopeSetting, String scopeValue) {
     this.dataSource = dataSource;
+    this.scopeSetting = scopeSetting;
+    this.scopeValue = scopeValue;
+  }
+
+  /** Transactions that see only this tenant's rows. */
+  public Tx forTenant(java.util.UUID tenantId) {
+    return new Tx(dataSource, "retina.tenant_id", tenantId.toString());
+  }
+
+  /** Transactions that see every tenant's rows: for workers, the sweeper and admins only. */
+  public Tx system() {
+    return new Tx(dataSource, "retina.scope", "system");
   }
 
   /** Work that needs a connection and gives a value. */
@@ -30,6 +50,13 @@ public final class Tx {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
+        if (scopeSetting != null) {
+          try (var st = c.prepareStatement("select set_config(?, ?, true)")) {
+            st.setString(1, scopeSetting);
+            st.setString(2, scopeValue);
+            st.execute();
+          }
+        }
         T result = work.run(c);
         c.commit();
         return result;

@@ -22,8 +22,12 @@ public final class TenantRepository {
 
   private final Tx tx;
 
+  /**
+   * Tenants and keys are administered, and keys looked up, across tenants: every call runs in
+   * system scope.
+   */
   public TenantRepository(Tx tx) {
-    this.tx = tx;
+    this.tx = tx.system();
   }
 
   /** A key issued now, with the clear text that is shown once and stored nowhere. */
@@ -35,12 +39,17 @@ public final class TenantRepository {
           UUID id = UUID.randomUUID();
           try (var st =
               c.prepareStatement(
-                  "insert into tenants (id, name) values (?, ?) returning created_at")) {
+                  "insert into tenants (id, name) values (?, ?) returning created_at, plan")) {
             st.setObject(1, id);
             st.setString(2, name);
             try (ResultSet rs = st.executeQuery()) {
               rs.next();
-              return new Tenant(id, name, Tenant.Status.ACTIVE, Rows.instant(rs, "created_at"));
+              return new Tenant(
+                  id,
+                  name,
+                  Tenant.Status.ACTIVE,
+                  rs.getString("plan"),
+                  Rows.instant(rs, "created_at"));
             }
           }
         });
@@ -70,6 +79,68 @@ public final class TenantRepository {
             return st.executeUpdate() == 1;
           }
         });
+  }
+
+  /** Moves a tenant to another plan; false if there is no such tenant. */
+  public boolean setPlan(UUID id, String plan) {
+    return tx.call(
+        c -> {
+          try (var st = c.prepareStatement("update tenants set plan = ? where id = ?")) {
+            st.setString(1, plan);
+            st.setObject(2, id);
+            return st.executeUpdate() == 1;
+          }
+        });
+  }
+
+  /**
+   * Deletes a tenant: its keys are revoked and its unfinished jobs canceled at once, while its jobs
+   * and ledger stay for billing and audit. False if there is no such tenant (or it was deleted
+   * before).
+   */
+  public boolean delete(UUID id) {
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "update tenants set status = 'deleted' where id = ? and status <> 'deleted'")) {
+            st.setObject(1, id);
+            if (st.executeUpdate() != 1) {
+              return false;
+            }
+          }
+          try (var st =
+              c.prepareStatement(
+                  "update api_keys set revoked_at = coalesce(revoked_at, now()) where tenant_id = ?")) {
+            st.setObject(1, id);
+            st.executeUpdate();
+          }
+          try (var st =
+              c.prepareStatement(
+                  "update jobs set status = 'canceled', finished_at = now(), lease_owner = null,"
+                      + " lease_expires_at = null, error_type = 'canceled',"
+                      + " error_detail = 'the tenant was deleted'"
+                      + " where tenant_id = ? and status in ('queued', 'running')")) {
+            st.setObject(1, id);
+            st.executeUpdate();
+          }
+          return true;
+        });
+  }
+
+  /**
+   * Replaces a key by a new one with the same name, revoking the old at once. Empty if the tenant
+   * has no such live key.
+   */
+  public Optional<IssuedKey> rotateKey(UUID tenantId, UUID keyId) {
+    Optional<ApiKey> old =
+        listKeys(tenantId).stream()
+            .filter(k -> k.id().equals(keyId) && k.revokedAt() == null)
+            .findFirst();
+    if (old.isEmpty() || !revokeKey(tenantId, keyId)) {
+      return Optional.empty();
+    }
+    return Optional.of(issueKey(tenantId, old.get().name()));
   }
 
   public IssuedKey issueKey(UUID tenantId, String name) {
@@ -200,6 +271,7 @@ public final class TenantRepository {
         Rows.uuid(rs, "id"),
         rs.getString("name"),
         Tenant.Status.valueOf(rs.getString("status").toUpperCase()),
+        rs.getString("plan"),
         Rows.instant(rs, "created_at"));
   }
 

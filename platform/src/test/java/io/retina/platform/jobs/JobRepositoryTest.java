@@ -8,7 +8,6 @@ import io.retina.platform.store.Database;
 import io.retina.platform.store.TestDatabases;
 import io.retina.platform.tenants.Tenant;
 import io.retina.platform.tenants.TenantRepository;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
@@ -51,18 +50,24 @@ class JobRepositoryTest {
   }
 
   static Job submit(Tenant t) {
-    return ((Submission.Created) jobs.submit(newJob(t), null, null, LOCK)).job();
+    return ((Submission.Created) jobs.submit(newJob(t), AdmissionLimits.NONE, null, null, LOCK))
+        .job();
   }
 
-  static long ledgerRows(UUID jobId) throws SQLException {
-    try (var c = db.dataSource().getConnection();
-        var st = c.prepareStatement("select count(*) from usage_ledger where job_id = ?")) {
-      st.setObject(1, jobId);
-      try (var rs = st.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+  static long ledgerRows(UUID jobId) {
+    return db.tx()
+        .system()
+        .call(
+            c -> {
+              try (var st =
+                  c.prepareStatement("select count(*) from usage_ledger where job_id = ?")) {
+                st.setObject(1, jobId);
+                try (var rs = st.executeQuery()) {
+                  rs.next();
+                  return rs.getLong(1);
+                }
+              }
+            });
   }
 
   @Test
@@ -86,7 +91,7 @@ class JobRepositoryTest {
   }
 
   @Test
-  void successIsCommittedOnceWithOneLedgerRow() throws SQLException {
+  void successIsCommittedOnceWithOneLedgerRow() {
     Tenant t = tenants.create("success");
     Job job = submit(t);
     var claim = jobs.claim(job.id(), "node-a", LEASE).orElseThrow();
@@ -101,7 +106,7 @@ class JobRepositoryTest {
   }
 
   @Test
-  void staleAttemptCannotCommitAfterReclaim() throws Exception {
+  void staleAttemptCannotCommitAfterReclaim() throws InterruptedException {
     Tenant t = tenants.create("stale");
     Job job = submit(t);
     var first = jobs.claim(job.id(), "node-a", Duration.ofMillis(1)).orElseThrow();
@@ -115,7 +120,7 @@ class JobRepositoryTest {
   }
 
   @Test
-  void canceledRunningJobDiscardsItsResultAndBillsNothing() throws SQLException {
+  void canceledRunningJobDiscardsItsResultAndBillsNothing() {
     Tenant t = tenants.create("cancel");
     Job job = submit(t);
     var claim = jobs.claim(job.id(), "node-a", LEASE).orElseThrow();
@@ -126,31 +131,91 @@ class JobRepositoryTest {
   }
 
   @Test
-  void ledgerRowsCannotBeChangedOrDeleted() throws SQLException {
+  void ledgerRowsCannotBeChangedOrDeleted() {
     Tenant t = tenants.create("ledger");
     Job job = submit(t);
     var claim = jobs.claim(job.id(), "node-a", LEASE).orElseThrow();
     jobs.succeed(claim, "image/png", new byte[] {1}, "d", 1);
-    try (var c = db.dataSource().getConnection();
-        var st = c.createStatement()) {
-      assertThrows(
-          SQLException.class, () -> st.executeUpdate("update usage_ledger set amount_micros = 0"));
-      assertThrows(SQLException.class, () -> st.executeUpdate("delete from usage_ledger"));
+    for (String sql :
+        new String[] {"update usage_ledger set amount_micros = 0", "delete from usage_ledger"}) {
+      var refused =
+          assertThrows(
+              io.retina.platform.store.StoreException.class,
+              () -> db.tx().system().run(c -> c.createStatement().executeUpdate(sql)));
+      assertEquals("42501", refused.sqlState(), "the application role lacks the privilege");
     }
+    assertEquals(1, ledgerRows(job.id()));
+  }
+
+  @Test
+  void transactionWithoutTenantScopeSeesNoTenantRows() {
+    Tenant a = tenants.create("rls-a");
+    Tenant b = tenants.create("rls-b");
+    submit(a);
+    submit(b);
+    String count = "select count(*) from jobs";
+    java.util.function.Function<io.retina.platform.store.Tx, Long> rows =
+        tx ->
+            tx.call(
+                c -> {
+                  try (var rs = c.createStatement().executeQuery(count)) {
+                    rs.next();
+                    return rs.getLong(1);
+                  }
+                });
+    assertEquals(0, rows.apply(db.tx()), "no scope, no rows");
+    assertEquals(1, rows.apply(db.tx().forTenant(a.id())), "a tenant sees its own");
+    assertTrue(rows.apply(db.tx().system()) >= 2);
+    String role =
+        db.tx()
+            .call(
+                c -> {
+                  try (var rs =
+                      c.createStatement()
+                          .executeQuery(
+                              "select current_user, r.rolbypassrls, r.rolsuper from pg_roles r"
+                                  + " where r.rolname = current_user")) {
+                    rs.next();
+                    assertFalse(rs.getBoolean(2), "not BYPASSRLS");
+                    assertFalse(rs.getBoolean(3), "not superuser");
+                    return rs.getString(1);
+                  }
+                });
+    assertEquals("retina_app", role);
+    boolean owns =
+        db.tx()
+            .call(
+                c -> {
+                  try (var rs =
+                      c.createStatement()
+                          .executeQuery(
+                              "select count(*) from pg_tables where schemaname = 'public'"
+                                  + " and tableowner = current_user")) {
+                    rs.next();
+                    return rs.getLong(1) > 0;
+                  }
+                });
+    assertFalse(owns, "the application role owns no table");
   }
 
   @Test
   void idempotencyKeyReplaysSameRequestAndRefusesDifferentOne() {
     Tenant t = tenants.create("idem");
-    var first = jobs.submit(newJob(t), "k1", "digest-a", LOCK);
+    var first = jobs.submit(newJob(t), AdmissionLimits.NONE, "k1", "digest-a", LOCK);
     Job created = ((Submission.Created) first).job();
-    assertInstanceOf(Submission.InFlight.class, jobs.submit(newJob(t), "k1", "digest-a", LOCK));
+    assertInstanceOf(
+        Submission.InFlight.class,
+        jobs.submit(newJob(t), AdmissionLimits.NONE, "k1", "digest-a", LOCK));
     jobs.releaseKey(t.id(), "k1");
-    var replay = jobs.submit(newJob(t), "k1", "digest-a", LOCK);
+    var replay = jobs.submit(newJob(t), AdmissionLimits.NONE, "k1", "digest-a", LOCK);
     assertEquals(created.id(), ((Submission.Replayed) replay).job().id());
-    assertInstanceOf(Submission.KeyReused.class, jobs.submit(newJob(t), "k1", "digest-b", LOCK));
+    assertInstanceOf(
+        Submission.KeyReused.class,
+        jobs.submit(newJob(t), AdmissionLimits.NONE, "k1", "digest-b", LOCK));
     Tenant other = tenants.create("idem-other");
-    assertInstanceOf(Submission.Created.class, jobs.submit(newJob(other), "k1", "digest-b", LOCK));
+    assertInstanceOf(
+        Submission.Created.class,
+        jobs.submit(newJob(other), AdmissionLimits.NONE, "k1", "digest-b", LOCK));
   }
 
   @Test
@@ -178,7 +243,8 @@ class JobRepositoryTest {
     Tenant t = tenants.create("exhausted");
     NewJob once =
         new NewJob(t.id(), "echo", 1, Map.of(), "image/png", 10, 10, "d", new byte[] {1}, 1);
-    Job job = ((Submission.Created) jobs.submit(once, null, null, LOCK)).job();
+    Job job =
+        ((Submission.Created) jobs.submit(once, AdmissionLimits.NONE, null, null, LOCK)).job();
     jobs.claim(job.id(), "dead-node", Duration.ofMillis(1)).orElseThrow();
     Thread.sleep(20);
     assertTrue(jobs.claim(job.id(), "node-b", LEASE).isEmpty());
@@ -188,5 +254,44 @@ class JobRepositoryTest {
     Job failed = jobs.find(t.id(), job.id()).orElseThrow();
     assertEquals(JobStatus.FAILED, failed.status());
     assertEquals("attempts-exhausted", failed.errorType());
+  }
+
+  @Test
+  void concurrencyLimitHoldsUnderConcurrentSubmissions() throws Exception {
+    Tenant t = tenants.create("concurrency");
+    AdmissionLimits limits = new AdmissionLimits(3, Long.MAX_VALUE);
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      var outcomes = new java.util.ArrayList<java.util.concurrent.Future<Submission>>();
+      for (int i = 0; i < 20; i++) {
+        outcomes.add(pool.submit(() -> jobs.submit(newJob(t), limits, null, null, LOCK)));
+      }
+      int created = 0;
+      for (var f : outcomes) {
+        Submission s = f.get();
+        if (s instanceof Submission.Created) {
+          created++;
+        } else {
+          assertEquals("concurrent-jobs", ((Submission.OverQuota) s).limit());
+        }
+      }
+      assertEquals(3, created);
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
+  void spendCapRefusesJobsOnceTheMonthsLedgerReachesIt() {
+    Tenant t = tenants.create("spender");
+    Job job = submit(t);
+    var claim = jobs.claim(job.id(), "node-a", LEASE).orElseThrow();
+    jobs.succeed(claim, "image/png", new byte[] {1}, "d", 5000);
+    var refused = jobs.submit(newJob(t), new AdmissionLimits(100, 5000), null, null, LOCK);
+    assertEquals("monthly-spend", ((Submission.OverQuota) refused).limit());
+    assertTrue(((Submission.OverQuota) refused).retryAfterSeconds() > 0);
+    assertInstanceOf(
+        Submission.Created.class,
+        jobs.submit(newJob(t), new AdmissionLimits(100, 5001), null, null, LOCK));
   }
 }
