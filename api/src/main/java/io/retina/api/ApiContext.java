@@ -1,6 +1,7 @@
 package io.retina.api;
 
 import io.retina.api.auth.Authenticator;
+import io.retina.api.jobs.Dispatcher;
 import io.retina.api.jobs.JobWaiters;
 import io.retina.api.quota.TenantGates;
 import io.retina.platform.audit.AuditRepository;
@@ -11,16 +12,13 @@ import io.retina.platform.models.ModelRepository;
 import io.retina.platform.tenants.QuotaRepository;
 import io.retina.platform.tenants.TenantRepository;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.Executor;
-import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
  * What the API routes need from the node: the store, the way to tell workers about a job, the way
  * to wait for one, metrics, readiness, and the blocking executor for store calls. Immutable.
  *
- * @param dispatch tells the runner of a model version ({@code name@version}) that a job is waiting
  * @param readiness the reasons this node is not ready; empty when ready
  */
 public record ApiContext(
@@ -33,7 +31,7 @@ public record ApiContext(
     TenantGates gates,
     JobRepository jobs,
     ModelRepository models,
-    BiConsumer<String, UUID> dispatch,
+    Dispatcher dispatcher,
     JobWaiters waiters,
     MetricsRegistry metrics,
     Supplier<List<String>> readiness,

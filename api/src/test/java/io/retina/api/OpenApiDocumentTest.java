@@ -38,12 +38,23 @@ class OpenApiDocumentTest {
           "DELETE /v1/jobs/{id}",
           "GET /v1/jobs/{id}/result",
           "GET /v1/models",
+          "GET /v1/quota",
+          "GET /v1/usage",
           "GET /admin/tenants",
           "POST /admin/tenants",
           "GET /admin/tenants/{tenantId}",
+          "PATCH /admin/tenants/{tenantId}",
+          "DELETE /admin/tenants/{tenantId}",
+          "GET /admin/tenants/{tenantId}/quota",
+          "PUT /admin/tenants/{tenantId}/quota",
           "GET /admin/tenants/{tenantId}/keys",
           "POST /admin/tenants/{tenantId}/keys",
           "DELETE /admin/tenants/{tenantId}/keys/{keyId}",
+          "POST /admin/tenants/{tenantId}/keys/{keyId}/rotate",
+          "GET /admin/plans",
+          "GET /admin/invoices",
+          "GET /admin/invoices/{month}.csv",
+          "GET /admin/audit",
           "GET /health/live",
           "GET /health/ready",
           "GET /metrics",
@@ -154,6 +165,44 @@ class OpenApiDocumentTest {
           }
         });
     assertEquals(List.of(), wrong, "problems given but not documented with their status");
+  }
+
+  @Test
+  void refusalsToRetrySayWhenAndSubmissionsCarryTheRateLimit() {
+    List<String> missing = new ArrayList<>();
+    doc.path("paths")
+        .fields()
+        .forEachRemaining(
+            path ->
+                path.getValue()
+                    .fields()
+                    .forEachRemaining(
+                        op ->
+                            op.getValue()
+                                .path("responses")
+                                .fields()
+                                .forEachRemaining(
+                                    r -> {
+                                      boolean problem =
+                                          r.getValue()
+                                              .path("content")
+                                              .has("application/problem+json");
+                                      if ((r.getKey().equals("429") || r.getKey().equals("503"))
+                                          && problem
+                                          && !r.getValue().path("headers").has("Retry-After")) {
+                                        missing.add(
+                                            op.getKey() + " " + path.getKey() + " " + r.getKey());
+                                      }
+                                    })));
+    JsonNode submit = doc.at("/paths/~1v1~1jobs/post/responses");
+    for (String status : List.of("200", "202", "429")) {
+      for (String header : List.of("RateLimit", "RateLimit-Policy")) {
+        if (!submit.path(status).path("headers").has(header)) {
+          missing.add("post /v1/jobs " + status + " " + header);
+        }
+      }
+    }
+    assertEquals(List.of(), missing, "responses without the headers the routes send");
   }
 
   @Test

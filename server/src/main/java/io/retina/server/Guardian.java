@@ -99,10 +99,7 @@ final class Guardian {
                     new TenantGates(system),
                     s.jobs(),
                     s.models(),
-                    (runner, jobId) ->
-                        sharding
-                            .entityRefFor(ModelRunnerProtocol.ENTITY_KEY, runner)
-                            .tell(new ModelRunnerProtocol.JobSubmitted(jobId)),
+                    new ShardedDispatcher(system),
                     new JobWaiters(system, topic),
                     s.metrics(),
                     () -> readiness(s, cluster),

@@ -3,7 +3,6 @@ package io.retina.api.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.retina.api.ApiContext;
 import io.retina.api.http.JsonBodies;
-import io.retina.api.http.Problem;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
@@ -61,9 +60,5 @@ abstract class AdminDirectives extends AllDirectives {
     } catch (IllegalArgumentException e) {
       return Optional.empty();
     }
-  }
-
-  static Problem notFound(String what, String id) {
-    return Problem.notFound(what + "-not-found", "No " + what + " " + id + ".");
   }
 }

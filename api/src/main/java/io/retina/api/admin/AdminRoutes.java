@@ -34,12 +34,33 @@ public final class AdminRoutes extends AdminDirectives {
                         admin(
                             r -> {
                               var query = r.getUri().query();
-                              Long before = query.get("before").map(Long::valueOf).orElse(null);
+                              Long before =
+                                  query
+                                      .get("before")
+                                      .map(v -> number(v, "before", 1, Long.MAX_VALUE))
+                                      .orElse(null);
                               int limit =
-                                  Math.min(
-                                      500, query.get("limit").map(Integer::parseInt).orElse(100));
+                                  (int)
+                                      (long)
+                                          query
+                                              .get("limit")
+                                              .map(v -> number(v, "limit", 1, 500))
+                                              .orElse(100L);
                               return Responses.ok(
                                   Map.of("entries", api.audit().list(before, limit)));
                             }))));
+  }
+
+  private static long number(String value, String name, long min, long max) {
+    try {
+      long n = Long.parseLong(value);
+      if (n < min || n > max) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw io.retina.api.http.Problem.badRequest(
+          "bad-request", name + " is a whole number from " + min + " to " + max + ".");
+    }
   }
 }

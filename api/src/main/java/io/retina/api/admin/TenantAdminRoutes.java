@@ -98,6 +98,7 @@ final class TenantAdminRoutes extends AdminDirectives {
               "A tenant name is letters, digits, space, '.', '_' or '-', up to 64.")
           .with("field", "name");
     }
+    String plan = body.hasNonNull("plan") ? knownPlan(body.get("plan").asText()) : null;
     Tenant t;
     try {
       t = api.tenants().create(name);
@@ -107,8 +108,8 @@ final class TenantAdminRoutes extends AdminDirectives {
       }
       throw e;
     }
-    if (body.hasNonNull("plan")) {
-      setPlan(t.id(), body.get("plan").asText());
+    if (plan != null) {
+      api.tenants().setPlan(t.id(), plan);
       t = api.tenants().find(t.id()).orElseThrow();
     }
     api.audit()
@@ -123,41 +124,48 @@ final class TenantAdminRoutes extends AdminDirectives {
 
   private HttpResponse updateTenant(String id, JsonNode body) {
     Tenant t = find(id);
+    if (t.status() == Tenant.Status.DELETED) {
+      throw Problem.conflict("tenant-deleted", "The tenant was deleted; it cannot be changed.");
+    }
+    String status = body.hasNonNull("status") ? body.get("status").asText() : null;
+    if (status != null && !status.equals("active") && !status.equals("suspended")) {
+      throw Problem.unprocessable("invalid-field", "status is 'active' or 'suspended'.")
+          .with("field", "status");
+    }
+    String plan = body.hasNonNull("plan") ? knownPlan(body.get("plan").asText()) : null;
+    if (status == null && plan == null) {
+      throw Problem.unprocessable("invalid-field", "Send 'status' and/or 'plan' to change.");
+    }
     Map<String, Object> changes = new LinkedHashMap<>();
-    if (body.hasNonNull("status")) {
-      String status = body.get("status").asText();
-      if (!status.equals("active") && !status.equals("suspended")) {
-        throw Problem.unprocessable("invalid-field", "status is 'active' or 'suspended'.")
-            .with("field", "status");
-      }
+    if (status != null) {
       api.tenants().setStatus(t.id(), Tenant.Status.valueOf(status.toUpperCase()));
       changes.put("status", status);
     }
-    if (body.hasNonNull("plan")) {
-      setPlan(t.id(), body.get("plan").asText());
-      changes.put("plan", body.get("plan").asText());
+    if (plan != null) {
+      api.tenants().setPlan(t.id(), plan);
+      changes.put("plan", plan);
       api.gates().quotaChanged(t.id());
-    }
-    if (changes.isEmpty()) {
-      throw Problem.unprocessable("invalid-field", "Send 'status' and/or 'plan' to change.");
     }
     api.audit().record(ACTOR, "tenant.update", "tenant", t.id().toString(), changes);
     return Responses.ok(tenant(api.tenants().find(t.id()).orElseThrow()));
   }
 
-  private void setPlan(UUID tenantId, String plan) {
+  /** The plan named, if it exists; a 422 otherwise. */
+  private String knownPlan(String plan) {
     boolean known = api.quotas().plans().stream().anyMatch(p -> p.plan().equals(plan));
     if (!known) {
       throw Problem.unprocessable(
               "invalid-field", "No plan '" + plan + "'; GET /admin/plans lists them.")
           .with("field", "plan");
     }
-    api.tenants().setPlan(tenantId, plan);
+    return plan;
   }
 
   private HttpResponse deleteTenant(String id) {
     Tenant t = find(id);
-    api.tenants().delete(t.id());
+    if (!api.tenants().delete(t.id())) {
+      return HttpResponse.create().withStatus(204);
+    }
     api.gates().quotaChanged(t.id());
     api.audit()
         .record(ACTOR, "tenant.delete", "tenant", t.id().toString(), Map.of("name", t.name()));
@@ -193,7 +201,8 @@ final class TenantAdminRoutes extends AdminDirectives {
     if (v == null || v.isNull()) {
       return null;
     }
-    if (!v.isNumber() || v.asDouble() <= 0 || v.asDouble() > 1e6) {
+    // the column keeps three decimals: 0.001 a second (one job in about 17 minutes) is the least
+    if (!v.isNumber() || v.asDouble() < 0.001 || v.asDouble() > 1e6) {
       throw invalidNumber(field);
     }
     return v.asDouble();
@@ -254,9 +263,9 @@ final class TenantAdminRoutes extends AdminDirectives {
 
   private HttpResponse revokeKey(String tenantId, String keyId) {
     Tenant t = find(tenantId);
-    UUID id = uuid(keyId).orElseThrow(() -> notFound("key", keyId));
+    UUID id = uuid(keyId).orElseThrow(() -> keyNotFound(keyId));
     if (!api.tenants().revokeKey(t.id(), id)) {
-      throw notFound("key", keyId);
+      throw keyNotFound(keyId);
     }
     api.audit().record(ACTOR, "key.revoke", "api_key", keyId, Map.of("tenant", t.id().toString()));
     return HttpResponse.create().withStatus(204);
@@ -264,8 +273,8 @@ final class TenantAdminRoutes extends AdminDirectives {
 
   private HttpResponse rotateKey(String tenantId, String keyId) {
     Tenant t = find(tenantId);
-    UUID id = uuid(keyId).orElseThrow(() -> notFound("key", keyId));
-    var issued = api.tenants().rotateKey(t.id(), id).orElseThrow(() -> notFound("key", keyId));
+    UUID id = uuid(keyId).orElseThrow(() -> keyNotFound(keyId));
+    var issued = api.tenants().rotateKey(t.id(), id).orElseThrow(() -> keyNotFound(keyId));
     api.audit()
         .record(
             ACTOR,
@@ -283,8 +292,14 @@ final class TenantAdminRoutes extends AdminDirectives {
     return json;
   }
 
+  private static Problem keyNotFound(String keyId) {
+    return Problem.notFound("key-not-found", "No key " + keyId + " of this tenant.");
+  }
+
   private Tenant find(String id) {
-    return uuid(id).flatMap(api.tenants()::find).orElseThrow(() -> notFound("tenant", id));
+    return uuid(id)
+        .flatMap(api.tenants()::find)
+        .orElseThrow(() -> Problem.notFound("tenant-not-found", "No tenant " + id + "."));
   }
 
   static Map<String, Object> tenant(Tenant t) {

@@ -13,8 +13,13 @@ public final class JobJson {
     return "/v1/jobs/" + job.id();
   }
 
-  /** The job's representation; {@code queuePosition} is given for queued jobs only. */
-  public static Map<String, Object> of(Job job, Long queuePosition) {
+  /**
+   * Where a queued job stands: jobs to start before it, and when it should start (null: unknown).
+   */
+  public record QueueInfo(long position, java.time.Instant estimatedStartAt) {}
+
+  /** The job's representation; {@code queue} is given for queued jobs only. */
+  public static Map<String, Object> of(Job job, QueueInfo queue) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", job.id().toString());
     m.put("model", job.modelRef());
@@ -35,8 +40,11 @@ public final class JobJson {
               "bytes", job.outputBytes(),
               "url", location(job) + "/result"));
     }
-    if (job.status() == JobStatus.QUEUED && queuePosition != null) {
-      m.put("queuePosition", queuePosition);
+    if (job.status() == JobStatus.QUEUED && queue != null) {
+      m.put("queuePosition", queue.position());
+      if (queue.estimatedStartAt() != null) {
+        m.put("estimatedStartAt", queue.estimatedStartAt().toString());
+      }
     }
     m.put("attempts", job.attempts());
     m.put("maxAttempts", job.maxAttempts());

@@ -216,7 +216,8 @@ public final class JobRoutes extends AllDirectives {
     var rateHeaders = RateLimitHeaders.of(decision);
     if (outcome instanceof Submission.Created created) {
       submitted.inc(version.ref());
-      api.dispatch().accept(version.runnerId(), created.job().id());
+      api.dispatcher()
+          .submitted(version.runnerId(), created.job().id(), tenant.id(), quota.weight());
       return answer(tenant, created.job(), wait, false)
           .thenApply(r -> r.addHeaders(rateHeaders))
           .whenComplete((r, e) -> release(tenant, key));
@@ -227,13 +228,11 @@ public final class JobRoutes extends AllDirectives {
     }
     if (outcome instanceof Submission.OverQuota over) {
       Problem p =
-          new Problem(
-                  429,
-                  over.limit().equals("monthly-spend") ? "spend-cap-reached" : "concurrency-limit",
-                  "Too many requests",
-                  over.detail())
-              .with("limit", over.limit())
-              .withHeader(RawHeader.create("Retry-After", Long.toString(over.retryAfterSeconds())));
+          over.limit().equals("monthly-spend")
+              ? new Problem(429, "spend-cap-reached", "Too many requests", over.detail())
+              : new Problem(429, "concurrency-limit", "Too many requests", over.detail());
+      p.with("limit", over.limit())
+          .withHeader(RawHeader.create("Retry-After", Long.toString(over.retryAfterSeconds())));
       rateHeaders.forEach(p::withHeader);
       throw p;
     }
@@ -355,13 +354,12 @@ public final class JobRoutes extends AllDirectives {
       Tenant tenant, Job job, Duration wait, boolean replayed) {
     Instant deadline = Instant.now().plus(wait);
     return awaitFinal(tenant, job, deadline)
-        .thenApplyAsync(
-            latest -> {
-              Long position =
-                  latest.status() == JobStatus.QUEUED ? api.jobs().queuePosition(latest) : null;
+        .thenCompose(latest -> render(latest).thenApply(json -> Map.entry(latest, json)))
+        .thenApply(
+            rendered -> {
+              Job latest = rendered.getKey();
               HttpResponse response =
-                  Responses.json(
-                          latest.status().isFinal() ? 200 : 202, JobJson.of(latest, position))
+                  Responses.json(latest.status().isFinal() ? 200 : 202, rendered.getValue())
                       .addHeader(Location.create(JobJson.location(latest)));
               if (!wait.isZero()) {
                 response =
@@ -372,7 +370,33 @@ public final class JobRoutes extends AllDirectives {
                 response = response.addHeader(RawHeader.create("Idempotent-Replayed", "true"));
               }
               return response;
-            },
+            });
+  }
+
+  /**
+   * The job's JSON; a queued job's place and estimated start come from its runner's fair queue, or,
+   * when the runner does not answer or does not hold it yet, from the store (jobs of the model
+   * queued before it).
+   */
+  private CompletionStage<Map<String, Object>> render(Job job) {
+    if (job.status() != JobStatus.QUEUED) {
+      return CompletableFuture.completedFuture(JobJson.of(job, null));
+    }
+    return api.dispatcher()
+        .position(job.modelRef(), job.id())
+        .handle(
+            (p, error) ->
+                error == null && p.position() >= 0
+                    ? new JobJson.QueueInfo(
+                        p.position(), Instant.now().plusMillis(p.estimatedStartMillis()))
+                    : null)
+        .thenApplyAsync(
+            info ->
+                JobJson.of(
+                    job,
+                    info != null
+                        ? info
+                        : new JobJson.QueueInfo(api.jobs().queuePosition(job), null)),
             api.store());
   }
 
@@ -392,12 +416,9 @@ public final class JobRoutes extends AllDirectives {
   // ---- read, cancel, list ----
 
   private CompletionStage<HttpResponse> show(HttpRequest request, String id) {
-    return withJob(request, id, (tenant, job) -> answerNow(job));
-  }
-
-  private HttpResponse answerNow(Job job) {
-    Long position = job.status() == JobStatus.QUEUED ? api.jobs().queuePosition(job) : null;
-    return Responses.ok(JobJson.of(job, position));
+    return withJob(request, id, (tenant, job) -> job)
+        .thenCompose(this::render)
+        .thenApply(Responses::ok);
   }
 
   private CompletionStage<HttpResponse> result(HttpRequest request, String id) {
@@ -442,7 +463,7 @@ public final class JobRoutes extends AllDirectives {
                     "The job " + canceled.status().dbValue() + " meanwhile.")
                 .with("jobStatus", canceled.status().dbValue());
           }
-          return answerNow(canceled);
+          return Responses.ok(JobJson.of(canceled, null));
         });
   }
 
@@ -506,13 +527,12 @@ public final class JobRoutes extends AllDirectives {
     }
   }
 
-  private interface JobHandler {
-    HttpResponse handle(Tenant tenant, Job job);
+  private interface JobHandler<T> {
+    T handle(Tenant tenant, Job job);
   }
 
   /** Authenticates, finds the tenant's job (another tenant's reads as missing) and hands it on. */
-  private CompletionStage<HttpResponse> withJob(
-      HttpRequest request, String id, JobHandler handler) {
+  private <T> CompletionStage<T> withJob(HttpRequest request, String id, JobHandler<T> handler) {
     return CompletableFuture.supplyAsync(
         () -> {
           Tenant tenant = api.auth().tenant(request);

@@ -24,8 +24,22 @@ public final class ModelRunnerProtocol {
   /** A message to a model runner. */
   public interface Command extends CborSerializable {}
 
-  /** Tells the runner a job for its version was stored and waits to be claimed. */
-  public record JobSubmitted(UUID jobId) implements Command {}
+  /**
+   * Tells the runner a job for its version was stored and waits to be claimed. The tenant and its
+   * plan's weight place the job in the runner's fair queue.
+   */
+  public record JobSubmitted(UUID jobId, UUID tenantId, int weight) implements Command {}
+
+  /** Asks where a queued job stands in the runner's fair order. */
+  public record GetQueuePosition(UUID jobId, ActorRef<QueuePosition> replyTo) implements Command {}
+
+  /**
+   * A queued job's place: {@code position} jobs will start before it (-1 when the runner does not
+   * hold it), and it should start in about {@code estimatedStartMillis}, from the runner's recent
+   * job times.
+   */
+  public record QueuePosition(int position, long estimatedStartMillis)
+      implements CborSerializable {}
 
   /** Asks the runner how it is doing, for health and the admin view. */
   public record GetStatus(ActorRef<RunnerStatus> replyTo) implements Command {}

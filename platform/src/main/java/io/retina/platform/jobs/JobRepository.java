@@ -533,7 +533,7 @@ public final class JobRepository {
   }
 
   /** A job the sweeper should look at, with the runner it belongs to. */
-  public record Stray(UUID jobId, String modelName, int modelVersion) {}
+  public record Stray(UUID jobId, String modelName, int modelVersion, UUID tenantId, int weight) {}
 
   /**
    * Jobs that need a nudge: queued longer than {@code unclaimedFor} (their dispatch hint was lost)
@@ -545,10 +545,12 @@ public final class JobRepository {
             c -> {
               try (var st =
                   c.prepareStatement(
-                      "select id, model_name, model_version from jobs where"
-                          + " (status = 'queued' and created_at < now() - ?::interval)"
-                          + " or (status = 'running' and lease_expires_at < now())"
-                          + " order by created_at limit ?")) {
+                      "select j.id, j.model_name, j.model_version, j.tenant_id, p.weight"
+                          + " from jobs j join tenants t on t.id = j.tenant_id"
+                          + " join plans p on p.name = t.plan where"
+                          + " (j.status = 'queued' and j.created_at < now() - ?::interval)"
+                          + " or (j.status = 'running' and j.lease_expires_at < now())"
+                          + " order by j.created_at limit ?")) {
                 st.setString(1, unclaimedFor.toMillis() + " milliseconds");
                 st.setInt(2, limit);
                 List<Stray> out = new ArrayList<>();
@@ -558,7 +560,9 @@ public final class JobRepository {
                         new Stray(
                             Rows.uuid(rs, "id"),
                             rs.getString("model_name"),
-                            rs.getInt("model_version")));
+                            rs.getInt("model_version"),
+                            Rows.uuid(rs, "tenant_id"),
+                            rs.getInt("weight")));
                   }
                 }
                 return out;

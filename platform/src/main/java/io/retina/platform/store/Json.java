@@ -10,7 +10,10 @@ public final class Json {
   public static final ObjectMapper MAPPER =
       new ObjectMapper()
           .findAndRegisterModules()
-          .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+          .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+          // instants as ISO-8601 strings, like every timestamp the API writes by hand
+          .configure(
+              com.fasterxml.jackson.databind.SerializationFeature.WRITE_DATES_AS_TIMESTAMPS, false);
 
   private Json() {}
 

@@ -102,7 +102,9 @@ public final class Sweeper {
                       .entityRefFor(
                           ModelRunnerProtocol.ENTITY_KEY,
                           stray.modelName() + "@" + stray.modelVersion())
-                      .tell(new ModelRunnerProtocol.JobSubmitted(stray.jobId()));
+                      .tell(
+                          new ModelRunnerProtocol.JobSubmitted(
+                              stray.jobId(), stray.tenantId(), stray.weight()));
                 }
                 if (!s.strays().isEmpty()) {
                   ctx.getLog()

@@ -13,11 +13,13 @@ import io.retina.workers.tasks.TaskOutput;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -27,6 +29,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The sharded runner of one model version on this node (entity id {@code name@version}). It loads
@@ -36,12 +40,15 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
  * and the sweeper re-sends what a lost runner dropped.
  */
 public final class ModelRunner {
+  private static final Logger log = LoggerFactory.getLogger(ModelRunner.class);
 
   /** The model finished loading, or failed to. */
   private record Loaded(ModelVersion version, ImageTask task, Throwable error) implements Command {}
 
-  /** A job this runner started has ended, however it ended. */
-  private record JobEnded(UUID jobId, Claim claim, String status) implements Command {}
+  /**
+   * A job this runner started has ended, however it ended, after {@code millis} on the executor.
+   */
+  private record JobEnded(UUID jobId, Claim claim, String status, long millis) implements Command {}
 
   /** Time to renew the leases of the jobs running here. */
   private enum RenewLeases implements Command {
@@ -72,8 +79,17 @@ public final class ModelRunner {
   private final ActorContext<Command> ctx;
   private final String versionRef;
   private final WorkerContext worker;
-  private final Set<UUID> queue = new LinkedHashSet<>();
-  private final Map<UUID, Claim> running = new HashMap<>();
+  private final FairQueue queue = new FairQueue();
+
+  /** Recent job wall time, smoothed: the basis of start estimates. */
+  private double averageJobMillis = 1000;
+
+  /** Jobs started and not yet ended; owned by the actor. */
+  private final Set<UUID> running = new HashSet<>();
+
+  /** The claims of running jobs, written by the executor threads, read to renew their leases. */
+  private final Map<UUID, Claim> held = new ConcurrentHashMap<>();
+
   private final ArrayDeque<UUID> starting = new ArrayDeque<>();
   private ModelVersion version;
   private ImageTask task;
@@ -118,6 +134,7 @@ public final class ModelRunner {
     return Behaviors.receive(Command.class)
         .onMessage(ModelRunnerProtocol.JobSubmitted.class, this::onJobSubmitted)
         .onMessage(ModelRunnerProtocol.GetStatus.class, this::onGetStatus)
+        .onMessage(ModelRunnerProtocol.GetQueuePosition.class, this::onGetQueuePosition)
         .onMessage(Loaded.class, this::onLoaded)
         .onMessageEquals(RenewLeases.INSTANCE, () -> Behaviors.same())
         .onMessageEquals(Stop.INSTANCE, this::onStop)
@@ -147,6 +164,7 @@ public final class ModelRunner {
     return Behaviors.receive(Command.class)
         .onMessage(ModelRunnerProtocol.JobSubmitted.class, this::onJobSubmitted)
         .onMessage(ModelRunnerProtocol.GetStatus.class, this::onGetStatus)
+        .onMessage(ModelRunnerProtocol.GetQueuePosition.class, this::onGetQueuePosition)
         .onMessage(JobEnded.class, this::onJobEnded)
         .onMessageEquals(RenewLeases.INSTANCE, this::onRenewLeases)
         .onMessageEquals(Stop.INSTANCE, this::onStop)
@@ -155,8 +173,8 @@ public final class ModelRunner {
   }
 
   private Behavior<Command> onJobSubmitted(ModelRunnerProtocol.JobSubmitted m) {
-    if (!stopping && !running.containsKey(m.jobId())) {
-      queue.add(m.jobId());
+    if (!stopping && !running.contains(m.jobId())) {
+      queue.add(m.jobId(), m.tenantId(), m.weight());
       if (task != null || loadError != null) {
         startMore();
       }
@@ -177,19 +195,35 @@ public final class ModelRunner {
     return Behaviors.same();
   }
 
+  private Behavior<Command> onGetQueuePosition(ModelRunnerProtocol.GetQueuePosition m) {
+    int position = queue.position(m.jobId()).orElse(-1);
+    long estimate =
+        position < 0
+            ? 0
+            : Math.round((position / worker.parallelism() + 1) * averageJobMillis)
+                + (task == null && loadError == null ? 2000 : 0);
+    m.replyTo().tell(new ModelRunnerProtocol.QueuePosition(position, estimate));
+    return Behaviors.same();
+  }
+
   private void startMore() {
     while (!stopping && running.size() < worker.parallelism() && !queue.isEmpty()) {
-      UUID jobId = queue.iterator().next();
-      queue.remove(jobId);
-      running.put(jobId, null);
+      UUID jobId = queue.poll().orElseThrow();
+      running.add(jobId);
+      long started = System.nanoTime();
       ctx.pipeToSelf(
           CompletableFuture.supplyAsync(() -> execute(jobId), worker.blocking()),
-          (ended, error) -> {
+          (outcome, error) -> {
+            long millis = (System.nanoTime() - started) / 1_000_000;
             if (error != null) {
-              ctx.getLog().error("job {} on {} broke unexpectedly", jobId, versionRef, error);
-              return new JobEnded(jobId, null, "released");
+              log.error(
+                  "job {} on {} broke unexpectedly; its lease will expire",
+                  jobId,
+                  versionRef,
+                  error);
+              return new JobEnded(jobId, null, "released", millis);
             }
-            return ended;
+            return new JobEnded(jobId, outcome.claim(), outcome.status(), millis);
           });
     }
   }
@@ -197,12 +231,22 @@ public final class ModelRunner {
   /**
    * Claims, runs and commits one job. Runs on the blocking executor, never on the actor's thread.
    */
-  private JobEnded execute(UUID jobId) {
+  private Outcome execute(UUID jobId) {
     var claimed = worker.jobs().claim(jobId, worker.nodeName(), worker.lease());
     if (claimed.isEmpty()) {
-      return new JobEnded(jobId, null, "not-claimed");
+      return new Outcome(null, "not-claimed");
     }
     Claim claim = claimed.get();
+    held.put(jobId, claim);
+    try {
+      return run(claim);
+    } finally {
+      held.remove(jobId);
+    }
+  }
+
+  private Outcome run(Claim claim) {
+    UUID jobId = claim.job().id();
     String model = claim.job().modelRef();
     if (task == null) {
       worker.jobs().fail(claim, "model-unavailable", "the model could not be loaded: " + loadError);
@@ -223,7 +267,7 @@ public final class ModelRunner {
                   ContentDigest.sha256(out.body()),
                   version.priceMicros(claim.job().pixels()));
       if (!committed) {
-        return new JobEnded(jobId, claim, "fenced");
+        return new Outcome(claim, "fenced");
       }
       worker
           .metrics()
@@ -236,19 +280,26 @@ public final class ModelRunner {
       worker.jobs().fail(claim, "invalid-input", e.getMessage());
       return finished(claim, "failed");
     } catch (RuntimeException | OutOfMemoryError e) {
-      ctx.getLog().error("job {} failed on {}", jobId, versionRef, e);
+      log.error("job {} failed on {}", jobId, versionRef, e);
       worker.jobs().fail(claim, "internal-error", "the model failed on this input: " + e);
       return finished(claim, "failed");
     }
   }
 
-  private JobEnded finished(Claim claim, String status) {
+  /** How one execution ended: the claim it held (if any) and its status. */
+  private record Outcome(Claim claim, String status) {}
+
+  private Outcome finished(Claim claim, String status) {
     worker.metrics().finished.inc(claim.job().modelRef(), status);
-    return new JobEnded(claim.job().id(), claim, status);
+    return new Outcome(claim, status);
   }
 
   private Behavior<Command> onJobEnded(JobEnded m) {
     running.remove(m.jobId());
+    if (m.claim() != null) {
+      // an exponential moving average over roughly the last ten jobs
+      averageJobMillis = 0.9 * averageJobMillis + 0.1 * m.millis();
+    }
     if (m.status().equals("succeeded") || m.status().equals("failed")) {
       worker.jobEvents().tell(Topic.publish(new JobEvents.JobFinished(m.jobId(), m.status())));
     }
@@ -260,13 +311,12 @@ public final class ModelRunner {
   }
 
   private Behavior<Command> onRenewLeases() {
-    var held = running.entrySet().stream().filter(e -> e.getValue() != null).toList();
-    if (!held.isEmpty()) {
+    var claims = List.copyOf(held.values());
+    if (!claims.isEmpty()) {
       CompletableFuture.runAsync(
           () ->
-              held.forEach(
-                  e ->
-                      worker.jobs().renewLease(e.getKey(), e.getValue().attempt(), worker.lease())),
+              claims.forEach(
+                  c -> worker.jobs().renewLease(c.job().id(), c.attempt(), worker.lease())),
           worker.blocking());
     }
     return Behaviors.same();

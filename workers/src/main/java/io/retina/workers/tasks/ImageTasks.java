@@ -27,6 +27,27 @@ public final class ImageTasks {
       case "remove-background" ->
           RemoveBackgroundTask.of(
               TfjsModels.load(resolve(artifactRoot, required(options, "model"))));
+      // vision tasks: each names its models by artifact option ("model"; face-attributes:
+      // "detector", "faceres", "emotion")
+      case "pose" ->
+          PoseTask.load(key -> TfjsModels.load(resolve(artifactRoot, required(options, key))));
+      case "face-detection" ->
+          FaceDetectionTask.load(
+              key -> TfjsModels.load(resolve(artifactRoot, required(options, key))));
+      case "face-attributes" ->
+          FaceAttributesTask.load(
+              key -> TfjsModels.load(resolve(artifactRoot, required(options, key))));
+      case "object-detection" ->
+          ObjectDetectionTask.load(
+              key -> TfjsModels.load(resolve(artifactRoot, required(options, key))));
+      // restoration, matting and moderation: one model each, artifact option "model"
+      case "moderate" -> ModerationTask.load(resolve(artifactRoot, required(options, "model")));
+      case "remove-background-two-class" ->
+          MattingTask.twoClass(TfjsModels.load(resolve(artifactRoot, required(options, "model"))));
+      case "matting" ->
+          MattingTask.recurrent(TfjsModels.load(resolve(artifactRoot, required(options, "model"))));
+      case "denoise", "deblur" ->
+          RestoreTask.of(TfjsModels.load(resolve(artifactRoot, required(options, "model"))), task);
       default -> throw new IllegalArgumentException("unknown task " + task);
     };
   }

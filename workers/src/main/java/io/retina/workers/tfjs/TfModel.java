@@ -1,5 +1,7 @@
 package io.retina.workers.tfjs;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.tensorflow.Graph;
@@ -13,6 +15,7 @@ import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphOptions;
 import org.tensorflow.proto.RewriterConfig;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 
 /**
  * An imported model: its graph, one session over it, and its signature. Thread-safe: {@link #run}
@@ -82,6 +85,124 @@ public final class TfModel implements AutoCloseable {
         return new FloatTensor(floats.shape().asArray(), data);
       }
     } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
+   * Runs a single-input model on one tensor and returns every output the signature declares, keyed
+   * by tensor name in the signature's order, as floats (int32 outputs are widened). The input is
+   * fed in the dtype the signature declares: float32 as it is, int32 truncated toward zero (what
+   * TF.js's {@code tf.cast} does). It is checked against the signature first, like {@link #run}.
+   */
+  public Map<String, FloatTensor> runAll(FloatTensor input) throws FeedRejectedException {
+    TensorSpec in = signature.input();
+    if (in.dtype() != DataType.DT_FLOAT && in.dtype() != DataType.DT_INT32) {
+      throw new FeedRejectedException(in.name() + " takes " + in.dtype() + ", not float or int32");
+    }
+    in.checkFeed(in.dtype(), input.shape());
+    lifecycle.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("model is closed");
+      }
+      try (Tensor feed = feedOf(in.dtype(), input)) {
+        Session.Runner runner = session.runner().feed(in.opName(), in.index(), feed);
+        for (TensorSpec out : signature.outputs()) {
+          runner.fetch(out.opName(), out.index());
+        }
+        try (Result result = runner.run()) {
+          Map<String, FloatTensor> outputs = new LinkedHashMap<>();
+          for (int i = 0; i < signature.outputs().size(); i++) {
+            outputs.put(signature.outputs().get(i).name(), floats(result.get(i)));
+          }
+          return outputs;
+        }
+      }
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  private static Tensor feedOf(DataType dtype, FloatTensor input) {
+    Shape shape = Shape.of(input.shape());
+    if (dtype == DataType.DT_INT32) {
+      float[] f = input.data();
+      int[] ints = new int[f.length];
+      for (int i = 0; i < f.length; i++) {
+        ints[i] = (int) f[i];
+      }
+      return TInt32.tensorOf(shape, DataBuffers.of(ints, true, false));
+    }
+    return TFloat32.tensorOf(shape, DataBuffers.of(input.data(), true, false));
+  }
+
+  private static FloatTensor floats(Tensor fetched) {
+    long[] shape = fetched.shape().asArray();
+    float[] data = new float[Math.toIntExact(fetched.shape().size())];
+    if (fetched instanceof TFloat32 f) {
+      f.copyTo(DataBuffers.of(data, false, false));
+    } else if (fetched instanceof TInt32 n) {
+      int[] ints = new int[data.length];
+      n.copyTo(DataBuffers.of(ints, false, false));
+      for (int i = 0; i < ints.length; i++) {
+        data[i] = ints[i];
+      }
+    } else {
+      throw new IllegalStateException("output is " + fetched.dataType() + ", not float or int32");
+    }
+    return new FloatTensor(shape, data);
+  }
+
+  /**
+   * Runs a model with several inputs (a recurrent model's states, say) and returns the requested
+   * outputs in the order asked. Every input of the signature must be fed, each is checked against
+   * its spec first, and only the signature's outputs may be fetched.
+   */
+  public java.util.List<FloatTensor> run(
+      java.util.Map<TensorSpec, FloatTensor> feeds, java.util.List<TensorSpec> fetches)
+      throws FeedRejectedException {
+    for (TensorSpec in : signature.inputs()) {
+      FloatTensor feed = feeds.get(in);
+      if (feed == null) {
+        throw new FeedRejectedException(in.name() + " is not fed");
+      }
+      in.checkFeed(DataType.DT_FLOAT, feed.shape());
+    }
+    if (feeds.size() != signature.inputs().size()) {
+      throw new FeedRejectedException("only the signature's inputs may be fed");
+    }
+    if (fetches.isEmpty() || !signature.outputs().containsAll(fetches)) {
+      throw new IllegalArgumentException("fetches must be outputs of the signature: " + fetches);
+    }
+    lifecycle.readLock().lock();
+    java.util.List<TFloat32> tensors = new java.util.ArrayList<>();
+    try {
+      if (closed) {
+        throw new IllegalStateException("model is closed");
+      }
+      Session.Runner runner = session.runner();
+      for (java.util.Map.Entry<TensorSpec, FloatTensor> e : feeds.entrySet()) {
+        FloatTensor f = e.getValue();
+        TFloat32 t = TFloat32.tensorOf(Shape.of(f.shape()), DataBuffers.of(f.data(), true, false));
+        tensors.add(t);
+        runner.feed(e.getKey().opName(), e.getKey().index(), t);
+      }
+      fetches.forEach(out -> runner.fetch(out.opName(), out.index()));
+      try (Result result = runner.run()) {
+        java.util.List<FloatTensor> outputs = new java.util.ArrayList<>();
+        for (int i = 0; i < fetches.size(); i++) {
+          if (!(result.get(i) instanceof TFloat32 floats)) {
+            throw new IllegalStateException(fetches.get(i).name() + " is not float");
+          }
+          float[] data = new float[Math.toIntExact(floats.size())];
+          floats.copyTo(DataBuffers.of(data, false, false));
+          outputs.add(new FloatTensor(floats.shape().asArray(), data));
+        }
+        return outputs;
+      }
+    } finally {
+      tensors.forEach(TFloat32::close);
       lifecycle.readLock().unlock();
     }
   }

@@ -1,0 +1,104 @@
+package io.retina.server;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fair queues: a tenant flooding a model does not starve a tenant that comes after it. Prints the
+ * figures (also written in docs/benchmarks.md).
+ */
+class FairnessTest {
+  static TestNode node;
+  static Http http;
+
+  @BeforeAll
+  static void start() throws Exception {
+    node = TestNode.start(Map.of());
+    http = new Http(node.base);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    node.close();
+  }
+
+  static Instant finishedAt(JsonNode job) {
+    return Instant.parse(job.at("/timings/finishedAt").asText());
+  }
+
+  @Test
+  void latecomersTenJobsFinishLongBeforeTheFloodDrains() throws Exception {
+    String flooder = http.newTenantKey(Http.uniqueName("flooder"));
+    String latecomer = http.newTenantKey(Http.uniqueName("latecomer"));
+    String admin = TestNode.ADMIN_TOKEN;
+    // the flood must not be refused by the rate limit: this test is about the queue
+    String flooderId = tenantIdOf(flooder);
+    http.send(
+        http.to("/admin/tenants/" + flooderId + "/quota")
+            .header("Authorization", "Bearer " + admin)
+            .header("Content-Type", "application/json")
+            .PUT(
+                java.net.http.HttpRequest.BodyPublishers.ofString(
+                    "{\"ratePerSecond\":1000,\"burst\":1000,\"maxConcurrentJobs\":1000}")));
+    byte[] png = Photos.flowerPng();
+    List<String> flood = new ArrayList<>();
+    for (int i = 0; i < 150; i++) {
+      Http.Reply r = http.submit("model=super-resolution", flooder, "image/png", png);
+      assertEquals(202, r.status(), r.toString());
+      flood.add(r.json().get("id").asText());
+    }
+    Instant lateSubmitted = Instant.now();
+    List<String> late = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      Http.Reply r = http.submit("model=super-resolution", latecomer, "image/png", png);
+      assertEquals(202, r.status(), r.toString());
+      late.add(r.json().get("id").asText());
+    }
+    JsonNode queued = http.get("/v1/jobs/" + late.get(9), latecomer).json();
+    Instant lateDone = Instant.MIN;
+    for (String id : late) {
+      JsonNode job = JobContractTest.awaitFinal(http, id, latecomer);
+      assertEquals("succeeded", job.get("status").asText());
+      lateDone = max(lateDone, finishedAt(job));
+    }
+    Instant floodDone = Instant.MIN;
+    for (String id : flood) {
+      JsonNode job = JobContractTest.awaitFinal(http, id, flooder);
+      floodDone = max(floodDone, finishedAt(job));
+    }
+    Duration lateWait = Duration.between(lateSubmitted, lateDone);
+    Duration floodDrain = Duration.between(lateSubmitted, floodDone);
+    System.out.printf(
+        "fairness: latecomer's 10 jobs done %d ms after submission; flood of 150 drained after %d ms"
+            + " (latecomer's last job was queued at position %s)%n",
+        lateWait.toMillis(), floodDrain.toMillis(), queued.path("queuePosition"));
+    assertTrue(
+        lateWait.toMillis() * 3 < floodDrain.toMillis(),
+        "latecomer " + lateWait + " vs flood " + floodDrain);
+  }
+
+  static String tenantIdOf(String key) {
+    for (JsonNode t : http.get("/admin/tenants", TestNode.ADMIN_TOKEN).json()) {
+      String id = t.get("id").asText();
+      for (JsonNode k : http.get("/admin/tenants/" + id + "/keys", TestNode.ADMIN_TOKEN).json()) {
+        if (key.substring("rtn_live_".length()).startsWith(k.get("prefix").asText())) {
+          return id;
+        }
+      }
+    }
+    throw new AssertionError("no tenant holds that key");
+  }
+
+  static Instant max(Instant a, Instant b) {
+    return a.isAfter(b) ? a : b;
+  }
+}

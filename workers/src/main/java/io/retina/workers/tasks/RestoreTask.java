@@ -1,0 +1,157 @@
+package io.retina.workers.tasks;
+
+import io.retina.workers.imaging.PixelPacking;
+import io.retina.workers.imaging.PngEncoder;
+import io.retina.workers.imaging.RgbaImage;
+import io.retina.workers.tfjs.FeedRejectedException;
+import io.retina.workers.tfjs.FloatTensor;
+import io.retina.workers.tfjs.TensorSpec;
+import io.retina.workers.tfjs.TfModel;
+import java.io.IOException;
+import java.util.Map;
+
+/**
+ * Image restoration with a MAXIM model (denoising or deblurring): RGB in [0, 1] in, the restored
+ * RGB in [0, 1] out, at the same size. MAXIM's multi-axis blocks split the image into 8x8 grids of
+ * 8x8 blocks at each of its three downsamplings, so sides must be multiples of 64: the image is
+ * mirrored out to the next multiple, run, and cropped back. The model is warmed at load, since its
+ * first run pays for graph optimization. Thread-safe: runs share only the model, which is.
+ */
+final class RestoreTask implements ImageTask {
+
+  /** The multiple of which the model's input sides must be. */
+  static final int MULTIPLE = 64;
+
+  /**
+   * The largest input, in pixels (after padding). MAXIM keeps many full-resolution activations
+   * (about 2.5 GB for a 512x512 input, measured) and takes about 10 s per 512x512 on a CPU core, so
+   * 0.3 MP (a 512x576 image, say) keeps one job's memory and time bounded; larger photos should be
+   * downscaled by the caller.
+   */
+  static final long MAX_PIXELS = 512L * 576;
+
+  /** The warm-up input's side: one run pays the session's one-time graph optimization. */
+  static final int WARMUP_SIDE = 64;
+
+  private final TfModel model;
+  private final String what;
+
+  private RestoreTask(TfModel model, String what) {
+    this.model = model;
+    this.what = what;
+  }
+
+  /**
+   * Wraps a loaded MAXIM model and warms it with one small run; closes it and fails if its
+   * signature doesn't fit or the warm-up fails. {@code what} names the task in messages.
+   */
+  static RestoreTask of(TfModel model, String what) throws IOException {
+    try {
+      TensorSpec in = model.signature().input();
+      long[] s = in.shape();
+      if (s == null || s.length != 4 || s[3] != 3) {
+        throw new IOException(what + " model input must be [batch, height, width, 3], got " + in);
+      }
+      RestoreTask task = new RestoreTask(model, what);
+      task.restore(new float[WARMUP_SIDE * WARMUP_SIDE * 3], WARMUP_SIDE, WARMUP_SIDE);
+      return task;
+    } catch (IOException | RuntimeException | FeedRejectedException e) {
+      model.close();
+      throw e instanceof IOException io
+          ? io
+          : new IOException(what + " model failed its warm-up run: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public TaskOutput run(byte[] encodedImage, Map<String, String> params)
+      throws InvalidInputException {
+    RgbaImage img = Inputs.decode(encodedImage);
+    int w = img.width();
+    int h = img.height();
+    long padded = (long) roundUp(w) * roundUp(h);
+    if (padded > MAX_PIXELS) {
+      throw new InvalidInputException(
+          String.format(
+              "a %dx%d image is over the %s limit of %d pixels (%s pads sides to multiples of %d)",
+              w, h, what, MAX_PIXELS, what, MULTIPLE));
+    }
+    float[] rgb = restoreImage(img);
+    byte[] out = img.rgba().clone();
+    for (int i = 0; i < w * h; i++) {
+      out[i * 4] = PixelPacking.toByte(rgb[i * 3] * 255f);
+      out[i * 4 + 1] = PixelPacking.toByte(rgb[i * 3 + 1] * 255f);
+      out[i * 4 + 2] = PixelPacking.toByte(rgb[i * 3 + 2] * 255f);
+    }
+    RgbaImage result = new RgbaImage(w, h, out, img.hasAlpha());
+    return new TaskOutput(PngEncoder.MEDIA_TYPE, PngEncoder.encode(result, img.hasAlpha()));
+  }
+
+  /** The restored RGB of {@code img} in [0, 1], HWC at its size; alpha is not touched. */
+  float[] restoreImage(RgbaImage img) throws InvalidInputException {
+    int w = img.width();
+    int h = img.height();
+    int pw = roundUp(w);
+    int ph = roundUp(h);
+    int left = (pw - w) / 2;
+    int top = (ph - h) / 2;
+    float[] rgb = PixelPacking.rgb(img, 1f / 255f);
+    float[] padded = reflectPad(rgb, w, h, pw, ph, left, top);
+    float[] out;
+    try {
+      out = restore(padded, pw, ph);
+    } catch (FeedRejectedException e) {
+      throw new InvalidInputException("the " + what + " model can't take this image: " + e);
+    }
+    float[] cropped = new float[w * h * 3];
+    for (int y = 0; y < h; y++) {
+      System.arraycopy(out, ((y + top) * pw + left) * 3, cropped, y * w * 3, w * 3);
+    }
+    return cropped;
+  }
+
+  /** One model run on RGB in [0, 1] whose sides are multiples of {@link #MULTIPLE}. */
+  float[] restore(float[] rgb, int w, int h) throws FeedRejectedException {
+    FloatTensor out = model.run(FloatTensor.image(h, w, 3, rgb));
+    long[] s = out.shape();
+    if (s.length != 4 || s[1] != h || s[2] != w || s[3] != 3) {
+      throw new IllegalStateException(what + " returned shape " + java.util.Arrays.toString(s));
+    }
+    return out.data();
+  }
+
+  static int roundUp(int side) {
+    return (side + MULTIPLE - 1) / MULTIPLE * MULTIPLE;
+  }
+
+  /**
+   * {@code rgb} (w x h) placed at (left, top) in a pw x ph image whose border mirrors it (the edge
+   * pixel not repeated, as numpy's "reflect"), so the model sees no artificial edge.
+   */
+  static float[] reflectPad(float[] rgb, int w, int h, int pw, int ph, int left, int top) {
+    float[] out = new float[pw * ph * 3];
+    for (int y = 0; y < ph; y++) {
+      int sy = mirror(y - top, h);
+      for (int x = 0; x < pw; x++) {
+        int sx = mirror(x - left, w);
+        System.arraycopy(rgb, (sy * w + sx) * 3, out, (y * pw + x) * 3, 3);
+      }
+    }
+    return out;
+  }
+
+  /** Index {@code i} reflected into [0, n) without repeating the edge; periodic beyond 2n. */
+  private static int mirror(int i, int n) {
+    if (n == 1) {
+      return 0;
+    }
+    int period = 2 * (n - 1);
+    int m = Math.floorMod(i, period);
+    return m < n ? m : period - m;
+  }
+
+  @Override
+  public void close() {
+    model.close();
+  }
+}
