@@ -36,12 +36,19 @@ final class NodeProcess implements AutoCloseable {
   }
 
   static NodeProcess start(Map<String, String> env, int httpPort) throws IOException {
+    return start(env, httpPort, List.of());
+  }
+
+  /** Starts a node; {@code jvmArgs} may set configuration with {@code -Dpath=value}. */
+  static NodeProcess start(Map<String, String> env, int httpPort, List<String> jvmArgs)
+      throws IOException {
     String classpath =
         System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     Path log = Files.createTempFile("retina-node", ".log");
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx1g");
+    command.addAll(jvmArgs);
     command.add("-cp");
     command.add(classpath);
     command.add("io.retina.server.Main");
@@ -75,6 +82,11 @@ final class NodeProcess implements AutoCloseable {
 
   String log() throws IOException {
     return Files.readString(log);
+  }
+
+  /** Kills the process at once (SIGKILL), as a crash or an OOM killer would. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
   }
 
   /** Sends SIGTERM and waits for the process to end; returns its exit code. */

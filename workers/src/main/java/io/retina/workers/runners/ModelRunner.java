@@ -146,11 +146,11 @@ public final class ModelRunner {
     version = loaded.version();
     if (loaded.error() != null) {
       loadError = String.valueOf(loaded.error().getMessage());
-      ctx.getLog().error("{} failed to load on {}: {}", versionRef, worker.nodeName(), loadError);
+      log.error("{} failed to load on {}: {}", versionRef, worker.nodeName(), loadError);
       worker.metrics().modelLoads.inc(versionRef, "failed");
     } else {
       task = loaded.task();
-      ctx.getLog().info("{} loaded on {}", versionRef, worker.nodeName());
+      log.info("{} loaded on {}", versionRef, worker.nodeName());
       worker.metrics().modelLoads.inc(versionRef, "loaded");
     }
     if (stopping) {
