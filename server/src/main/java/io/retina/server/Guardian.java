@@ -68,6 +68,7 @@ final class Guardian {
                     s.modelCache(),
                     w.getDuration("lease"),
                     w.getInt("parallelism"),
+                    w.getBoolean("batching"),
                     blocking,
                     nodeName,
                     topic,

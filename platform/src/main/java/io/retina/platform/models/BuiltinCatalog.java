@@ -64,6 +64,8 @@ public final class BuiltinCatalog {
               artifact,
               parameters,
               m.getBoolean("batch-safe"),
+              m.hasPath("max-batch-size") ? m.getInt("max-batch-size") : 1,
+              m.hasPath("max-batch-delay") ? (int) m.getDuration("max-batch-delay").toMillis() : 0,
               m.getLong("price-per-image-micros"),
               m.getLong("price-per-megapixel-micros"),
               m.hasPath("status")

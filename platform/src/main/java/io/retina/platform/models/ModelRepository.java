@@ -3,6 +3,12 @@ package io.retina.platform.models;
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.retina.platform.store.Json;
 import io.retina.platform.store.Tx;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -47,25 +53,7 @@ public final class ModelRepository {
             }
             return;
           }
-          try (var st =
-              c.prepareStatement(
-                  "insert into model_versions (model_name, version, format, source, artifact_digest,"
-                      + " artifact, parameters, batch_safe, price_per_image_micros,"
-                      + " price_per_megapixel_micros, status)"
-                      + " values (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?)")) {
-            st.setString(1, v.modelName());
-            st.setInt(2, v.version());
-            st.setString(3, v.format());
-            st.setString(4, v.source());
-            st.setString(5, v.artifactDigest());
-            st.setString(6, Json.write(v.artifact()));
-            st.setString(7, Json.write(v.parameters()));
-            st.setBoolean(8, v.batchSafe());
-            st.setLong(9, v.pricePerImageMicros());
-            st.setLong(10, v.pricePerMegapixelMicros());
-            st.setString(11, v.status().dbValue());
-            st.executeUpdate();
-          }
+          insertVersion(c, v, v.version(), v.status());
         });
   }
 
@@ -119,6 +107,342 @@ public final class ModelRepository {
         });
   }
 
+  /** Every model, by name. */
+  public List<Model> models() {
+    return tx.call(
+        c -> {
+          List<Model> out = new ArrayList<>();
+          try (var st =
+                  c.prepareStatement(
+                      "select name, task, description, previous_version from models order by name");
+              ResultSet rs = st.executeQuery()) {
+            while (rs.next()) {
+              out.add(model(rs));
+            }
+          }
+          return out;
+        });
+  }
+
+  /** Every version of every model, retired ones too, by model name and version. */
+  public List<ModelVersion> listAll() {
+    return tx.call(
+        c -> {
+          List<ModelVersion> out = new ArrayList<>();
+          try (var st = c.prepareStatement(SELECT + " order by v.model_name, v.version");
+              ResultSet rs = st.executeQuery()) {
+            while (rs.next()) {
+              out.add(version(rs));
+            }
+          }
+          return out;
+        });
+  }
+
+  /** A model by name. */
+  public Optional<Model> model(String name) {
+    return tx.call(c -> lockModel(c, name, false));
+  }
+
+  /**
+   * Stores an uploaded version as {@code staged} under the model's next version number, with its
+   * artifact zip (kept once per digest, {@code draft.artifactDigest()}), creating the model with
+   * this description if it is new. The draft's number and status are ignored; the stored version is
+   * returned.
+   *
+   * @throws TaskMismatchException if the model exists with another task
+   */
+  public ModelVersion stage(ModelVersion draft, String description, Path zip) {
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "insert into models (name, task, description) values (?, ?, ?)"
+                      + " on conflict (name) do nothing")) {
+            st.setString(1, draft.modelName());
+            st.setString(2, draft.task());
+            st.setString(3, description);
+            st.executeUpdate();
+          }
+          Model model = lockModel(c, draft.modelName(), true).orElseThrow();
+          if (!model.task().equals(draft.task())) {
+            throw new TaskMismatchException(model);
+          }
+          storeArtifact(c, draft.artifactDigest(), zip);
+          int number;
+          try (var st =
+              c.prepareStatement(
+                  "select coalesce(max(version), 0) + 1 from model_versions where model_name = ?")) {
+            st.setString(1, draft.modelName());
+            try (ResultSet rs = st.executeQuery()) {
+              rs.next();
+              number = rs.getInt(1);
+            }
+          }
+          insertVersion(c, draft, number, ModelVersion.Status.STAGED);
+          return query(c, draft.modelName(), number).orElseThrow();
+        });
+  }
+
+  /**
+   * Makes a version the active one, in one transaction: the version active until now becomes {@code
+   * staged} and is remembered for {@link #rollback}. A retired version cannot be promoted.
+   */
+  public Transition promote(String name, int version) {
+    return tx.call(
+        c -> {
+          if (lockModel(c, name, true).isEmpty()) {
+            return Transition.of(Transition.Outcome.NO_SUCH_MODEL, null, null);
+          }
+          Optional<ModelVersion> target = query(c, name, version);
+          if (target.isEmpty()) {
+            return Transition.of(Transition.Outcome.NO_SUCH_VERSION, null, version);
+          }
+          if (target.get().status() == ModelVersion.Status.RETIRED) {
+            return Transition.of(Transition.Outcome.RETIRED, null, version);
+          }
+          Integer active = activeNumber(c, name);
+          if (active != null && active == version) {
+            return Transition.of(Transition.Outcome.UNCHANGED, active, version);
+          }
+          activate(c, name, active, version);
+          if (active != null) {
+            setPrevious(c, name, active);
+          }
+          return Transition.of(Transition.Outcome.CHANGED, active, version);
+        });
+  }
+
+  /**
+   * Re-activates the version that was active before the current one, in one transaction; the
+   * current one becomes {@code staged} and is remembered in turn, so a second rollback undoes the
+   * first.
+   */
+  public Transition rollback(String name) {
+    return tx.call(
+        c -> {
+          Optional<Model> model = lockModel(c, name, true);
+          if (model.isEmpty()) {
+            return Transition.of(Transition.Outcome.NO_SUCH_MODEL, null, null);
+          }
+          Integer previous = model.get().previousVersion();
+          Integer active = activeNumber(c, name);
+          if (previous == null
+              || previous.equals(active)
+              || query(c, name, previous)
+                  .map(v -> v.status() == ModelVersion.Status.RETIRED)
+                  .orElse(true)) {
+            return Transition.of(Transition.Outcome.NO_PREVIOUS, active, null);
+          }
+          activate(c, name, active, previous);
+          setPrevious(c, name, active);
+          return Transition.of(Transition.Outcome.CHANGED, active, previous);
+        });
+  }
+
+  /**
+   * Retires a version: no new job may name it, pinned or not; jobs already queued on it still run.
+   * The active version cannot be retired (promote another first). Retiring is final.
+   */
+  public Transition retire(String name, int version) {
+    return tx.call(
+        c -> {
+          if (lockModel(c, name, true).isEmpty()) {
+            return Transition.of(Transition.Outcome.NO_SUCH_MODEL, null, null);
+          }
+          Optional<ModelVersion> target = query(c, name, version);
+          if (target.isEmpty()) {
+            return Transition.of(Transition.Outcome.NO_SUCH_VERSION, version, null);
+          }
+          switch (target.get().status()) {
+            case ACTIVE:
+              return Transition.of(Transition.Outcome.ACTIVE, version, null);
+            case RETIRED:
+              return Transition.of(Transition.Outcome.UNCHANGED, version, null);
+            default:
+              break;
+          }
+          setStatus(c, name, version, ModelVersion.Status.RETIRED);
+          try (var st =
+              c.prepareStatement(
+                  "update models set previous_version = null"
+                      + " where name = ? and previous_version = ?")) {
+            st.setString(1, name);
+            st.setInt(2, version);
+            st.executeUpdate();
+          }
+          return Transition.of(Transition.Outcome.CHANGED, version, null);
+        });
+  }
+
+  /**
+   * Copies an uploaded artifact's zip to {@code out}; false if no artifact has that digest.
+   * Blocking; the driver reads the whole value into memory first.
+   */
+  public boolean readArtifact(String digest, OutputStream out) throws IOException {
+    byte[] bytes =
+        tx.call(
+            c -> {
+              try (var st =
+                  c.prepareStatement("select bytes from model_artifacts where digest = ?")) {
+                st.setString(1, digest);
+                try (ResultSet rs = st.executeQuery()) {
+                  return rs.next() ? rs.getBytes(1) : null;
+                }
+              }
+            });
+    if (bytes == null) {
+      return false;
+    }
+    out.write(bytes);
+    return true;
+  }
+
+  /** What a lifecycle change did, with the active version before ({@code from}) and after. */
+  public record Transition(Outcome outcome, Integer from, Integer to) {
+    public enum Outcome {
+      CHANGED,
+      /** Already so: promoting the active version, retiring a retired one. */
+      UNCHANGED,
+      NO_SUCH_MODEL,
+      NO_SUCH_VERSION,
+      /** A retired version cannot be promoted. */
+      RETIRED,
+      /** The active version cannot be retired. */
+      ACTIVE,
+      /** Nothing to roll back to: no version was active before, or it was retired. */
+      NO_PREVIOUS
+    }
+
+    static Transition of(Outcome outcome, Integer from, Integer to) {
+      return new Transition(outcome, from, to);
+    }
+  }
+
+  /** An upload names another task than its model's. */
+  public static final class TaskMismatchException extends IllegalArgumentException {
+    private final transient Model model;
+
+    TaskMismatchException(Model model) {
+      super("model " + model.name() + " is a " + model.task() + " model");
+      this.model = model;
+    }
+
+    public Model model() {
+      return model;
+    }
+  }
+
+  private static void storeArtifact(Connection c, String digest, Path zip) throws SQLException {
+    try (var st = c.prepareStatement("select 1 from model_artifacts where digest = ?")) {
+      st.setString(1, digest);
+      try (ResultSet rs = st.executeQuery()) {
+        if (rs.next()) {
+          return; // the same bytes, uploaded before
+        }
+      }
+    }
+    try (var st =
+            c.prepareStatement(
+                "insert into model_artifacts (digest, size_bytes, bytes) values (?, ?, ?)");
+        InputStream in = Files.newInputStream(zip)) {
+      long size = Files.size(zip);
+      st.setString(1, digest);
+      st.setLong(2, size);
+      st.setBinaryStream(3, in, size);
+      st.executeUpdate();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static Optional<Model> lockModel(Connection c, String name, boolean forUpdate)
+      throws SQLException {
+    try (var st =
+        c.prepareStatement(
+            "select name, task, description, previous_version from models where name = ?"
+                + (forUpdate ? " for update" : ""))) {
+      st.setString(1, name);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? Optional.of(model(rs)) : Optional.empty();
+      }
+    }
+  }
+
+  private static Model model(ResultSet rs) throws SQLException {
+    int previous = rs.getInt("previous_version");
+    return new Model(
+        rs.getString("name"),
+        rs.getString("task"),
+        rs.getString("description"),
+        rs.wasNull() ? null : previous);
+  }
+
+  private static Integer activeNumber(Connection c, String name) throws SQLException {
+    try (var st =
+        c.prepareStatement(
+            "select version from model_versions where model_name = ? and status = 'active'")) {
+      st.setString(1, name);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? rs.getInt(1) : null;
+      }
+    }
+  }
+
+  /** Demotes the active version first: the one-active index is checked per statement. */
+  private static void activate(Connection c, String name, Integer active, int version)
+      throws SQLException {
+    if (active != null) {
+      setStatus(c, name, active, ModelVersion.Status.STAGED);
+    }
+    setStatus(c, name, version, ModelVersion.Status.ACTIVE);
+  }
+
+  private static void setStatus(Connection c, String name, int version, ModelVersion.Status status)
+      throws SQLException {
+    try (var st =
+        c.prepareStatement(
+            "update model_versions set status = ? where model_name = ? and version = ?")) {
+      st.setString(1, status.dbValue());
+      st.setString(2, name);
+      st.setInt(3, version);
+      st.executeUpdate();
+    }
+  }
+
+  private static void setPrevious(Connection c, String name, int previous) throws SQLException {
+    try (var st = c.prepareStatement("update models set previous_version = ? where name = ?")) {
+      st.setInt(1, previous);
+      st.setString(2, name);
+      st.executeUpdate();
+    }
+  }
+
+  private static void insertVersion(
+      Connection c, ModelVersion v, int number, ModelVersion.Status status) throws SQLException {
+    try (var st =
+        c.prepareStatement(
+            "insert into model_versions (model_name, version, format, source, artifact_digest,"
+                + " artifact, parameters, batch_safe, price_per_image_micros,"
+                + " price_per_megapixel_micros, status, max_batch_size, max_batch_delay_ms)"
+                + " values (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?)")) {
+      st.setString(1, v.modelName());
+      st.setInt(2, number);
+      st.setString(3, v.format());
+      st.setString(4, v.source());
+      st.setString(5, v.artifactDigest());
+      st.setString(6, Json.write(v.artifact()));
+      st.setString(7, Json.write(v.parameters()));
+      st.setBoolean(8, v.batchSafe());
+      st.setLong(9, v.pricePerImageMicros());
+      st.setLong(10, v.pricePerMegapixelMicros());
+      st.setString(11, status.dbValue());
+      st.setInt(12, v.maxBatchSize());
+      st.setInt(13, v.maxBatchDelayMs());
+      st.executeUpdate();
+    }
+  }
+
   private static Optional<ModelVersion> query(Connection c, String name, int version)
       throws SQLException {
     try (var st = c.prepareStatement(SELECT + " where v.model_name = ? and v.version = ?")) {
@@ -145,6 +469,8 @@ public final class ModelRepository {
         Json.read(rs.getString("artifact"), new TypeReference<Map<String, String>>() {}),
         Json.read(rs.getString("parameters"), new TypeReference<List<ParameterSpec>>() {}),
         rs.getBoolean("batch_safe"),
+        rs.getInt("max_batch_size"),
+        rs.getInt("max_batch_delay_ms"),
         rs.getLong("price_per_image_micros"),
         rs.getLong("price_per_megapixel_micros"),
         ModelVersion.Status.valueOf(rs.getString("status").toUpperCase()));

@@ -8,6 +8,8 @@ import java.util.Map;
  * A servable version of a model: where its artifact is and how to load it, the parameters it
  * accepts, whether it may be batched, its price and its lifecycle status.
  *
+ * @param maxBatchSize jobs one run may take together; more than 1 only for batch-safe versions
+ * @param maxBatchDelayMs how long the first queued job may wait for others to join its batch
  * @param artifact loader options: {@code root} names the artifact's directory in the model cache;
  *     the rest are task-specific paths inside it
  */
@@ -21,6 +23,8 @@ public record ModelVersion(
     Map<String, String> artifact,
     List<ParameterSpec> parameters,
     boolean batchSafe,
+    int maxBatchSize,
+    int maxBatchDelayMs,
     long pricePerImageMicros,
     long pricePerMegapixelMicros,
     Status status) {
@@ -36,6 +40,10 @@ public record ModelVersion(
   }
 
   public ModelVersion {
+    if (!batchSafe && maxBatchSize != 1) {
+      throw new IllegalArgumentException(
+          "a version not proven batch-safe is never batched: max batch size must be 1");
+    }
     artifact = Map.copyOf(artifact);
     parameters = List.copyOf(parameters);
   }

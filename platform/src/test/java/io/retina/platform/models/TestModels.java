@@ -18,6 +18,8 @@ public final class TestModels {
         Map.of("root", "none"),
         List.of(new ParameterSpec("scale", "a test parameter", List.of("2", "4"), "2")),
         false,
+        1,
+        0,
         1000,
         500,
         ModelVersion.Status.ACTIVE);

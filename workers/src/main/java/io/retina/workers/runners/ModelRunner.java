@@ -12,6 +12,7 @@ import io.retina.workers.tasks.InvalidInputException;
 import io.retina.workers.tasks.TaskOutput;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -45,10 +46,13 @@ public final class ModelRunner {
   /** The model finished loading, or failed to. */
   private record Loaded(ModelVersion version, ImageTask task, Throwable error) implements Command {}
 
-  /**
-   * A job this runner started has ended, however it ended, after {@code millis} on the executor.
-   */
-  private record JobEnded(UUID jobId, Claim claim, String status, long millis) implements Command {}
+  /** Jobs this runner started together have ended, however each ended, after {@code millis}. */
+  private record BatchEnded(List<Outcome> outcomes, long millis) implements Command {}
+
+  /** The batch delay of the oldest queued job is over: start what is queued. */
+  private enum FlushBatch implements Command {
+    INSTANCE
+  }
 
   /** Time to renew the leases of the jobs running here. */
   private enum RenewLeases implements Command {
@@ -77,6 +81,11 @@ public final class ModelRunner {
   }
 
   private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+
+  /** When the oldest job now queued began to wait for a batch to fill (System.nanoTime). */
+  private long queueWaitingSince;
+
   private final String versionRef;
   private final WorkerContext worker;
   private final FairQueue queue = new FairQueue();
@@ -102,6 +111,7 @@ public final class ModelRunner {
       String versionRef,
       WorkerContext worker) {
     this.ctx = ctx;
+    this.timers = timers;
     this.versionRef = versionRef;
     this.worker = worker;
     Duration every = worker.lease().dividedBy(3);
@@ -165,7 +175,8 @@ public final class ModelRunner {
         .onMessage(ModelRunnerProtocol.JobSubmitted.class, this::onJobSubmitted)
         .onMessage(ModelRunnerProtocol.GetStatus.class, this::onGetStatus)
         .onMessage(ModelRunnerProtocol.GetQueuePosition.class, this::onGetQueuePosition)
-        .onMessage(JobEnded.class, this::onJobEnded)
+        .onMessage(BatchEnded.class, this::onBatchEnded)
+        .onMessageEquals(FlushBatch.INSTANCE, this::onFlushBatch)
         .onMessageEquals(RenewLeases.INSTANCE, this::onRenewLeases)
         .onMessageEquals(Stop.INSTANCE, this::onStop)
         .onSignal(PostStop.class, s -> onPostStop())
@@ -174,6 +185,9 @@ public final class ModelRunner {
 
   private Behavior<Command> onJobSubmitted(ModelRunnerProtocol.JobSubmitted m) {
     if (!stopping && !running.contains(m.jobId())) {
+      if (queue.isEmpty()) {
+        queueWaitingSince = System.nanoTime();
+      }
       queue.add(m.jobId(), m.tenantId(), m.weight());
       if (task != null || loadError != null) {
         startMore();
@@ -208,100 +222,173 @@ public final class ModelRunner {
 
   private void startMore() {
     while (!stopping && running.size() < worker.parallelism() && !queue.isEmpty()) {
-      UUID jobId = queue.poll().orElseThrow();
-      running.add(jobId);
+      int max =
+          worker.batching() && version != null && version.batchSafe() ? version.maxBatchSize() : 1;
+      if (max > 1 && queue.size() < max && !batchDelayOver()) {
+        long waited = (System.nanoTime() - queueWaitingSince) / 1_000_000;
+        timers.startSingleTimer(
+            FlushBatch.INSTANCE,
+            Duration.ofMillis(Math.max(1, version.maxBatchDelayMs() - waited)));
+        return;
+      }
+      List<UUID> batch = new ArrayList<>();
+      while (batch.size() < max && !queue.isEmpty()) {
+        batch.add(queue.poll().orElseThrow());
+      }
+      queueWaitingSince = System.nanoTime();
+      running.addAll(batch);
       long started = System.nanoTime();
       ctx.pipeToSelf(
-          CompletableFuture.supplyAsync(() -> execute(jobId), worker.blocking()),
-          (outcome, error) -> {
+          CompletableFuture.supplyAsync(() -> execute(batch), worker.blocking()),
+          (outcomes, error) -> {
             long millis = (System.nanoTime() - started) / 1_000_000;
             if (error != null) {
               log.error(
-                  "job {} on {} broke unexpectedly; its lease will expire",
-                  jobId,
+                  "jobs {} on {} broke unexpectedly; their leases will expire",
+                  batch,
                   versionRef,
                   error);
-              return new JobEnded(jobId, null, "released", millis);
+              return new BatchEnded(
+                  batch.stream().map(id -> new Outcome(id, null, "released")).toList(), millis);
             }
-            return new JobEnded(jobId, outcome.claim(), outcome.status(), millis);
+            return new BatchEnded(outcomes, millis);
           });
     }
   }
 
+  private Behavior<Command> onFlushBatch() {
+    queueWaitingSince = System.nanoTime() - Duration.ofMillis(version.maxBatchDelayMs()).toNanos();
+    startMore();
+    return Behaviors.same();
+  }
+
+  private boolean batchDelayOver() {
+    return (System.nanoTime() - queueWaitingSince) / 1_000_000 >= version.maxBatchDelayMs();
+  }
+
   /**
-   * Claims, runs and commits one job. Runs on the blocking executor, never on the actor's thread.
+   * Claims, runs and commits a batch of jobs (often of one). Runs on the blocking executor, never
+   * on the actor's thread. Each job is claimed and committed on its own, fenced by its own attempt.
    */
-  private Outcome execute(UUID jobId) {
-    var claimed = worker.jobs().claim(jobId, worker.nodeName(), worker.lease());
-    if (claimed.isEmpty()) {
-      return new Outcome(null, "not-claimed");
-    }
-    Claim claim = claimed.get();
-    held.put(jobId, claim);
-    try {
-      return run(claim);
-    } finally {
-      held.remove(jobId);
-    }
-  }
-
-  private Outcome run(Claim claim) {
-    UUID jobId = claim.job().id();
-    String model = claim.job().modelRef();
-    if (task == null) {
-      worker.jobs().fail(claim, "model-unavailable", "the model could not be loaded: " + loadError);
-      return finished(claim, "failed");
-    }
-    byte[] input = worker.jobs().input(jobId).orElseThrow();
-    long start = System.nanoTime();
-    try {
-      TaskOutput out = task.run(input, claim.job().params());
-      worker.metrics().inference.observe((System.nanoTime() - start) / 1e9, model);
-      boolean committed =
-          worker
-              .jobs()
-              .succeed(
-                  claim,
-                  out.mediaType(),
-                  out.body(),
-                  ContentDigest.sha256(out.body()),
-                  version.priceMicros(claim.job().pixels()));
-      if (!committed) {
-        return new Outcome(claim, "fenced");
+  private List<Outcome> execute(List<UUID> jobIds) {
+    List<Outcome> outcomes = new ArrayList<>();
+    List<Claim> claims = new ArrayList<>();
+    for (UUID jobId : jobIds) {
+      var claimed = worker.jobs().claim(jobId, worker.nodeName(), worker.lease());
+      if (claimed.isEmpty()) {
+        outcomes.add(new Outcome(jobId, null, "not-claimed"));
+      } else {
+        claims.add(claimed.get());
+        held.put(jobId, claimed.get());
       }
-      worker
-          .metrics()
-          .jobLatency
-          .observe(
-              Duration.between(claim.job().createdAt(), java.time.Instant.now()).toMillis() / 1e3,
-              model);
-      return finished(claim, "succeeded");
-    } catch (InvalidInputException e) {
-      worker.jobs().fail(claim, "invalid-input", e.getMessage());
-      return finished(claim, "failed");
-    } catch (RuntimeException | OutOfMemoryError e) {
-      log.error("job {} failed on {}", jobId, versionRef, e);
-      worker.jobs().fail(claim, "internal-error", "the model failed on this input: " + e);
-      return finished(claim, "failed");
+    }
+    try {
+      if (!claims.isEmpty()) {
+        outcomes.addAll(run(claims));
+      }
+      return outcomes;
+    } finally {
+      claims.forEach(c -> held.remove(c.job().id()));
     }
   }
 
-  /** How one execution ended: the claim it held (if any) and its status. */
-  private record Outcome(Claim claim, String status) {}
+  private List<Outcome> run(List<Claim> claims) {
+    if (task == null) {
+      return claims.stream()
+          .map(
+              c -> {
+                worker
+                    .jobs()
+                    .fail(c, "model-unavailable", "the model could not be loaded: " + loadError);
+                return finished(c, "failed");
+              })
+          .toList();
+    }
+    List<ImageTask.BatchItem> items = new ArrayList<>();
+    for (Claim c : claims) {
+      items.add(
+          new ImageTask.BatchItem(
+              worker.jobs().input(c.job().id()).orElseThrow(), c.job().params()));
+    }
+    long start = System.nanoTime();
+    List<ImageTask.BatchResult> results;
+    try {
+      results = claims.size() == 1 ? List.of(runOne(items.get(0))) : task.runBatch(items);
+    } catch (RuntimeException | OutOfMemoryError e) {
+      log.error("jobs of {} failed in the model", versionRef, e);
+      return claims.stream()
+          .map(
+              c -> {
+                worker.jobs().fail(c, "internal-error", "the model failed on this input: " + e);
+                return finished(c, "failed");
+              })
+          .toList();
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    worker.metrics().batchSize.observe(claims.size(), versionRef);
+    List<Outcome> outcomes = new ArrayList<>();
+    for (int i = 0; i < claims.size(); i++) {
+      worker.metrics().inference.observe(seconds / claims.size(), versionRef);
+      outcomes.add(commit(claims.get(i), results.get(i)));
+    }
+    return outcomes;
+  }
+
+  private ImageTask.BatchResult runOne(ImageTask.BatchItem item) {
+    try {
+      return new ImageTask.BatchResult(task.run(item.encodedImage(), item.params()), null);
+    } catch (InvalidInputException e) {
+      return new ImageTask.BatchResult(null, e);
+    }
+  }
+
+  /** Commits one job's result, fenced by its attempt. */
+  private Outcome commit(Claim claim, ImageTask.BatchResult result) {
+    if (result.refused() != null) {
+      worker.jobs().fail(claim, "invalid-input", result.refused().getMessage());
+      return finished(claim, "failed");
+    }
+    TaskOutput out = result.output();
+    boolean committed =
+        worker
+            .jobs()
+            .succeed(
+                claim,
+                out.mediaType(),
+                out.body(),
+                ContentDigest.sha256(out.body()),
+                version.priceMicros(claim.job().pixels()));
+    if (!committed) {
+      return new Outcome(claim.job().id(), claim, "fenced");
+    }
+    worker
+        .metrics()
+        .jobLatency
+        .observe(
+            Duration.between(claim.job().createdAt(), java.time.Instant.now()).toMillis() / 1e3,
+            versionRef);
+    return finished(claim, "succeeded");
+  }
+
+  /** How one job's execution ended: the claim it held (if any) and its status. */
+  private record Outcome(UUID jobId, Claim claim, String status) {}
 
   private Outcome finished(Claim claim, String status) {
     worker.metrics().finished.inc(claim.job().modelRef(), status);
-    return new Outcome(claim, status);
+    return new Outcome(claim.job().id(), claim, status);
   }
 
-  private Behavior<Command> onJobEnded(JobEnded m) {
-    running.remove(m.jobId());
-    if (m.claim() != null) {
-      // an exponential moving average over roughly the last ten jobs
-      averageJobMillis = 0.9 * averageJobMillis + 0.1 * m.millis();
+  private Behavior<Command> onBatchEnded(BatchEnded m) {
+    long ran = m.outcomes().stream().filter(o -> o.claim() != null).count();
+    if (ran > 0) {
+      // an exponential moving average over roughly the last ten batches, per job
+      averageJobMillis = 0.9 * averageJobMillis + 0.1 * ((double) m.millis() / ran);
     }
-    if (m.status().equals("succeeded") || m.status().equals("failed")) {
-      worker.jobEvents().tell(Topic.publish(new JobEvents.JobFinished(m.jobId(), m.status())));
+    for (Outcome o : m.outcomes()) {
+      running.remove(o.jobId());
+      if (o.status().equals("succeeded") || o.status().equals("failed")) {
+        worker.jobEvents().tell(Topic.publish(new JobEvents.JobFinished(o.jobId(), o.status())));
+      }
     }
     if (stopping && running.isEmpty()) {
       return Behaviors.stopped();

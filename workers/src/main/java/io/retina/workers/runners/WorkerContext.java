@@ -19,6 +19,7 @@ public record WorkerContext(
     Path modelCache,
     Duration lease,
     int parallelism,
+    boolean batching,
     Executor blocking,
     String nodeName,
     ActorRef<Topic.Command<JobEvents.JobFinished>> jobEvents,

@@ -13,6 +13,7 @@ public final class WorkerMetrics {
   final Histogram inference;
   final Histogram jobLatency;
   final Counter modelLoads;
+  final Histogram batchSize;
 
   public WorkerMetrics(MetricsRegistry registry) {
     finished =
@@ -32,6 +33,12 @@ public final class WorkerMetrics {
             "retina_job_latency_seconds",
             "Time from a job's submission to its success.",
             MetricsRegistry.LATENCY_SECONDS_BUCKETS,
+            "model");
+    batchSize =
+        registry.histogram(
+            "retina_batch_size",
+            "Jobs run through the model together, per run.",
+            new double[] {1, 2, 4, 8, 16, 32, 64},
             "model");
     modelLoads =
         registry.counter(

@@ -14,6 +14,29 @@ public interface ImageTask extends AutoCloseable {
    */
   TaskOutput run(byte[] encodedImage, Map<String, String> params) throws InvalidInputException;
 
+  /** One image of a batch and its parameters. */
+  record BatchItem(byte[] encodedImage, Map<String, String> params) {}
+
+  /** What one image of a batch came to: an output, or why the input was refused. */
+  record BatchResult(TaskOutput output, InvalidInputException refused) {}
+
+  /**
+   * Runs several images, one result per item in order; a refused item does not fail the others. By
+   * default one by one; a task whose model is proven batch-safe overrides this to run them through
+   * the model together.
+   */
+  default java.util.List<BatchResult> runBatch(java.util.List<BatchItem> items) {
+    java.util.List<BatchResult> results = new java.util.ArrayList<>();
+    for (BatchItem item : items) {
+      try {
+        results.add(new BatchResult(run(item.encodedImage(), item.params()), null));
+      } catch (InvalidInputException e) {
+        results.add(new BatchResult(null, e));
+      }
+    }
+    return results;
+  }
+
   @Override
   void close();
 }

@@ -1,6 +1,8 @@
 package io.retina.workers.tasks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -143,5 +145,30 @@ class UpscaleTaskTest {
     byte[] png = fixture();
     byte[] truncated = java.util.Arrays.copyOf(png, png.length / 2);
     assertThrows(InvalidInputException.class, () -> task.run(truncated, Map.of()));
+  }
+
+  @Test
+  void aBatchOfJobsGivesEachJobItsOwnOutput() throws Exception {
+    RgbaImage photo = ImageDecoder.decode(fixture());
+    byte[] a = fixture();
+    byte[] b = PngEncoder.encode(ImageFixtures.mosaic(photo, 200, 150), false);
+    byte[] c = PngEncoder.encode(ImageFixtures.mosaic(photo, 128, 128), false);
+    var items =
+        java.util.List.of(
+            new ImageTask.BatchItem(a, Map.of("scale", "2")),
+            new ImageTask.BatchItem(b, Map.of("scale", "2")),
+            new ImageTask.BatchItem("not an image".getBytes(), Map.of("scale", "2")),
+            new ImageTask.BatchItem(c, Map.of("scale", "4")),
+            new ImageTask.BatchItem(c, Map.of("scale", "2")));
+    var results = task.runBatch(items);
+    assertEquals(items.size(), results.size());
+    assertNotNull(results.get(2).refused(), "a bad image fails alone");
+    for (int i : new int[] {0, 1, 3, 4}) {
+      assertNull(results.get(i).refused());
+      RgbaImage batched = ImageDecoder.decode(results.get(i).output().body());
+      RgbaImage alone = runDecoded(items.get(i).encodedImage(), items.get(i).params().get("scale"));
+      ImageFixtures.Diff d = ImageFixtures.rgbDiff(batched, alone);
+      assertTrue(d.max() <= 1 && d.mean() < 0.01, "item " + i + ": " + d);
+    }
   }
 }

@@ -1,0 +1,206 @@
+package io.retina.platform.models;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.retina.platform.models.ModelRepository.Transition.Outcome;
+import io.retina.platform.store.Database;
+import io.retina.platform.store.TestDatabases;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Staging, promoting, rolling back and retiring versions, against a real PostgreSQL. */
+class ModelRegistryLifecycleTest {
+  static Database db;
+  static ModelRepository models;
+
+  @BeforeAll
+  static void open() {
+    db = TestDatabases.fresh();
+    models = new ModelRepository(db.tx());
+  }
+
+  @AfterAll
+  static void close() {
+    db.close();
+  }
+
+  /** A model with a built-in active version 1, as the catalog registers it. */
+  static String builtIn() {
+    String name = "m-" + UUID.randomUUID().toString().substring(0, 8);
+    ModelVersion v1 = TestModels.echo(1);
+    models.register(
+        new ModelVersion(
+            name,
+            1,
+            "upscale",
+            v1.format(),
+            v1.source(),
+            v1.artifactDigest(),
+            v1.artifact(),
+            v1.parameters(),
+            false,
+            1,
+            0,
+            1000,
+            500,
+            ModelVersion.Status.ACTIVE),
+        "a test model");
+    return name;
+  }
+
+  static ModelVersion upload(String name, byte[] zip) throws Exception {
+    String digest =
+        "sha256:"
+            + HexFormat.of()
+                .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(zip));
+    Path file = Files.createTempFile("artifact", ".zip");
+    Files.write(file, zip);
+    Map<String, String> artifact = new LinkedHashMap<>();
+    artifact.put("root", ModelArchive.uploadRoot(digest));
+    artifact.put(ModelArchive.STORE_OPTION, ModelArchive.IN_DATABASE);
+    artifact.put("x2", "model.json");
+    return models.stage(
+        new ModelVersion(
+            name,
+            0,
+            "upscale",
+            "tfjs-layers",
+            "upload",
+            digest,
+            artifact,
+            List.of(),
+            false,
+            1,
+            0,
+            10,
+            20,
+            ModelVersion.Status.ACTIVE),
+        "uploaded",
+        file);
+  }
+
+  static byte[] bytes(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private static String activeOf(String name) {
+    return models.findActive(name).map(ModelVersion::ref).orElse(null);
+  }
+
+  @Test
+  void anUploadIsStagedUnderTheNextNumberWithItsArtifact() throws Exception {
+    String name = builtIn();
+    ModelVersion v2 = upload(name, bytes("zip one " + name));
+    assertEquals(2, v2.version());
+    assertEquals(ModelVersion.Status.STAGED, v2.status());
+    assertEquals(name + "@1", activeOf(name), "an upload does not change the active version");
+    var out = new ByteArrayOutputStream();
+    assertTrue(models.readArtifact(v2.artifactDigest(), out));
+    assertEquals("zip one " + name, out.toString());
+    assertEquals(3, upload(name, bytes("zip two " + name)).version());
+  }
+
+  @Test
+  void theSameArtifactUploadedTwiceIsKeptOnce() throws Exception {
+    String name = builtIn();
+    ModelVersion a = upload(name, bytes("same " + name));
+    ModelVersion b = upload(name, bytes("same " + name));
+    assertEquals(a.artifactDigest(), b.artifactDigest());
+    int rows =
+        db.tx()
+            .call(
+                c -> {
+                  try (var st =
+                      c.prepareStatement("select count(*) from model_artifacts where digest = ?")) {
+                    st.setString(1, a.artifactDigest());
+                    try (var rs = st.executeQuery()) {
+                      rs.next();
+                      return rs.getInt(1);
+                    }
+                  }
+                });
+    assertEquals(1, rows);
+  }
+
+  @Test
+  void promotingMakesTheVersionActiveAndRollbackRestoresThePreviousOne() throws Exception {
+    String name = builtIn();
+    upload(name, bytes("p " + name));
+    var promoted = models.promote(name, 2);
+    assertEquals(Outcome.CHANGED, promoted.outcome());
+    assertEquals(1, promoted.from());
+    assertEquals(name + "@2", activeOf(name));
+    assertEquals(ModelVersion.Status.STAGED, models.find(name, 1).orElseThrow().status());
+    assertEquals(1, models.model(name).orElseThrow().previousVersion());
+
+    var back = models.rollback(name);
+    assertEquals(Outcome.CHANGED, back.outcome());
+    assertEquals(name + "@1", activeOf(name));
+    assertEquals(2, models.model(name).orElseThrow().previousVersion(), "rollback is undoable");
+    assertEquals(Outcome.CHANGED, models.rollback(name).outcome());
+    assertEquals(name + "@2", activeOf(name));
+  }
+
+  @Test
+  void promotingTheActiveVersionChangesNothing() {
+    String name = builtIn();
+    assertEquals(Outcome.UNCHANGED, models.promote(name, 1).outcome());
+    assertNull(models.model(name).orElseThrow().previousVersion());
+  }
+
+  @Test
+  void rollbackWithNothingBeforeIsRefused() {
+    assertEquals(Outcome.NO_PREVIOUS, models.rollback(builtIn()).outcome());
+    assertEquals(Outcome.NO_SUCH_MODEL, models.rollback("no-such-model").outcome());
+  }
+
+  @Test
+  void theActiveVersionCannotBeRetiredAndARetiredOneNeverReturns() throws Exception {
+    String name = builtIn();
+    upload(name, bytes("r " + name));
+    assertEquals(Outcome.ACTIVE, models.retire(name, 1).outcome());
+    models.promote(name, 2);
+    assertEquals(Outcome.CHANGED, models.retire(name, 1).outcome());
+    assertEquals(ModelVersion.Status.RETIRED, models.find(name, 1).orElseThrow().status());
+    assertEquals(Outcome.UNCHANGED, models.retire(name, 1).outcome());
+    assertEquals(Outcome.RETIRED, models.promote(name, 1).outcome());
+    assertEquals(Outcome.NO_PREVIOUS, models.rollback(name).outcome());
+    assertEquals(name + "@2", activeOf(name));
+    assertEquals(Outcome.NO_SUCH_VERSION, models.promote(name, 9).outcome());
+  }
+
+  @Test
+  void anUploadOfAnotherTaskThanItsModelsIsRefused() throws Exception {
+    String name = "m-" + UUID.randomUUID().toString().substring(0, 8);
+    TestModels.echo(1); // the echo task
+    models.register(
+        new ModelVersion(
+            name,
+            1,
+            "pose",
+            "tfjs-graph",
+            "test",
+            "sha256-test",
+            Map.of("root", "none"),
+            List.of(),
+            false,
+            1,
+            0,
+            1,
+            1,
+            ModelVersion.Status.ACTIVE),
+        "pose");
+    assertThrows(
+        ModelRepository.TaskMismatchException.class, () -> upload(name, bytes("t " + name)));
+    assertEquals(1, models.listAll().stream().filter(v -> v.modelName().equals(name)).count());
+  }
+}

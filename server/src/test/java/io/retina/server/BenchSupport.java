@@ -1,0 +1,77 @@
+package io.retina.server;
+
+import io.retina.workers.imaging.ImageDecoder;
+import io.retina.workers.imaging.PixelPacking;
+import io.retina.workers.imaging.RgbaImage;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/** What the benchmark needs from the test fixtures: a real node, a tenant, the photo. */
+public final class BenchSupport {
+  private BenchSupport() {}
+
+  /** A running node with a tenant allowed to submit as fast as the benchmark does. */
+  public static final class Node implements AutoCloseable {
+    private final TestNode node;
+    private final Http http;
+
+    Node(TestNode node) {
+      this.node = node;
+      this.http = new Http(node.base);
+    }
+
+    public String tenantKey() {
+      Http.Reply t =
+          http.postJson(
+              "/admin/tenants",
+              TestNode.ADMIN_TOKEN,
+              "{\"name\":\"" + Http.uniqueName("bench") + "\",\"plan\":\"enterprise\"}");
+      String id = t.json().get("id").asText();
+      http.send(
+          http.to("/admin/tenants/" + id + "/quota")
+              .header("Authorization", "Bearer " + TestNode.ADMIN_TOKEN)
+              .header("Content-Type", "application/json")
+              .PUT(
+                  java.net.http.HttpRequest.BodyPublishers.ofString(
+                      "{\"ratePerSecond\":100000,\"burst\":100000,\"maxConcurrentJobs\":100000}")));
+      return http.postJson(
+              "/admin/tenants/" + id + "/keys", TestNode.ADMIN_TOKEN, "{\"name\":\"k\"}")
+          .json()
+          .get("secret")
+          .asText();
+    }
+
+    /** Submits an x2 upscale and waits for it; fails unless it succeeded. */
+    public void upscaleAndWait(String key, byte[] png) {
+      Http.Reply r =
+          http.submit("model=super-resolution", key, "image/png", png, "Prefer", "wait=60");
+      if (r.status() != 200 || !r.json().get("status").asText().equals("succeeded")) {
+        throw new IllegalStateException("job did not succeed: " + r);
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      node.close();
+    }
+  }
+
+  public static Node start(Map<String, Object> overrides) throws Exception {
+    return new Node(TestNode.start(new HashMap<>(overrides)));
+  }
+
+  public static Path cache() {
+    return Photos.cache();
+  }
+
+  public static byte[] flowerPng() {
+    return Photos.flowerPng();
+  }
+
+  /** The 128x128 photo as the model's input: RGB floats in 0..255. */
+  public static float[] flowerRgb() throws Exception {
+    RgbaImage img = ImageDecoder.decode(flowerPng());
+    return PixelPacking.rgb(img, 0, 0, img.width(), img.height(), 1f);
+  }
+}

@@ -1,0 +1,142 @@
+package io.retina.server.bench;
+
+import io.retina.server.BenchSupport;
+import io.retina.workers.tfjs.FloatTensor;
+import io.retina.workers.tfjs.TfModel;
+import io.retina.workers.tfjs.TfjsModels;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Throughput and latency of super-resolution x2 on a 128x128 photo through the whole platform
+ * (HTTP, store, cluster, runner) at concurrency 1 to 16, with dynamic batching on and off, next to
+ * raw Session.run throughput of the same model on the same tile in the same JVM: the physical limit
+ * of this machine. Run with {@code bench/run.sh}; prints a Markdown table. Bounded: every phase
+ * stops by itself.
+ */
+public final class Benchmark {
+  private static final int[] CONCURRENCY = {1, 2, 4, 8, 16};
+  private static final long PHASE_MILLIS = Long.getLong("bench.phaseMillis", 15_000);
+  private static final long WARMUP_MILLIS = 5_000;
+
+  private Benchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    Locale.setDefault(Locale.ROOT);
+    byte[] photo = BenchSupport.flowerPng();
+    StringBuilder out = new StringBuilder();
+    out.append("| mode | concurrency | images/s | p50 ms | p95 ms | share of raw |\n");
+    out.append("|---|---|---|---|---|---|\n");
+    double raw1 = rawThroughput(1, 1);
+    double raw2 = rawThroughput(2, 1);
+    double rawBatch = rawThroughput(1, 8);
+    double raw = Math.max(raw1, Math.max(raw2, rawBatch));
+    out.append(String.format("| raw Session.run, 1 thread, batch 1 | - | %.1f | | | |%n", raw1));
+    out.append(String.format("| raw Session.run, 2 threads, batch 1 | - | %.1f | | | |%n", raw2));
+    out.append(
+        String.format("| raw Session.run, 1 thread, batch 8 | - | %.1f | | | |%n", rawBatch));
+    for (boolean batching : new boolean[] {false, true}) {
+      try (BenchSupport.Node node =
+          BenchSupport.start(Map.of("retina.workers.batching", batching))) {
+        String key = node.tenantKey();
+        load(node, key, photo, 4, WARMUP_MILLIS);
+        for (int c : CONCURRENCY) {
+          Result r = load(node, key, photo, c, PHASE_MILLIS);
+          out.append(
+              String.format(
+                  "| platform, batching %s | %d | %.1f | %.0f | %.0f | %.0f%% |%n",
+                  batching ? "on" : "off", c, r.perSecond, r.p50, r.p95, 100 * r.perSecond / raw));
+          System.err.println(out);
+        }
+      }
+    }
+    System.out.println();
+    System.out.println(out);
+  }
+
+  /** Images a second through the bare model on the photo's 128x128 tile. */
+  static double rawThroughput(int threads, int batch) throws Exception {
+    Path model = BenchSupport.cache().resolve("upscalerjs_esrgan-slim_1.0.0/models/x2/model.json");
+    try (TfModel m = TfjsModels.load(model)) {
+      float[] one = BenchSupport.flowerRgb();
+      float[] data = new float[one.length * batch];
+      for (int i = 0; i < batch; i++) {
+        System.arraycopy(one, 0, data, i * one.length, one.length);
+      }
+      FloatTensor input = new FloatTensor(new long[] {batch, 128, 128, 3}, data);
+      m.run(input);
+      ExecutorService pool = Executors.newFixedThreadPool(threads);
+      AtomicBoolean stop = new AtomicBoolean();
+      List<Future<Long>> counts = new ArrayList<>();
+      long start = System.nanoTime();
+      for (int t = 0; t < threads; t++) {
+        counts.add(
+            pool.submit(
+                () -> {
+                  long n = 0;
+                  while (!stop.get()) {
+                    m.run(input);
+                    n += batch;
+                  }
+                  return n;
+                }));
+      }
+      Thread.sleep(PHASE_MILLIS / 2);
+      stop.set(true);
+      long total = 0;
+      for (Future<Long> f : counts) {
+        total += f.get();
+      }
+      pool.shutdown();
+      return total / ((System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  record Result(double perSecond, double p50, double p95) {}
+
+  /**
+   * {@code concurrency} clients, each submitting and waiting for its result, for {@code millis}.
+   */
+  static Result load(BenchSupport.Node node, String key, byte[] photo, int concurrency, long millis)
+      throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+    long deadline = System.nanoTime() + millis * 1_000_000;
+    List<Future<List<Double>>> clients = new ArrayList<>();
+    long start = System.nanoTime();
+    for (int c = 0; c < concurrency; c++) {
+      clients.add(
+          pool.submit(
+              () -> {
+                List<Double> latencies = new ArrayList<>();
+                while (System.nanoTime() < deadline) {
+                  long t0 = System.nanoTime();
+                  node.upscaleAndWait(key, photo);
+                  latencies.add((System.nanoTime() - t0) / 1e6);
+                }
+                return latencies;
+              }));
+    }
+    List<Double> all = new ArrayList<>();
+    for (Future<List<Double>> f : clients) {
+      all.addAll(f.get());
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    pool.shutdown();
+    Collections.sort(all);
+    return new Result(all.size() / seconds, percentile(all, 0.50), percentile(all, 0.95));
+  }
+
+  static double percentile(List<Double> sorted, double p) {
+    return sorted.isEmpty()
+        ? 0
+        : sorted.get((int) Math.min(sorted.size() - 1, Math.floor(p * sorted.size())));
+  }
+}
