@@ -12,6 +12,7 @@ import io.retina.platform.billing.UsageRepository;
 import io.retina.platform.cluster.JobEvents;
 import io.retina.platform.cluster.ModelRunnerProtocol;
 import io.retina.platform.tenants.QuotaRepository;
+import io.retina.workers.devices.Devices;
 import io.retina.workers.recovery.Sweeper;
 import io.retina.workers.runners.ModelRunner;
 import io.retina.workers.runners.WorkerContext;
@@ -60,6 +61,13 @@ final class Guardian {
 
           if (s.roles().contains("worker")) {
             var w = s.config().getConfig("retina.workers");
+            var device = Devices.current();
+            ctx.getLog().info("worker runs models on {}", device.description());
+            s.metrics()
+                .gauge(
+                    "retina_worker_gpu",
+                    "1 when this worker runs models on a GPU, 0 on the CPU.",
+                    () -> device.kind().equals("gpu") ? 1 : 0);
             ModelRunner.init(
                 system,
                 new WorkerContext(

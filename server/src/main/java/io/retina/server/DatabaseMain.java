@@ -1,0 +1,49 @@
+package io.retina.server;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * A PostgreSQL server of its own, from the same embedded binaries, for a local multi-node cluster
+ * whose nodes must outlive each other: {@code java -cp server/target/retina.jar
+ * io.retina.server.DatabaseMain [port] [data-dir]}. It listens on 127.0.0.1 only, keeps its data
+ * across restarts, and stops on SIGTERM. Production uses a real PostgreSQL server instead.
+ */
+public final class DatabaseMain {
+  private DatabaseMain() {}
+
+  public static void main(String[] args) throws Exception {
+    int port = args.length > 0 ? Integer.parseInt(args[0]) : 5433;
+    Path dir = Path.of(args.length > 1 ? args[1] : "data/cluster-db").toAbsolutePath();
+    Files.createDirectories(dir);
+    EmbeddedPostgres pg =
+        EmbeddedPostgres.builder()
+            .setPort(port)
+            .setDataDirectory(dir)
+            .setCleanDataDirectory(false)
+            .setPGStartupWait(Duration.ofSeconds(60))
+            .start();
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    pg.close();
+                  } catch (Exception ignored) {
+                    // the process is ending either way
+                  }
+                  stopped.countDown();
+                }));
+    System.out.println(
+        "PostgreSQL for Retina: RETINA_DB_URL="
+            + pg.getJdbcUrl("postgres", "postgres")
+            + " RETINA_DB_USER=postgres RETINA_DB_PASSWORD=postgres  (data in "
+            + dir
+            + ")");
+    stopped.await();
+  }
+}
