@@ -15,6 +15,7 @@ import io.retina.platform.tenants.QuotaRepository;
 import io.retina.workers.devices.Devices;
 import io.retina.workers.recovery.Sweeper;
 import io.retina.workers.runners.ModelRunner;
+import io.retina.workers.runners.Residency;
 import io.retina.workers.runners.WorkerContext;
 import io.retina.workers.runners.WorkerMetrics;
 import java.nio.file.Files;
@@ -80,6 +81,15 @@ final class Guardian {
                     blocking,
                     nodeName,
                     topic,
+                    ctx.spawn(
+                        Residency.create(
+                            w.getBytes("residency.memory-budget"),
+                            java.util.Arrays.stream(w.getString("residency.pinned").split(","))
+                                .map(String::trim)
+                                .filter(p -> !p.isEmpty())
+                                .collect(java.util.stream.Collectors.toSet()),
+                            java.time.Clock.systemUTC()),
+                        "model-residency"),
                     new WorkerMetrics(s.metrics())));
             Sweeper.init(
                 system,

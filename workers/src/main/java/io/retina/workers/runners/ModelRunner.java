@@ -10,8 +10,8 @@ import io.retina.workers.tasks.ImageTask;
 import io.retina.workers.tasks.ImageTasks;
 import io.retina.workers.tasks.InvalidInputException;
 import io.retina.workers.tasks.TaskOutput;
+import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -44,7 +45,11 @@ public final class ModelRunner {
   private static final Logger log = LoggerFactory.getLogger(ModelRunner.class);
 
   /** The model finished loading, or failed to. */
-  private record Loaded(ModelVersion version, ImageTask task, Throwable error) implements Command {}
+  private record Loaded(ModelVersion version, ImageTask task, long bytes, Throwable error)
+      implements Command {}
+
+  /** This node's residency keeper asks the runner to unload its version if it is idle. */
+  private record EvictRequested(Residency.Evict request) implements Command {}
 
   /** Jobs this runner started together have ended, however each ended, after {@code millis}. */
   private record BatchEnded(List<Outcome> outcomes, long millis) implements Command {}
@@ -68,16 +73,19 @@ public final class ModelRunner {
   public static void init(ActorSystem<?> system, WorkerContext worker) {
     ClusterSharding.get(system)
         .init(
-            Entity.of(ModelRunnerProtocol.ENTITY_KEY, ctx -> create(ctx.getEntityId(), worker))
+            Entity.of(
+                    ModelRunnerProtocol.ENTITY_KEY,
+                    ctx -> create(ctx.getEntityId(), ctx.getShard(), worker))
                 .withRole(ModelRunnerProtocol.WORKER_ROLE)
                 .withStopMessage(Stop.INSTANCE));
   }
 
-  public static Behavior<Command> create(String versionRef, WorkerContext worker) {
+  public static Behavior<Command> create(
+      String versionRef, ActorRef<ClusterSharding.ShardCommand> shard, WorkerContext worker) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
-                timers -> new ModelRunner(ctx, timers, versionRef, worker).loading()));
+                timers -> new ModelRunner(ctx, timers, versionRef, shard, worker).loading()));
   }
 
   private final ActorContext<Command> ctx;
@@ -99,7 +107,7 @@ public final class ModelRunner {
   /** The claims of running jobs, written by the executor threads, read to renew their leases. */
   private final Map<UUID, Claim> held = new ConcurrentHashMap<>();
 
-  private final ArrayDeque<UUID> starting = new ArrayDeque<>();
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
   private ModelVersion version;
   private ImageTask task;
   private String loadError;
@@ -109,8 +117,10 @@ public final class ModelRunner {
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
       String versionRef,
+      ActorRef<ClusterSharding.ShardCommand> shard,
       WorkerContext worker) {
     this.ctx = ctx;
+    this.shard = shard;
     this.timers = timers;
     this.versionRef = versionRef;
     this.worker = worker;
@@ -118,7 +128,7 @@ public final class ModelRunner {
     timers.startTimerWithFixedDelay(RenewLeases.INSTANCE, every);
     ctx.pipeToSelf(
         CompletableFuture.supplyAsync(this::load, worker.blocking()),
-        (loaded, error) -> error != null ? new Loaded(null, null, error) : loaded);
+        (loaded, error) -> error != null ? new Loaded(null, null, 0, error) : loaded);
   }
 
   private Loaded load() {
@@ -132,11 +142,14 @@ public final class ModelRunner {
             .orElseThrow(() -> new IllegalStateException("no model version " + versionRef));
     Map<String, String> options = new HashMap<>(v.artifact());
     String root = options.remove("root");
+    Path dir = worker.modelCache().resolve(root);
     try {
-      ImageTask t = ImageTasks.load(v.task(), worker.modelCache().resolve(root), options);
-      return new Loaded(v, t, null);
+      ImageTask t = ImageTasks.load(v.task(), dir, options);
+      long warm = Warmup.run(t);
+      log.info("{} warmed up in {} ms", versionRef, warm);
+      return new Loaded(v, t, Footprint.bytes(dir, options.values()), null);
     } catch (Exception e) {
-      return new Loaded(v, null, e);
+      return new Loaded(v, null, 0, e);
     }
   }
 
@@ -146,6 +159,7 @@ public final class ModelRunner {
         .onMessage(ModelRunnerProtocol.GetStatus.class, this::onGetStatus)
         .onMessage(ModelRunnerProtocol.GetQueuePosition.class, this::onGetQueuePosition)
         .onMessage(Loaded.class, this::onLoaded)
+        .onMessage(EvictRequested.class, this::onEvictRequested)
         .onMessageEquals(RenewLeases.INSTANCE, () -> Behaviors.same())
         .onMessageEquals(Stop.INSTANCE, this::onStop)
         .onSignal(PostStop.class, s -> onPostStop())
@@ -162,6 +176,13 @@ public final class ModelRunner {
       task = loaded.task();
       log.info("{} loaded on {}", versionRef, worker.nodeName());
       worker.metrics().modelLoads.inc(versionRef, "loaded");
+      worker
+          .residency()
+          .tell(
+              new Residency.Loaded(
+                  versionRef,
+                  loaded.bytes(),
+                  ctx.messageAdapter(Residency.Evict.class, EvictRequested::new)));
     }
     if (stopping) {
       return Behaviors.stopped();
@@ -176,6 +197,7 @@ public final class ModelRunner {
         .onMessage(ModelRunnerProtocol.GetStatus.class, this::onGetStatus)
         .onMessage(ModelRunnerProtocol.GetQueuePosition.class, this::onGetQueuePosition)
         .onMessage(BatchEnded.class, this::onBatchEnded)
+        .onMessage(EvictRequested.class, this::onEvictRequested)
         .onMessageEquals(FlushBatch.INSTANCE, this::onFlushBatch)
         .onMessageEquals(RenewLeases.INSTANCE, this::onRenewLeases)
         .onMessageEquals(Stop.INSTANCE, this::onStop)
@@ -237,6 +259,7 @@ public final class ModelRunner {
       }
       queueWaitingSince = System.nanoTime();
       running.addAll(batch);
+      worker.residency().tell(new Residency.Used(versionRef));
       long started = System.nanoTime();
       ctx.pipeToSelf(
           CompletableFuture.supplyAsync(() -> execute(batch), worker.blocking()),
@@ -254,6 +277,19 @@ public final class ModelRunner {
             return new BatchEnded(outcomes, millis);
           });
     }
+  }
+
+  /**
+   * Unloads (passivates) when idle, so that another version can have the memory; declines when
+   * busy.
+   */
+  private Behavior<Command> onEvictRequested(EvictRequested m) {
+    boolean idle = running.isEmpty() && queue.isEmpty();
+    m.request().replyTo().tell(new Residency.Idle(versionRef, idle));
+    if (idle) {
+      shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+    }
+    return Behaviors.same();
   }
 
   private Behavior<Command> onFlushBatch() {
@@ -418,6 +454,7 @@ public final class ModelRunner {
   private Behavior<Command> onPostStop() {
     if (task != null) {
       task.close();
+      worker.residency().tell(new Residency.Unloaded(versionRef));
     }
     return Behaviors.same();
   }

@@ -23,4 +23,5 @@ public record WorkerContext(
     Executor blocking,
     String nodeName,
     ActorRef<Topic.Command<JobEvents.JobFinished>> jobEvents,
+    ActorRef<Residency.Command> residency,
     WorkerMetrics metrics) {}

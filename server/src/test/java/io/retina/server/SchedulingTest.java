@@ -16,13 +16,13 @@ import org.junit.jupiter.api.Test;
  * Fair queues: a tenant flooding a model does not starve a tenant that comes after it. Prints the
  * figures (also written in docs/benchmarks.md).
  */
-class FairnessTest {
+class SchedulingTest {
   static TestNode node;
   static Http http;
 
   @BeforeAll
   static void start() throws Exception {
-    node = TestNode.start(Map.of());
+    node = TestNode.start(Map.of("retina.workers.residency.memory-budget", 1));
     http = new Http(node.base);
   }
 
@@ -100,5 +100,33 @@ class FairnessTest {
 
   static Instant max(Instant a, Instant b) {
     return a.isAfter(b) ? a : b;
+  }
+
+  @Test
+  void versionsUnloadedForMemoryLoadAgainWhenNeeded() {
+    String key = http.newTenantKey(Http.uniqueName("residency"));
+    byte[] png = Photos.flowerPng();
+    String[] models = {"super-resolution", "background-removal", "super-resolution"};
+    for (String model : models) {
+      Http.Reply r = http.submit("model=" + model, key, "image/png", png, "Prefer", "wait=60");
+      assertEquals(200, r.status(), r.toString());
+      assertEquals("succeeded", r.json().get("status").asText());
+    }
+    String metrics = new String(http.get("/metrics", key).body());
+    double loads =
+        sample(
+            metrics, "retina_model_loads_total{model=\"super-resolution@1\",outcome=\"loaded\"}");
+    assertTrue(
+        loads >= 2,
+        "super-resolution was unloaded for background-removal and loaded again:\n" + metrics);
+  }
+
+  static double sample(String metrics, String series) {
+    return metrics
+        .lines()
+        .filter(l -> l.startsWith(series + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1).trim()))
+        .findFirst()
+        .orElse(0);
   }
 }

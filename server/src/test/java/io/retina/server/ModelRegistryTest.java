@@ -1,0 +1,263 @@
+package io.retina.server;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.http.HttpRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The model registry through the admin API on a real node: a new version of super-resolution is
+ * uploaded, tried pinned while staged, promoted, rolled back and retired while a tenant's jobs keep
+ * coming, and not one job fails.
+ */
+class ModelRegistryTest {
+  static final String ADMIN = TestNode.ADMIN_TOKEN;
+  static TestNode node;
+  static Http http;
+  static String key;
+  static Path modelCache;
+
+  @BeforeAll
+  static void start() throws Exception {
+    modelCache = privateModelCache();
+    node = TestNode.start(Map.of("retina.workers.model-cache", modelCache.toString()));
+    http = new Http(node.base);
+    key = http.newTenantKey(Http.uniqueName("registry"));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    node.close();
+    try (var paths = Files.walk(modelCache)) { // links are removed, never followed
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  /**
+   * A model cache of this test's own that links to the built-in packages, so that what the node
+   * unpacks from uploads starts empty and is thrown away.
+   */
+  static Path privateModelCache() throws IOException {
+    Path cache = Files.createTempDirectory("retina-model-cache");
+    try (var packages = Files.list(Photos.cache())) {
+      for (Path p : packages.filter(Files::isDirectory).toList()) {
+        if (!p.getFileName().toString().equals("uploads")) {
+          Files.createSymbolicLink(cache.resolve(p.getFileName()), p);
+        }
+      }
+    }
+    return cache;
+  }
+
+  /** ESRGAN-slim's x2 and x4 generators, zipped in the layout of the built-in version. */
+  static byte[] esrganZip() {
+    Path models = Photos.cache().resolve("upscalerjs_esrgan-slim_1.0.0/models");
+    var bytes = new ByteArrayOutputStream();
+    try (var zip = new ZipOutputStream(bytes)) {
+      for (String scale : List.of("x2", "x4")) {
+        for (String file : List.of("model.json", "group1-shard1of1.bin")) {
+          zip.putNextEntry(new ZipEntry("models/" + scale + "/" + file));
+          zip.write(Files.readAllBytes(models.resolve(scale).resolve(file)));
+          zip.closeEntry();
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  static Http.Reply upload(String model, String query, byte[] zip) {
+    return http.send(
+        http.to("/admin/models/" + model + "/versions?" + query)
+            .header("Authorization", "Bearer " + ADMIN)
+            .header("Content-Type", "application/zip")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(zip)));
+  }
+
+  static Http.Reply admin(String path) {
+    return http.send(
+        http.to(path)
+            .header("Authorization", "Bearer " + ADMIN)
+            .POST(HttpRequest.BodyPublishers.noBody()));
+  }
+
+  /** A small photo, so that a steady stream of jobs stays cheap on a CPU. */
+  static byte[] smallPhoto() {
+    return JobContractTest.shrink(Photos.flowerPng(), 48);
+  }
+
+  /** Submits unpinned jobs until stopped; answers their ids. */
+  static List<String> stream(AtomicBoolean running, byte[] png) throws InterruptedException {
+    List<String> ids = new ArrayList<>();
+    while (running.get()) {
+      Http.Reply r = http.submit("model=super-resolution", key, "image/png", png);
+      assertEquals(202, r.status(), r.toString());
+      ids.add(r.json().get("id").asText());
+      Thread.sleep(150);
+    }
+    return ids;
+  }
+
+  static JsonNode runNow(String model, byte[] png) {
+    Http.Reply r = http.submit("model=" + model, key, "image/png", png, "Prefer", "wait=60");
+    assertEquals(200, r.status(), r.toString());
+    return r.json();
+  }
+
+  @Test
+  void uploadPromoteRollbackAndRetireWhileJobsRunFailNoJob() throws Exception {
+    byte[] png = smallPhoto();
+    Http.Reply uploaded =
+        upload("super-resolution", "format=tfjs-layers&task=upscale", esrganZip());
+    assertEquals(201, uploaded.status(), uploaded.toString());
+    assertEquals(2, uploaded.json().get("version").asInt());
+    assertEquals("staged", uploaded.json().get("status").asText());
+    assertTrue(uploaded.json().get("digest").asText().startsWith("sha256:"));
+    assertEquals(
+        "models/x2/model.json",
+        uploaded.json().at("/artifact/x2").asText(),
+        "the layout and parameters come from the active version");
+    assertEquals("scale", uploaded.json().at("/parameters/0/name").asText());
+
+    // TEMPORARY-PREMATERIALIZE
+    try (var db =
+        io.retina.platform.store.Database.openExternal(
+            node.storeUrl,
+            io.retina.platform.store.TestDatabases.USER,
+            io.retina.platform.store.TestDatabases.PASSWORD,
+            2)) {
+      var repo = new io.retina.platform.models.ModelRepository(db.tx());
+      new io.retina.workers.models.ArtifactStore(repo)
+          .materialize(repo.find("super-resolution", 2).orElseThrow(), modelCache);
+    }
+    JsonNode pinned = runNow("super-resolution@2", png);
+    assertEquals("succeeded", pinned.get("status").asText(), "a staged version runs when pinned");
+    assertEquals("super-resolution@2", pinned.get("model").asText());
+
+    AtomicBoolean running = new AtomicBoolean(true);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    Future<List<String>> streamed = pool.submit(() -> stream(running, png));
+    try {
+      Thread.sleep(1000);
+      Http.Reply promoted = admin("/admin/models/super-resolution/versions/2/promote");
+      assertEquals(200, promoted.status(), promoted.toString());
+      assertEquals(2, promoted.json().get("activeVersion").asInt());
+      assertEquals(1, promoted.json().get("previousVersion").asInt());
+      JsonNode onNew = runNow("super-resolution", png);
+      assertEquals("super-resolution@2", onNew.get("model").asText());
+      assertEquals("succeeded", onNew.get("status").asText(), onNew.toString());
+
+      Thread.sleep(1000);
+      Http.Reply rolledBack = admin("/admin/models/super-resolution/rollback");
+      assertEquals(200, rolledBack.status(), rolledBack.toString());
+      assertEquals(1, rolledBack.json().get("activeVersion").asInt());
+      JsonNode onOld = runNow("super-resolution", png);
+      assertEquals("super-resolution@1", onOld.get("model").asText());
+      assertEquals("succeeded", onOld.get("status").asText(), onOld.toString());
+
+      Thread.sleep(1000);
+      Http.Reply retired = admin("/admin/models/super-resolution/versions/2/retire");
+      assertEquals(200, retired.status(), retired.toString());
+      JobContractTest.assertProblem(
+          http.submit("model=super-resolution@2", key, "image/png", png), 404, "model-not-found");
+      Thread.sleep(500);
+    } finally {
+      running.set(false);
+      pool.shutdown();
+    }
+    List<String> ids = streamed.get(60, TimeUnit.SECONDS);
+    Set<String> versions = new HashSet<>();
+    for (String id : ids) {
+      JsonNode job = JobContractTest.awaitFinal(http, id, key);
+      assertEquals("succeeded", job.get("status").asText(), job.toString());
+      versions.add(job.get("model").asText());
+    }
+    assertEquals(
+        Set.of("super-resolution@1", "super-resolution@2"),
+        versions,
+        "the " + ids.size() + " jobs of the stream ran on both versions");
+
+    JsonNode model = http.get("/admin/models/super-resolution", ADMIN).json();
+    assertEquals(1, model.get("activeVersion").asInt());
+    assertEquals("retired", model.at("/versions/1/status").asText());
+    List<String> actions = new ArrayList<>();
+    http.get("/admin/audit?limit=20", ADMIN)
+        .json()
+        .get("entries")
+        .forEach(e -> actions.add(e.get("action").asText() + " " + e.get("targetId").asText()));
+    assertTrue(
+        actions.containsAll(
+            List.of(
+                "model.upload super-resolution@2",
+                "model.promote super-resolution@2",
+                "model.rollback super-resolution@1",
+                "model.retire super-resolution@2")),
+        actions.toString());
+  }
+
+  @Test
+  void anUploadThatIsNotAValidArtifactIsRefusedAndStoresNothing() {
+    String before = http.get("/admin/models", ADMIN).json().toString();
+    JobContractTest.assertProblem(
+        upload("background-removal", "", "not a zip".getBytes()), 422, "invalid-model-artifact");
+    JobContractTest.assertProblem(
+        upload("background-removal", "entry=models/missing.json", esrganZip()),
+        422,
+        "invalid-model-artifact");
+    JobContractTest.assertProblem(
+        upload("brand-new", "format=tfjs-layers", esrganZip()), 422, "invalid-model-metadata");
+    Http.Reply notZip =
+        http.send(
+            http.to("/admin/models/background-removal/versions")
+                .header("Authorization", "Bearer " + ADMIN)
+                .header("Content-Type", "image/png")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {1})));
+    JobContractTest.assertProblem(notZip, 415, "unsupported-media-type");
+    JobContractTest.assertProblem(
+        http.send(
+            http.to("/admin/models/background-removal/versions")
+                .header("Authorization", "Bearer " + key)
+                .header("Content-Type", "application/zip")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(esrganZip()))),
+        401,
+        "unauthorized");
+    assertEquals(before, http.get("/admin/models", ADMIN).json().toString(), "nothing was stored");
+  }
+
+  @Test
+  void theActiveVersionCannotBeRetiredNorARetiredOnePromoted() {
+    JobContractTest.assertProblem(
+        admin("/admin/models/background-removal/versions/1/retire"), 409, "model-version-active");
+    JobContractTest.assertProblem(
+        admin("/admin/models/background-removal/versions/9/promote"),
+        404,
+        "model-version-not-found");
+    JobContractTest.assertProblem(
+        admin("/admin/models/no-such-model/rollback"), 404, "model-not-found");
+    JobContractTest.assertProblem(
+        admin("/admin/models/background-removal/rollback"), 409, "no-previous-version");
+  }
+}
