@@ -11,6 +11,7 @@ import io.retina.platform.audit.AuditRepository;
 import io.retina.platform.billing.UsageRepository;
 import io.retina.platform.cluster.JobEvents;
 import io.retina.platform.cluster.ModelRunnerProtocol;
+import io.retina.platform.models.ModelArchive;
 import io.retina.platform.tenants.QuotaRepository;
 import io.retina.workers.devices.Devices;
 import io.retina.workers.recovery.Sweeper;
@@ -152,6 +153,9 @@ final class Guardian {
     }
     if (s.roles().contains("worker") && reasons.isEmpty()) {
       for (var v : s.models().listServable()) {
+        if (ModelArchive.isStored(v)) {
+          continue; // uploaded artifacts live in the store and are fetched when first needed
+        }
         String root = v.artifact().get("root");
         if (root == null
             || !Files.isRegularFile(s.modelCache().resolve(root).resolve(".verified"))) {

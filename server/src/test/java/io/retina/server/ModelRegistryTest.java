@@ -142,17 +142,6 @@ class ModelRegistryTest {
         "the layout and parameters come from the active version");
     assertEquals("scale", uploaded.json().at("/parameters/0/name").asText());
 
-    // TEMPORARY-PREMATERIALIZE
-    try (var db =
-        io.retina.platform.store.Database.openExternal(
-            node.storeUrl,
-            io.retina.platform.store.TestDatabases.USER,
-            io.retina.platform.store.TestDatabases.PASSWORD,
-            2)) {
-      var repo = new io.retina.platform.models.ModelRepository(db.tx());
-      new io.retina.workers.models.ArtifactStore(repo)
-          .materialize(repo.find("super-resolution", 2).orElseThrow(), modelCache);
-    }
     JsonNode pinned = runNow("super-resolution@2", png);
     assertEquals("succeeded", pinned.get("status").asText(), "a staged version runs when pinned");
     assertEquals("super-resolution@2", pinned.get("model").asText());

@@ -23,6 +23,7 @@ public final class AdminRoutes extends AdminDirectives {
     return concat(
         tenants.route(),
         billing.route(),
+        new ModelAdminRoutes(api).route(),
         path(
             "plans",
             () -> get(() -> admin(r -> Responses.ok(Map.of("plans", api.quotas().plans()))))),

@@ -172,7 +172,8 @@ public final class ModelRepository {
           int number;
           try (var st =
               c.prepareStatement(
-                  "select coalesce(max(version), 0) + 1 from model_versions where model_name = ?")) {
+                  "select coalesce(max(version), 0) + 1 from model_versions"
+                      + " where model_name = ?")) {
             st.setString(1, draft.modelName());
             try (ResultSet rs = st.executeQuery()) {
               rs.next();
@@ -371,11 +372,12 @@ public final class ModelRepository {
 
   private static Model model(ResultSet rs) throws SQLException {
     int previous = rs.getInt("previous_version");
+    boolean none = rs.wasNull();
     return new Model(
         rs.getString("name"),
         rs.getString("task"),
         rs.getString("description"),
-        rs.wasNull() ? null : previous);
+        none ? null : previous);
   }
 
   private static Integer activeNumber(Connection c, String name) throws SQLException {

@@ -5,7 +5,9 @@ import io.retina.platform.cluster.ModelRunnerProtocol;
 import io.retina.platform.cluster.ModelRunnerProtocol.Command;
 import io.retina.platform.jobs.ContentDigest;
 import io.retina.platform.jobs.JobRepository.Claim;
+import io.retina.platform.models.ModelArchive;
 import io.retina.platform.models.ModelVersion;
+import io.retina.workers.models.ArtifactStore;
 import io.retina.workers.tasks.ImageTask;
 import io.retina.workers.tasks.ImageTasks;
 import io.retina.workers.tasks.InvalidInputException;
@@ -141,9 +143,10 @@ public final class ModelRunner {
             .find(name, number)
             .orElseThrow(() -> new IllegalStateException("no model version " + versionRef));
     Map<String, String> options = new HashMap<>(v.artifact());
-    String root = options.remove("root");
-    Path dir = worker.modelCache().resolve(root);
+    options.remove("root");
+    options.remove(ModelArchive.STORE_OPTION); // says where the artifact is; not a model file
     try {
+      Path dir = new ArtifactStore(worker.models()).materialize(v, worker.modelCache());
       ImageTask t = ImageTasks.load(v.task(), dir, options);
       long warm = Warmup.run(t);
       log.info("{} warmed up in {} ms", versionRef, warm);
