@@ -1,0 +1,389 @@
+package io.retina.server;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
+import java.time.Duration;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.logging.Level;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.StaleElementReferenceException;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.FluentWait;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The admin console in a real browser: Debian's Chromium, driven through Selenium, against a real
+ * node. Each test signs in afresh and asserts what an admin sees on the page, and checks through
+ * the API that what the page did really happened.
+ */
+class ConsoleBrowserTest {
+  static final Path CHROMIUM = Path.of(System.getProperty("retina.chromium", "/usr/bin/chromium"));
+  static final Path CHROMEDRIVER =
+      Path.of(System.getProperty("retina.chromedriver", "/usr/bin/chromedriver"));
+  // a page's answer comes in well under a second; a cold node or a loaded CI machine is slower
+  static final Duration WAIT = Duration.ofSeconds(30);
+
+  static TestNode node;
+  static Http http;
+  static ChromeDriver driver;
+  static WebDriverWait wait;
+  static Path profile;
+  static Path downloads;
+
+  @BeforeAll
+  static void start() throws IOException {
+    assertTrue(
+        Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+        "ConsoleBrowserTest needs Chromium at "
+            + CHROMIUM
+            + " and its driver at "
+            + CHROMEDRIVER
+            + ": install them with `apt-get install -y chromium chromium-driver`"
+            + " (or name others with -Dretina.chromium= and -Dretina.chromedriver=).");
+    node = TestNode.start(Map.of());
+    http = new Http(node.base);
+    profile = Files.createTempDirectory("retina-chromium");
+    downloads = Files.createTempDirectory("retina-downloads");
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM.toFile());
+    options.addArguments(
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-dev-shm-usage",
+        "--disable-component-update",
+        "--no-first-run",
+        "--user-data-dir=" + profile,
+        // wide enough for the console's two columns
+        "--window-size=1400,1000");
+    options.setExperimentalOption(
+        "prefs",
+        Map.of(
+            "download.default_directory",
+            downloads.toString(),
+            "download.prompt_for_download",
+            false));
+    LoggingPreferences logs = new LoggingPreferences();
+    logs.enable(LogType.BROWSER, Level.ALL);
+    options.setCapability(ChromeOptions.LOGGING_PREFS, logs);
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(CHROMEDRIVER.toFile())
+            .usingAnyFreePort()
+            .build();
+    driver = new ChromeDriver(service, options);
+    wait = new WebDriverWait(driver, WAIT);
+    // the console redraws a table whole when it reloads it: look the element up again
+    wait.ignoring(StaleElementReferenceException.class);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    try {
+      if (driver != null) driver.quit();
+    } finally {
+      if (node != null) node.close();
+      deleteTree(profile);
+      deleteTree(downloads);
+    }
+  }
+
+  /** Every test starts signed out, on the console's first page. */
+  @BeforeEach
+  void openConsoleSignedOut() {
+    driver.get(node.base + "/console/");
+    ((JavascriptExecutor) driver).executeScript("sessionStorage.clear()");
+    driver.navigate().refresh();
+    visible("login-form");
+  }
+
+  @AfterEach
+  void pageRaisedNoScriptErrors() {
+    List<String> errors =
+        driver.manage().logs().get(LogType.BROWSER).getAll().stream()
+            .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+            .map(LogEntry::getMessage)
+            // the refused calls a test makes on purpose (a wrong token) are logged too
+            .filter(m -> !m.contains("Failed to load resource"))
+            .toList();
+    assertEquals(List.of(), errors, "the console's scripts raised errors");
+  }
+
+  @Test
+  void refusesAWrongAdminTokenAndSignsInWithTheRightOne() {
+    typeInto("token-input", "not-the-admin-token");
+    testId("login-button").click();
+    waitForText("message", "The admin token was not accepted.");
+    assertTrue(testId("login-form").isDisplayed());
+    assertFalse(testId("tenants-panel").isDisplayed());
+
+    signIn();
+    waitForText("message", "Signed in.");
+    assertTrue(testId("logout-button").isDisplayed());
+  }
+
+  @Test
+  void issuesAKeyWhoseSecretIsShownOnceWorksAndStopsWhenRotatedOrRevoked() {
+    signIn();
+    createTenant(uniqueName());
+    String secret = issueKey("laptop");
+    assertEquals(200, http.get("/v1/jobs", secret).status(), "the issued secret authenticates");
+
+    testId("dismiss-secret-button").click();
+    wait.until(ExpectedConditions.invisibilityOfElementLocated(testIdLocator("issued-secret")));
+    assertFalse(driver.getPageSource().contains(secret), "the secret is shown only once");
+
+    clickKeyButton("laptop", "rotate-key-button");
+    wait.until(ExpectedConditions.alertIsPresent()).accept();
+    waitForText("message", "Rotated the key laptop");
+    wait.until(d -> keyRows("laptop").size() == 2);
+    String rotated = shownSecret();
+    assertNotEquals(secret, rotated);
+    assertEquals(401, http.get("/v1/jobs", secret).status(), "the rotated-away secret is refused");
+    assertEquals(200, http.get("/v1/jobs", rotated).status(), "the new secret authenticates");
+
+    clickKeyButton("laptop", "revoke-key-button");
+    wait.until(ExpectedConditions.alertIsPresent()).accept();
+    waitForText("message", "Revoked the key laptop.");
+    wait.until(d -> keyRows("laptop").stream().allMatch(r -> r.getText().contains("revoked")));
+    assertEquals(401, http.get("/v1/jobs", rotated).status(), "a revoked key is refused");
+  }
+
+  @Test
+  void changesATenantsPlanAndQuotaOverridesAndDeletesIt() {
+    signIn();
+    String name = uniqueName();
+    String id = createTenant(name);
+    waitForText("quota-effective-plan", "standard");
+
+    new Select(testId("tenant-plan-select")).selectByVisibleText("enterprise");
+    testId("save-tenant-button").click();
+    waitForText("message", "Saved " + name + ": plan enterprise, active.");
+    waitForText("quota-effective-plan", "enterprise");
+    wait.until(d -> tenantRow(id).getText().contains("enterprise"));
+
+    typeInto("quota-burst-input", "77");
+    typeInto("quota-monthlySpendCapMicros-input", "12.5");
+    testId("save-quota-button").click();
+    waitForText("message", "Saved the quota overrides of " + name + ".");
+    waitForText("quota-effective-burst", "77 override");
+    waitForText("quota-effective-monthlySpendCapMicros", "12.50 override");
+    JsonNode quota = http.get("/admin/tenants/" + id + "/quota", TestNode.ADMIN_TOKEN).json();
+    assertEquals(77, quota.at("/overrides/burst").asInt());
+    assertEquals(12_500_000L, quota.at("/overrides/monthlySpendCapMicros").asLong());
+    assertEquals("enterprise", quota.at("/effective/plan").asText());
+
+    testId("delete-tenant-button").click();
+    wait.until(ExpectedConditions.alertIsPresent()).accept();
+    waitForText("message", "Deleted the tenant " + name + ".");
+    visible("tenant-deleted-notice");
+    wait.until(d -> tenantRow(id).getText().contains("deleted"));
+    assertEquals(
+        "deleted",
+        http.get("/admin/tenants/" + id, TestNode.ADMIN_TOKEN).json().get("status").asText());
+  }
+
+  @Test
+  void showsTheMonthsInvoiceAsUnitsAndTheTenantsChangesInTheAudit() {
+    signIn();
+    String name = uniqueName();
+    String id = createTenant(name);
+    String secret = issueKey("batch");
+    Http.Reply job =
+        http.submit(
+            "model=super-resolution", secret, "image/png", Photos.flowerPng(), "Prefer", "wait=60");
+    assertEquals("succeeded", job.json().get("status").asText(), job.toString());
+    new Select(testId("tenant-plan-select")).selectByVisibleText("free");
+    testId("save-tenant-button").click();
+    waitForText("message", "plan free");
+
+    String month = YearMonth.now(ZoneOffset.UTC).toString();
+    JsonNode invoices = http.get("/admin/invoices?month=" + month, TestNode.ADMIN_TOKEN).json();
+    long totalMicros = 0;
+    for (JsonNode invoice : invoices.get("invoices")) {
+      if (invoice.get("tenantId").asText().equals(id)) {
+        totalMicros = invoice.get("totalMicros").asLong();
+      }
+    }
+    assertTrue(totalMicros > 0, "the job was billed: " + invoices);
+
+    testId("nav-invoices").click();
+    By ours = By.cssSelector("[data-testid='invoice'][data-tenant-id='" + id + "']");
+    WebElement invoice = wait.until(ExpectedConditions.visibilityOfElementLocated(ours));
+    assertTrue(invoice.getText().contains(name), invoice.getText());
+    assertTrue(invoice.getText().contains("super-resolution@1"), invoice.getText());
+    assertEquals(units(totalMicros), invoice.findElement(testIdLocator("invoice-total")).getText());
+    assertTrue(testId("currency-note").getText().contains("units of the billing currency"));
+
+    testId("download-invoices-csv-button").click();
+    waitForText("message", "Downloaded retina-invoices-" + month + ".csv.");
+    Path csv = downloads.resolve("retina-invoices-" + month + ".csv");
+    String saved =
+        new FluentWait<>(csv)
+            .withTimeout(WAIT)
+            .pollingEvery(Duration.ofMillis(100))
+            .until(p -> Files.exists(p) ? read(p) : null);
+    assertTrue(saved.startsWith("tenant_id,tenant_name,month,model,jobs,megapixels,amount_micros"));
+    assertTrue(saved.contains(id + "," + name + "," + month + ",super-resolution@1,1,"), saved);
+
+    testId("nav-audit").click();
+    waitForAuditRow("tenant.create", name, "plan: standard");
+    waitForAuditRow("key.issue", name, "name: batch");
+    waitForAuditRow("tenant.update", name, "plan: free");
+  }
+
+  // ---- what an admin does ----
+
+  private static void signIn() {
+    typeInto("token-input", TestNode.ADMIN_TOKEN);
+    testId("login-button").click();
+    visible("tenants-panel");
+  }
+
+  /** Creates a tenant, which the console then opens; answers its id. */
+  private static String createTenant(String name) {
+    typeInto("tenant-name-input", name);
+    testId("create-tenant-button").click();
+    waitForText("message", "Created tenant " + name + ".");
+    waitForText("tenant-title", name);
+    By row = By.xpath("//tr[@data-testid='tenant-row'][.//span[text()='" + name + "']]");
+    return wait.until(d -> d.findElement(row).getDomAttribute("data-tenant-id"));
+  }
+
+  /** Issues a key to the open tenant; answers the secret the page shows. */
+  private static String issueKey(String keyName) {
+    typeInto("key-name-input", keyName);
+    testId("issue-key-button").click();
+    waitForText("message", "Issued the key " + keyName + ".");
+    String secret = shownSecret();
+    wait.until(d -> !keyRows(keyName).isEmpty());
+    return secret;
+  }
+
+  private static String shownSecret() {
+    visible("issued-secret");
+    return wait.until(
+        d -> {
+          String value = testId("issued-secret-value").getDomProperty("value");
+          return value != null && value.startsWith("rtn_live_") ? value : null;
+        });
+  }
+
+  private static List<WebElement> keyRows(String keyName) {
+    return driver.findElements(
+        By.xpath("//tr[@data-testid='key-row'][th[text()='" + keyName + "']]"));
+  }
+
+  /** Clicks a button of the live key of that name. */
+  private static void clickKeyButton(String keyName, String button) {
+    wait.until(
+        d -> {
+          WebElement found =
+              keyRows(keyName).stream()
+                  .flatMap(r -> r.findElements(testIdLocator(button)).stream())
+                  .findFirst()
+                  .orElse(null);
+          if (found != null) found.click();
+          return found != null;
+        });
+  }
+
+  private static WebElement tenantRow(String id) {
+    return driver.findElement(
+        By.cssSelector("[data-testid='tenant-row'][data-tenant-id='" + id + "']"));
+  }
+
+  /** Waits for an audit entry of that action whose row reads all of the texts. */
+  private static void waitForAuditRow(String action, String... texts) {
+    By rows = By.cssSelector("[data-testid='audit-row'][data-action='" + action + "']");
+    wait.until(
+        d ->
+            d.findElements(rows).stream()
+                .map(WebElement::getText)
+                .anyMatch(text -> Stream.of(texts).allMatch(text::contains)));
+  }
+
+  // ---- page helpers ----
+
+  private static By testIdLocator(String id) {
+    return By.cssSelector("[data-testid='" + id + "']");
+  }
+
+  private static WebElement testId(String id) {
+    return driver.findElement(testIdLocator(id));
+  }
+
+  private static WebElement visible(String id) {
+    return wait.until(ExpectedConditions.visibilityOfElementLocated(testIdLocator(id)));
+  }
+
+  private static void waitForText(String id, String text) {
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(testIdLocator(id), text));
+  }
+
+  private static void typeInto(String id, String text) {
+    WebElement input = visible(id);
+    input.clear();
+    input.sendKeys(text);
+  }
+
+  // ---- helpers ----
+
+  private static String uniqueName() {
+    return "console-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /** Micros as the console shows them: currency units, 2 to 6 decimals, grouped. */
+  private static String units(long micros) {
+    DecimalFormat format =
+        new DecimalFormat("#,##0.00####", DecimalFormatSymbols.getInstance(Locale.US));
+    return format.format(BigDecimal.valueOf(micros, 6));
+  }
+
+  private static String read(Path p) {
+    try {
+      return Files.readString(p, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (root == null || !Files.exists(root)) return;
+    try (Stream<Path> paths = Files.walk(root)) {
+      paths.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+    }
+  }
+}
