@@ -52,6 +52,9 @@ public final class Database implements AutoCloseable {
         EmbeddedPostgres.builder()
             .setDataDirectory(dataDir)
             .setCleanDataDirectory(false)
+            // the node closes it after its runners have finished (coordinated shutdown), not at the
+            // first instant of SIGTERM as the library's own JVM hook would
+            .setRegisterShutdownHook(false)
             .setPGStartupWait(Duration.ofSeconds(60));
     if (port > 0) {
       builder.setPort(port);
