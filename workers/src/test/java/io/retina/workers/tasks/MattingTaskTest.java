@@ -10,7 +10,10 @@ import io.retina.workers.imaging.PixelPacking;
 import io.retina.workers.imaging.PngEncoder;
 import io.retina.workers.imaging.Resampler;
 import io.retina.workers.imaging.RgbaImage;
+import io.retina.workers.tfjs.FeedRejectedException;
+import io.retina.workers.tfjs.FloatTensor;
 import io.retina.workers.tfjs.ModelCacheFixtures;
+import io.retina.workers.tfjs.TensorSpec;
 import io.retina.workers.tfjs.TfModel;
 import io.retina.workers.tfjs.TfjsModels;
 import java.awt.image.BufferedImage;
@@ -18,6 +21,8 @@ import java.awt.image.Raster;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
@@ -196,7 +201,14 @@ class MattingTaskTest {
       System.out.printf(
           "sample%d.jpg %dx%d: rvm covers %.3f of selfie's people, leaves out %.3f of its"
               + " background (%.1f s); meet %.3f, %.3f (%.2f s)%n",
-          i, photo.width(), photo.height(), r[0], r[1], (t1 - t0) / 1e9, m[0], m[1],
+          i,
+          photo.width(),
+          photo.height(),
+          r[0],
+          r[1],
+          (t1 - t0) / 1e9,
+          m[0],
+          m[1],
           (t2 - t1) / 1e9);
       worst = Math.min(worst, Math.min(Math.min(r[0], r[1]), Math.min(m[0], m[1])));
     }
@@ -233,6 +245,29 @@ class MattingTaskTest {
   void refusesAnImageTooElongatedToMatte() throws Exception {
     byte[] png = PngEncoder.encode(ImageFixtures.pattern(2000, 10, false), false);
     assertThrows(InvalidInputException.class, () -> rvm.run(png, Map.of()));
+  }
+
+  @Test
+  void aMultiInputRunRefusesAMissingOrMisshapenFeed() {
+    var src =
+        rvmModel.signature().inputs().stream().filter(s -> s.opName().equals("src")).findFirst();
+    var pha = rvmModel.signature().outputs().get(0);
+    var image = new FloatTensor(new long[] {1, 8, 8, 3}, new float[192]);
+    // only src: the states and the ratio are missing
+    assertThrows(
+        FeedRejectedException.class,
+        () -> rvmModel.run(Map.of(src.orElseThrow(), image), List.of(pha)));
+    // src with 4 channels where the signature says 3
+    var fourChannels = new FloatTensor(new long[] {1, 8, 8, 4}, new float[256]);
+    Map<TensorSpec, FloatTensor> feeds = new HashMap<>();
+    for (var in : rvmModel.signature().inputs()) {
+      feeds.put(
+          in,
+          in.opName().equals("src")
+              ? fourChannels
+              : new FloatTensor(new long[0], new float[] {0f}));
+    }
+    assertThrows(FeedRejectedException.class, () -> rvmModel.run(feeds, List.of(pha)));
   }
 
   @Test

@@ -23,7 +23,7 @@ class ModerationTaskTest {
   /**
    * Largest difference allowed from TF.js on any class's log-probability. Log-probabilities keep
    * the small classes visible: on a Neutral photo the others are 1e-5..1e-3, which a tolerance on
-   * probabilities would wave through. Measured here: see the printed figures (max ~1e-4).
+   * probabilities would wave through. Measured here: max 2.1e-4 (MobileNetV2), 3.4e-4 (mid).
    */
   private static final double LOG_TOLERANCE = 0.01;
 
@@ -103,18 +103,28 @@ class ModerationTaskTest {
     assertEquals(json.get("probabilities").get("Neutral").asDouble(), json.get("score").asDouble());
   }
 
+  /**
+   * End to end on the face-api package's group photos (people in party or evening dress, nothing
+   * explicit): no photo scores as porn or hentai, and MobileNetV2 calls the two most covered-up
+   * ones (sample1, sample6) Neutral; it calls the others Sexy, as nsfwjs itself does. The "mid"
+   * graph calls most of them Drawing (so does nsfwjs: measured 0.95 on sample2), which is why it is
+   * staged.
+   */
   @Test
-  void photosOfPeopleAreNeutral() throws Exception {
+  void photosOfPeopleAreSafeAndTheCoveredUpOnesNeutral() throws Exception {
     Path demo = ModelCacheFixtures.cache().resolve("vladmandic_face-api_1.7.15/demo");
     for (int i = 1; i <= 6; i++) {
       byte[] photo = Files.readAllBytes(demo.resolve("sample" + i + ".jpg"));
       for (ModerationTask task : new ModerationTask[] {mobilenet, mid}) {
         JsonNode json = Json.MAPPER.readTree(task.run(photo, Map.of()).body());
         System.out.println("sample" + i + ".jpg: " + json);
-        double unsafe =
+        double explicit =
             json.get("probabilities").get("Porn").asDouble()
                 + json.get("probabilities").get("Hentai").asDouble();
-        assertTrue(unsafe < 0.2, "sample" + i + ".jpg " + json);
+        assertTrue(explicit < 0.1, "sample" + i + ".jpg " + json);
+        if (task == mobilenet && (i == 1 || i == 6)) {
+          assertEquals("Neutral", json.get("label").asText(), "sample" + i + ".jpg " + json);
+        }
       }
     }
   }
