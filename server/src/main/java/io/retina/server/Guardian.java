@@ -78,7 +78,7 @@ final class Guardian {
                     s.modelCache(),
                     w.getDuration("lease"),
                     w.getInt("parallelism"),
-                    w.getBoolean("batching"),
+                    batching(w.getString("batching"), device),
                     blocking,
                     nodeName,
                     topic,
@@ -140,6 +140,18 @@ final class Guardian {
           }
           return Behaviors.empty();
         });
+  }
+
+  /** Whether to batch: {@code on}, {@code off}, or {@code auto} (on when models run on a GPU). */
+  static boolean batching(String setting, Devices.Device device) {
+    return switch (setting.trim().toLowerCase()) {
+      case "on", "true" -> true;
+      case "off", "false" -> false;
+      case "auto" -> device.kind().equals("gpu");
+      default ->
+          throw new IllegalArgumentException(
+              "retina.workers.batching is on, off or auto, not '" + setting + "'");
+    };
   }
 
   /** Why this node is not ready to serve, if it isn't: empty when ready. */

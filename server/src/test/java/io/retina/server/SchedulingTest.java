@@ -22,7 +22,10 @@ class SchedulingTest {
 
   @BeforeAll
   static void start() throws Exception {
-    node = TestNode.start(Map.of("retina.workers.residency.memory-budget", 1));
+    // batching on, as on a GPU worker: the runner's batching path runs under the fairness flood
+    node =
+        TestNode.start(
+            Map.of("retina.workers.residency.memory-budget", 1, "retina.workers.batching", "on"));
     http = new Http(node.base);
   }
 
@@ -81,6 +84,12 @@ class SchedulingTest {
         "fairness: latecomer's 10 jobs done %d ms after submission; flood of 150 drained after %d ms"
             + " (latecomer's last job was queued at position %s)%n",
         lateWait.toMillis(), floodDrain.toMillis(), queued.path("queuePosition"));
+    String metrics = new String(http.get("/metrics", flooder).body());
+    String series = "retina_batch_size_bucket{model=\"super-resolution@1\",le=";
+    double single = sample(metrics, series + "\"1\"}");
+    double runs = sample(metrics, series + "\"+Inf\"}");
+    assertTrue(
+        runs > single, "some runs took several jobs at once: " + single + " of " + runs + " alone");
     assertTrue(
         lateWait.toMillis() * 3 < floodDrain.toMillis(),
         "latecomer " + lateWait + " vs flood " + floodDrain);
