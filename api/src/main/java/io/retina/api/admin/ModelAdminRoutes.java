@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import io.retina.api.ApiContext;
 import io.retina.api.http.Problem;
 import io.retina.api.http.Responses;
+import io.retina.api.models.ModelVersionJson;
 import io.retina.platform.models.Model;
 import io.retina.platform.models.ModelArchive;
 import io.retina.platform.models.ModelRepository;
@@ -397,15 +398,7 @@ final class ModelAdminRoutes extends AdminDirectives {
   }
 
   static Map<String, Object> version(ModelVersion v) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("name", v.modelName());
-    m.put("version", v.version());
-    m.put("ref", v.ref());
-    m.put("status", v.status().dbValue());
-    m.put("task", v.task());
-    m.put("format", v.format());
-    m.put("source", v.source());
-    m.put("digest", v.artifactDigest());
+    Map<String, Object> m = ModelVersionJson.common(v);
     m.put("uploaded", ModelArchive.isStored(v));
     Map<String, String> options = new LinkedHashMap<>(v.artifact());
     ModelTasks.RESERVED_OPTIONS.forEach(options::remove);
@@ -414,11 +407,7 @@ final class ModelAdminRoutes extends AdminDirectives {
     m.put("batchSafe", v.batchSafe());
     m.put("maxBatchSize", v.maxBatchSize());
     m.put("maxBatchDelayMs", v.maxBatchDelayMs());
-    m.put(
-        "price",
-        Map.of(
-            "perImageMicros", v.pricePerImageMicros(),
-            "perMegapixelMicros", v.pricePerMegapixelMicros()));
+    m.put("price", ModelVersionJson.price(v));
     return m;
   }
 

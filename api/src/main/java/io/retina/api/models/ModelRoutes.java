@@ -3,7 +3,6 @@ package io.retina.api.models;
 import io.retina.api.ApiContext;
 import io.retina.api.http.Responses;
 import io.retina.platform.models.ModelVersion;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -46,22 +45,10 @@ public final class ModelRoutes extends AllDirectives {
   }
 
   private static Map<String, Object> version(ModelVersion v, String description) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("name", v.modelName());
-    m.put("version", v.version());
-    m.put("ref", v.ref());
-    m.put("status", v.status().dbValue());
-    m.put("task", v.task());
+    Map<String, Object> m = ModelVersionJson.common(v);
     m.put("description", description);
-    m.put("format", v.format());
-    m.put("source", v.source());
-    m.put("digest", v.artifactDigest());
     m.put("parameters", v.parameters());
-    m.put(
-        "price",
-        Map.of(
-            "perImageMicros", v.pricePerImageMicros(),
-            "perMegapixelMicros", v.pricePerMegapixelMicros()));
+    m.put("price", ModelVersionJson.price(v));
     return m;
   }
 }
