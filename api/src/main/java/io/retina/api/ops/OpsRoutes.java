@@ -2,7 +2,6 @@ package io.retina.api.ops;
 
 import io.retina.api.ApiContext;
 import io.retina.api.http.Responses;
-import io.retina.platform.metrics.MetricsRegistry;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -87,9 +86,5 @@ public final class OpsRoutes extends AllDirectives {
                   : Responses.json(503, Map.of("status", "not-ready", "reasons", problems));
             },
             api.store()));
-  }
-
-  static String contentType() {
-    return MetricsRegistry.CONTENT_TYPE;
   }
 }

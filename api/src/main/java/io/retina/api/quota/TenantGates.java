@@ -17,10 +17,8 @@ public final class TenantGates {
   static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
 
   private final ClusterSharding sharding;
-  private final ActorSystem<?> system;
 
   public TenantGates(ActorSystem<?> system) {
-    this.system = system;
     this.sharding = ClusterSharding.get(system);
   }
 
@@ -40,9 +38,5 @@ public final class TenantGates {
     sharding
         .entityRefFor(TenantGate.ENTITY_KEY, tenantId.toString())
         .tell(new TenantGate.QuotaChanged());
-  }
-
-  ActorSystem<?> system() {
-    return system;
   }
 }

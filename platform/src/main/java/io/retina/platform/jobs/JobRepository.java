@@ -249,20 +249,6 @@ public final class JobRepository {
     }
   }
 
-  /** A job by id alone, for workers and admins. */
-  public Optional<Job> findAny(UUID jobId) {
-    return tx.system()
-        .call(
-            c -> {
-              try (var st = c.prepareStatement("select " + COLUMNS + " from jobs where id = ?")) {
-                st.setObject(1, jobId);
-                try (ResultSet rs = st.executeQuery()) {
-                  return rs.next() ? Optional.of(job(rs)) : Optional.empty();
-                }
-              }
-            });
-  }
-
   /** One page of a tenant's jobs, newest first, after the cursor's position. */
   public JobPage list(UUID tenantId, JobStatus status, JobCursor after, int limit) {
     return tx.forTenant(tenantId)
