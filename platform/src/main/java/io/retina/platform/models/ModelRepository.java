@@ -28,6 +28,11 @@ public final class ModelRepository {
     this.tx = tx;
   }
 
+  /** How each node last loaded each version. */
+  public ModelLoads loads() {
+    return new ModelLoads(tx);
+  }
+
   /**
    * Registers a version, creating its model if new. Re-registering the same name@version with the
    * same digest is a no-op, so built-in versions can be registered at every start; a different

@@ -35,6 +35,11 @@ class ModelRegistryLifecycleTest {
 
   /** A model with a built-in active version 1, as the catalog registers it. */
   static String builtIn() {
+    return builtIn(models);
+  }
+
+  /** The same, in another test's store. */
+  static String builtIn(ModelRepository models) {
     String name = "m-" + UUID.randomUUID().toString().substring(0, 8);
     ModelVersion v1 = TestModels.echo(1);
     models.register(

@@ -13,11 +13,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * Where a model version's files are on this node. A built-in version's package is in the model
@@ -95,12 +92,12 @@ public final class ArtifactStore {
       return dir;
     } finally {
       Files.deleteIfExists(zip);
-      deleteTree(unpacked);
+      ModelFiles.deleteTree(unpacked);
     }
   }
 
   private void fetch(String digest, Path zip, ModelVersion v) throws IOException {
-    MessageDigest sha256 = sha256();
+    MessageDigest sha256 = ModelFiles.sha256();
     boolean found;
     try (OutputStream out = new DigestOutputStream(Files.newOutputStream(zip), sha256)) {
       found = models.readArtifact(digest, out);
@@ -122,25 +119,6 @@ public final class ArtifactStore {
           .equals(digest);
     } catch (IOException e) {
       return false;
-    }
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JVM has SHA-256", e);
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
     }
   }
 }

@@ -6,8 +6,10 @@ import io.retina.platform.cluster.ModelRunnerProtocol.Command;
 import io.retina.platform.jobs.ContentDigest;
 import io.retina.platform.jobs.JobRepository.Claim;
 import io.retina.platform.models.ModelArchive;
+import io.retina.platform.models.ModelLoads;
 import io.retina.platform.models.ModelVersion;
 import io.retina.workers.models.ArtifactStore;
+import io.retina.workers.models.CanonicalModels;
 import io.retina.workers.tasks.ImageTask;
 import io.retina.workers.tasks.ImageTasks;
 import io.retina.workers.tasks.InvalidInputException;
@@ -145,15 +147,69 @@ public final class ModelRunner {
     Map<String, String> options = new HashMap<>(v.artifact());
     options.remove("root");
     options.remove(ModelArchive.STORE_OPTION); // says where the artifact is; not a model file
+    CanonicalModels canonical = new CanonicalModels(worker.modelCache());
+    Loaded loaded;
     try {
       Path dir = new ArtifactStore(worker.models()).materialize(v, worker.modelCache());
-      ImageTask t = ImageTasks.load(v.task(), dir, options);
+      ImageTask t = ImageTasks.load(v.task(), dir, options, canonical);
       long warm = Warmup.run(t);
       log.info("{} warmed up in {} ms", versionRef, warm);
-      return new Loaded(v, t, Footprint.bytes(dir, options.values()), null);
-    } catch (Exception e) {
-      return new Loaded(v, null, 0, e);
+      loaded = new Loaded(v, t, Footprint.bytes(dir, options.values()), null);
+    } catch (Exception | OutOfMemoryError e) {
+      loaded = new Loaded(v, null, 0, e);
     }
+    report(v, loaded, canonical.loaded());
+    return loaded;
+  }
+
+  /** Tells the registry how this node's load went; a store outage only costs the record. */
+  private void report(ModelVersion v, Loaded loaded, List<CanonicalModels.Loaded> forms) {
+    try {
+      ModelLoads loads = worker.models().loads();
+      if (loaded.error() == null) {
+        Path root = worker.modelCache().toAbsolutePath();
+        loads.loaded(
+            v.modelName(),
+            v.version(),
+            worker.nodeName(),
+            forms.stream()
+                .map(
+                    f ->
+                        new ModelLoads.Form(
+                            file(root, f.source()), f.sourceDigest(), f.canonicalDigest()))
+                .toList());
+      } else {
+        loads.failed(v.modelName(), v.version(), worker.nodeName(), reason(loaded.error()));
+      }
+    } catch (RuntimeException e) {
+      log.warn("could not record the load of {} in the registry: {}", versionRef, e.toString());
+    }
+  }
+
+  /** A model file as the admin knows it: relative to its package or upload, not to this node. */
+  private static String file(Path cache, Path source) {
+    Path p = source.toAbsolutePath().normalize();
+    if (!p.startsWith(cache)) {
+      return p.getFileName().toString();
+    }
+    Path relative = cache.relativize(p);
+    // <package>/<file>, or uploads/<digest>/<file>: drop the folder that names the artifact
+    int skip = relative.getName(0).toString().equals("uploads") ? 2 : 1;
+    return relative.getNameCount() > skip
+        ? relative.subpath(skip, relative.getNameCount()).toString()
+        : relative.toString();
+  }
+
+  /** The error and its causes' messages, which say more than the outermost alone. */
+  private static String reason(Throwable error) {
+    StringBuilder why = new StringBuilder();
+    for (Throwable t = error; t != null && why.length() < 2000; t = t.getCause()) {
+      String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+      if (why.indexOf(message) < 0) {
+        why.append(why.length() == 0 ? "" : ": ").append(message);
+      }
+    }
+    return why.toString();
   }
 
   private Behavior<Command> loading() {
@@ -172,7 +228,7 @@ public final class ModelRunner {
   private Behavior<Command> onLoaded(Loaded loaded) {
     version = loaded.version();
     if (loaded.error() != null) {
-      loadError = String.valueOf(loaded.error().getMessage());
+      loadError = reason(loaded.error());
       log.error("{} failed to load on {}: {}", versionRef, worker.nodeName(), loadError);
       worker.metrics().modelLoads.inc(versionRef, "failed");
     } else {

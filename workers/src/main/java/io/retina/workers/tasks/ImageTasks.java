@@ -1,7 +1,8 @@
 package io.retina.workers.tasks;
 
+import io.retina.workers.models.CanonicalModels;
+import io.retina.workers.tasks.vision.ModelSource;
 import io.retina.workers.tfjs.TfModel;
-import io.retina.workers.tfjs.TfjsModels;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,44 +16,61 @@ public final class ImageTasks {
   private ImageTasks() {}
 
   /**
-   * Loads a task. {@code task} is "upscale" or "remove-background"; {@code artifactRoot} is the
-   * unpacked package directory; {@code options} are the task's artifact options, e.g. upscale:
-   * {"x2": "models/x2/model.json", "x4": "models/x4/model.json"}, remove-background: {"model":
-   * "models/selfie.json"}. Fails with IOException if the artifact can't be read or imported.
+   * Loads a task, its models through their canonical forms in the default model cache ({@code
+   * RETINA_MODEL_CACHE}, else {@code ~/.cache/retina/models}). For tools and tests; workers name
+   * their cache with {@link #load(String, Path, Map, CanonicalModels)}.
    */
   public static ImageTask load(String task, Path artifactRoot, Map<String, String> options)
       throws IOException {
+    return load(task, artifactRoot, options, new CanonicalModels(defaultModelCache()));
+  }
+
+  /**
+   * Loads a task. {@code task} is "upscale" or "remove-background"; {@code artifactRoot} is the
+   * unpacked package directory; {@code options} are the task's artifact options, e.g. upscale:
+   * {"x2": "models/x2/model.json", "x4": "models/x4/model.json"}, remove-background: {"model":
+   * "models/selfie.json"}. Each option names a TF.js model.json or a SavedModel directory; every
+   * model is loaded from its canonical SavedModel. Fails with IOException if the artifact can't be
+   * read or imported.
+   */
+  public static ImageTask load(
+      String task, Path artifactRoot, Map<String, String> options, CanonicalModels canonical)
+      throws IOException {
+    ModelSource models = key -> canonical.load(resolve(artifactRoot, required(options, key)));
     return switch (task) {
-      case "upscale" -> loadUpscale(artifactRoot, options);
-      case "remove-background" ->
-          RemoveBackgroundTask.of(
-              TfjsModels.load(resolve(artifactRoot, required(options, "model"))));
+      case "upscale" -> loadUpscale(artifactRoot, options, canonical);
+      case "remove-background" -> RemoveBackgroundTask.of(models.load("model"));
       // vision tasks: each names its models by artifact option ("model"; face-attributes:
       // "detector", "faceres", "emotion")
-      case "pose" ->
-          PoseTask.load(key -> TfjsModels.load(resolve(artifactRoot, required(options, key))));
-      case "face-detection" ->
-          FaceDetectionTask.load(
-              key -> TfjsModels.load(resolve(artifactRoot, required(options, key))));
-      case "face-attributes" ->
-          FaceAttributesTask.load(
-              key -> TfjsModels.load(resolve(artifactRoot, required(options, key))));
-      case "object-detection" ->
-          ObjectDetectionTask.load(
-              key -> TfjsModels.load(resolve(artifactRoot, required(options, key))));
+      case "pose" -> PoseTask.load(models);
+      case "face-detection" -> FaceDetectionTask.load(models);
+      case "face-attributes" -> FaceAttributesTask.load(models);
+      case "object-detection" -> ObjectDetectionTask.load(models);
       // restoration, matting and moderation: one model each, artifact option "model"
-      case "moderate" -> ModerationTask.load(resolve(artifactRoot, required(options, "model")));
-      case "remove-background-two-class" ->
-          MattingTask.twoClass(TfjsModels.load(resolve(artifactRoot, required(options, "model"))));
-      case "matting" ->
-          MattingTask.recurrent(TfjsModels.load(resolve(artifactRoot, required(options, "model"))));
-      case "denoise", "deblur" ->
-          RestoreTask.of(TfjsModels.load(resolve(artifactRoot, required(options, "model"))), task);
+      case "moderate" -> {
+        Path model = resolve(artifactRoot, required(options, "model"));
+        yield ModerationTask.of(
+            model.getFileName().toString().endsWith(".js")
+                ? canonical.load(model, ModerationTask::importBundle)
+                : canonical.load(model));
+      }
+      case "remove-background-two-class" -> MattingTask.twoClass(models.load("model"));
+      case "matting" -> MattingTask.recurrent(models.load("model"));
+      case "denoise", "deblur" -> RestoreTask.of(models.load("model"), task);
       default -> throw new IllegalArgumentException("unknown task " + task);
     };
   }
 
-  private static ImageTask loadUpscale(Path root, Map<String, String> options) throws IOException {
+  /** Where the build puts the model packages unless told otherwise. */
+  public static Path defaultModelCache() {
+    String env = System.getenv("RETINA_MODEL_CACHE");
+    return env != null && !env.isBlank()
+        ? Path.of(env)
+        : Path.of(System.getProperty("user.home"), ".cache", "retina", "models");
+  }
+
+  private static ImageTask loadUpscale(
+      Path root, Map<String, String> options, CanonicalModels canonical) throws IOException {
     Map<Integer, TfModel> byScale = new TreeMap<>();
     List<TfModel> loaded = new ArrayList<>();
     try {
@@ -60,7 +78,7 @@ public final class ImageTasks {
         if (!e.getKey().matches("x[1-9][0-9]?")) {
           continue; // other options belong to someone else
         }
-        TfModel model = TfjsModels.load(resolve(root, e.getValue()));
+        TfModel model = canonical.load(resolve(root, e.getValue()));
         loaded.add(model);
         byScale.put(Integer.parseInt(e.getKey().substring(1)), model);
       }

@@ -3,21 +3,19 @@ package io.retina.workers.tasks;
 import io.retina.platform.store.Json;
 import io.retina.workers.imaging.PixelPacking;
 import io.retina.workers.imaging.RgbaImage;
+import io.retina.workers.models.ModelFiles;
 import io.retina.workers.tfjs.FeedRejectedException;
 import io.retina.workers.tfjs.FloatTensor;
 import io.retina.workers.tfjs.TensorSpec;
 import io.retina.workers.tfjs.TfModel;
 import io.retina.workers.tfjs.TfjsModels;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Content moderation with the nsfwjs classifiers (MobileNetV2 and its "mid" graph): the probability
@@ -37,17 +35,20 @@ final class ModerationTask implements ImageTask {
   }
 
   /**
-   * Loads a classifier from its nsfwjs bundle ({@code dist/models/<name>/model.min.js}): the
+   * Imports a classifier from its nsfwjs bundle ({@code dist/models/<name>/model.min.js}): the
    * weights are unpacked from the bundle into a temporary directory, imported, and deleted.
    */
-  static ModerationTask load(Path modelJs) throws IOException {
+  static TfModel importBundle(Path modelJs) throws IOException {
     Path tmp = Files.createTempDirectory("retina-moderation");
-    TfModel model;
     try {
-      model = TfjsModels.load(ModerationUmdBundle.extract(modelJs, tmp));
+      return TfjsModels.load(ModerationUmdBundle.extract(modelJs, tmp));
     } finally {
-      deleteTree(tmp);
+      ModelFiles.deleteTree(tmp);
     }
+  }
+
+  /** The task over a loaded classifier; closes it and fails if its input is not an RGB square. */
+  static ModerationTask of(TfModel model) throws IOException {
     TensorSpec in = model.signature().input();
     long[] s = in.shape();
     if (s == null || s.length != 4 || s[1] <= 0 || s[1] != s[2] || s[3] != 3) {
@@ -124,23 +125,6 @@ final class ModerationTask implements ImageTask {
       }
     }
     return dst;
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files
-          .sorted(Comparator.reverseOrder())
-          .forEach(
-              p -> {
-                try {
-                  Files.deleteIfExists(p);
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              });
-    } catch (UncheckedIOException e) {
-      throw e.getCause();
-    }
   }
 
   @Override

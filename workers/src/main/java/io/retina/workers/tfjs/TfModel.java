@@ -6,6 +6,7 @@ import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.tensorflow.Graph;
 import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
@@ -18,7 +19,7 @@ import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
- * An imported model: its graph, one session over it, and its signature. Thread-safe: {@link #run}
+ * A runnable model: its graph, one session over it, and its signature. Thread-safe: {@link #run}
  * may be called concurrently (TensorFlow sessions are); {@link #close} waits for runs in flight and
  * later runs fail with {@link IllegalStateException}.
  */
@@ -26,15 +27,38 @@ public final class TfModel implements AutoCloseable {
 
   private final Graph graph;
   private final Session session;
+  private final AutoCloseable owner;
   private final ModelSignature signature;
   private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private boolean closed;
 
-  /** Takes ownership of {@code graph}: closing the model closes it. */
+  /** An imported graph with a new session over it. Takes ownership of {@code graph}. */
   TfModel(Graph graph, ModelSignature signature) {
+    Session s = new Session(graph, sessionConfig());
     this.graph = graph;
     this.signature = signature;
-    this.session = new Session(graph, sessionConfig());
+    this.session = s;
+    this.owner =
+        () -> {
+          s.close();
+          graph.close();
+        };
+  }
+
+  /** A loaded SavedModel. Takes ownership of {@code bundle}. */
+  TfModel(SavedModelBundle bundle, ModelSignature signature) {
+    this.graph = bundle.graph();
+    this.session = bundle.session();
+    this.signature = signature;
+    this.owner = bundle;
+  }
+
+  Graph graph() {
+    return graph;
+  }
+
+  Session session() {
+    return session;
   }
 
   /**
@@ -213,9 +237,10 @@ public final class TfModel implements AutoCloseable {
     try {
       if (!closed) {
         closed = true;
-        session.close();
-        graph.close();
+        owner.close();
       }
+    } catch (Exception e) {
+      throw new IllegalStateException("closing the model failed", e);
     } finally {
       lifecycle.writeLock().unlock();
     }

@@ -31,10 +31,17 @@ class ModerationTaskTest {
   private static ModerationTask mid;
 
   @BeforeAll
-  static void load() throws Exception {
+  static void loadBoth() throws Exception {
     Path nsfwjs = ModelCacheFixtures.cache().resolve("nsfwjs_4.4.0");
-    mobilenet = ModerationTask.load(nsfwjs.resolve("dist/models/mobilenet_v2/model.min.js"));
-    mid = ModerationTask.load(nsfwjs.resolve("dist/models/mobilenet_v2_mid/model.min.js"));
+    mobilenet = load(nsfwjs.resolve("dist/models/mobilenet_v2/model.min.js"));
+    mid = load(nsfwjs.resolve("dist/models/mobilenet_v2_mid/model.min.js"));
+  }
+
+  /** Through the task's canonical form, as a worker loads it. */
+  private static ModerationTask load(Path bundle) throws IOException {
+    return (ModerationTask)
+        ImageTasks.load(
+            "moderate", bundle.getParent(), Map.of("model", bundle.getFileName().toString()));
   }
 
   @AfterAll
@@ -138,6 +145,6 @@ class ModerationTaskTest {
   void aFileThatIsNotABundleFailsToLoad(@org.junit.jupiter.api.io.TempDir Path dir)
       throws Exception {
     Path bogus = Files.writeString(dir.resolve("model.min.js"), "console.log('hi')");
-    assertThrows(IOException.class, () -> ModerationTask.load(bogus));
+    assertThrows(IOException.class, () -> load(bogus));
   }
 }
