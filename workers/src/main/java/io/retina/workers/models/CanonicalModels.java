@@ -42,8 +42,11 @@ public final class CanonicalModels {
     TfModel importModel(Path source) throws IOException;
   }
 
-  /** One model loaded: where from, and the digests of its source and of its canonical form. */
-  public record Loaded(Path source, String sourceDigest, String canonicalDigest) {}
+  /**
+   * One model loaded: where from, the SavedModel it was loaded from, and the digests of its source
+   * and of that canonical form.
+   */
+  public record Loaded(Path source, Path form, String sourceDigest, String canonicalDigest) {}
 
   private final Path root;
   private final List<Loaded> loaded = new ArrayList<>();
@@ -72,7 +75,7 @@ public final class CanonicalModels {
     if (Files.isDirectory(savedModel)) {
       String digest = treeDigest(savedModel);
       TfModel model = SavedModels.load(savedModel);
-      record(new Loaded(source, digest, digest));
+      record(new Loaded(source, savedModel, digest, digest));
       return model;
     }
     String sourceDigest = sourceDigest(source);
@@ -82,7 +85,7 @@ public final class CanonicalModels {
       canonicalDigest = make(source, sourceDigest, dir, importer);
     }
     TfModel model = SavedModels.load(dir);
-    record(new Loaded(source, sourceDigest, canonicalDigest));
+    record(new Loaded(source, dir, sourceDigest, canonicalDigest));
     return model;
   }
 

@@ -1,39 +1,37 @@
 package io.retina.workers.runners;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.retina.platform.store.Json;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.stream.Stream;
 
 /**
- * An estimate of a loaded version's memory: the bytes of the weight files its model files name.
- * Weights dequantized from float16 or uint8 take two to four times that in float32; the budget is
- * set with that in mind (see workers.conf).
+ * An estimate of a loaded version's memory: the bytes of the canonical SavedModels it was loaded
+ * from. Their weights are float32, as TensorFlow holds them, whatever the source's quantization.
  */
 final class Footprint {
   private Footprint() {}
 
-  static long bytes(Path root, Collection<String> options) {
+  static long bytes(Collection<Path> forms) {
     long total = 0;
-    for (String option : options) {
-      Path file = root.resolve(option).normalize();
-      if (!option.endsWith(".json") || !file.startsWith(root) || !Files.isRegularFile(file)) {
-        continue;
-      }
-      try {
-        JsonNode manifest = Json.MAPPER.readTree(file.toFile()).path("weightsManifest");
-        for (JsonNode group : manifest) {
-          for (JsonNode shard : group.path("paths")) {
-            Path weights = file.getParent().resolve(shard.asText()).normalize();
-            if (weights.startsWith(root) && Files.isRegularFile(weights)) {
-              total += Files.size(weights);
-            }
-          }
-        }
-      } catch (IOException e) {
-        // an unreadable manifest counts as nothing; the load itself reports the problem
+    for (Path form : forms) {
+      try (Stream<Path> files = Files.walk(form)) {
+        total +=
+            files
+                .filter(Files::isRegularFile)
+                .mapToLong(
+                    f -> {
+                      try {
+                        return Files.size(f);
+                      } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                      }
+                    })
+                .sum();
+      } catch (IOException | UncheckedIOException e) {
+        // a form that vanished after loading counts as nothing; it is made again when needed
       }
     }
     return total;

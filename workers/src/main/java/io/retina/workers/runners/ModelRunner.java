@@ -154,7 +154,13 @@ public final class ModelRunner {
       ImageTask t = ImageTasks.load(v.task(), dir, options, canonical);
       long warm = Warmup.run(t);
       log.info("{} warmed up in {} ms", versionRef, warm);
-      loaded = new Loaded(v, t, Footprint.bytes(dir, options.values()), null);
+      loaded =
+          new Loaded(
+              v,
+              t,
+              Footprint.bytes(
+                  canonical.loaded().stream().map(CanonicalModels.Loaded::form).toList()),
+              null);
     } catch (Exception | OutOfMemoryError e) {
       loaded = new Loaded(v, null, 0, e);
     }
