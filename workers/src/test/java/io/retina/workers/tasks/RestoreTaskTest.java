@@ -253,10 +253,38 @@ class RestoreTaskTest {
 
   @Test
   void refusesAnImageOverTheSizeLimit() throws Exception {
-    byte[] big = PngEncoder.encode(ImageFixtures.pattern(1000, 800, false), false);
+    byte[] big = PngEncoder.encode(ImageFixtures.pattern(2100, 1100, false), false);
     InvalidInputException e =
         assertThrows(InvalidInputException.class, () -> deblur.run(big, Map.of()));
-    assertTrue(e.getMessage().contains("1000x800"), e.getMessage());
+    assertTrue(e.getMessage().contains("2100x1100"), e.getMessage());
+  }
+
+  /**
+   * Tiles meet without seams: a photo restored in tiles (64-pixel tiles with 32 pixels of context,
+   * standing in for the 256 and 32 of photos over 512x512) is the photo restored whole, nearly.
+   */
+  @Test
+  void aTiledPhotoIsRestoredAsIfWhole() throws Exception {
+    RgbaImage clean = photo();
+    float[] noisy = PixelPacking.rgb(clean, 1f);
+    Random random = new Random(7);
+    for (int i = 0; i < noisy.length; i++) {
+      noisy[i] += (float) (random.nextGaussian() * 25);
+    }
+    RgbaImage noised = image(clean.width(), clean.height(), noisy);
+    byte[] png = PngEncoder.encode(noised, false);
+    RgbaImage whole = ImageDecoder.decode(denoise.run(png, Map.of()).body());
+    long t0 = System.nanoTime();
+    RgbaImage tiled = ImageDecoder.decode(denoise.tilingAbove(0, 64, 32).run(png, Map.of()).body());
+    double agreement = psnr(tiled, whole);
+    double gain = psnr(tiled, clean) - psnr(noised, clean);
+    System.out.printf(
+        "denoise in 64-pixel tiles, %dx%d in %.1f s: %.2f dB against the whole run, %.2f dB gain%n",
+        clean.width(), clean.height(), (System.nanoTime() - t0) / 1e9, agreement, gain);
+    assertEquals(clean.width(), tiled.width());
+    assertEquals(clean.height(), tiled.height());
+    assertTrue(agreement > 35, "tiled vs whole: " + agreement + " dB");
+    assertTrue(gain > 2, "the tiled run denoises too: " + gain + " dB");
   }
 
   @Test
