@@ -243,4 +243,7 @@ async function main() {
   }, null, 1));
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+if (require.main === module) main().catch((e) => { console.error(e); process.exit(1); });
+
+// shared with nanodet-reference.js
+module.exports = { loadGraphModel, readImage, letterbox, nms, round, COCO };

@@ -133,6 +133,28 @@ class VisionApiTest {
   }
 
   @Test
+  void objectDetectionVersion2FindsThePeopleOfAPhotoWhilePinnedAndStaged() {
+    JsonNode objects =
+        succeededJson(
+                "model=object-detection@2",
+                "image/jpeg",
+                Photos.peopleJpeg(1),
+                "ObjectDetectionResult")
+            .get("objects");
+    BufferedImage photo = Photos.decode(Photos.peopleJpeg(1));
+    int people = 0;
+    for (JsonNode o : objects) {
+      people += o.get("label").asText().equals("person") ? 1 : 0;
+      assertTrue(o.get("score").asDouble() > 0.3, "above the default min_score: " + o);
+      JsonNode b = o.get("box");
+      assertTrue(b.get("x").asDouble() >= 0 && b.get("y").asDouble() >= 0, o.toString());
+      assertTrue(b.get("x").asDouble() + b.get("width").asDouble() <= photo.getWidth() + 0.01);
+      assertTrue(b.get("y").asDouble() + b.get("height").asDouble() <= photo.getHeight() + 0.01);
+    }
+    assertTrue(people >= 2, "a group photo: " + objects);
+  }
+
+  @Test
   void objectDetectionAnnotatedAnswersThePhotoAsAnOpaquePng() {
     Http.Reply result =
         succeeded("model=object-detection&output=annotated", "image/jpeg", Photos.peopleJpeg(1));
