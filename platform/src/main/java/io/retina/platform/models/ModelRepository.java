@@ -20,7 +20,7 @@ import java.util.Optional;
 /** Models and their versions in PostgreSQL. Thread-safe. */
 public final class ModelRepository {
   private static final String SELECT =
-      "select v.*, m.task from model_versions v join models m on m.name = v.model_name";
+      "select v.* from model_versions v join models m on m.name = v.model_name";
 
   private final Tx tx;
 
@@ -35,8 +35,9 @@ public final class ModelRepository {
 
   /**
    * Registers a version, creating its model if new. Re-registering the same name@version with the
-   * same digest is a no-op, so built-in versions can be registered at every start; a different
-   * digest is refused, since a shipped version never changes.
+   * same digest only brings its description of the package up to date (task, files, parameters,
+   * batching, prices; never its status), so built-in versions can be registered at every start; a
+   * different digest is refused, since a shipped version's package never changes.
    */
   public void register(ModelVersion v, String description) {
     tx.run(
@@ -55,6 +56,9 @@ public final class ModelRepository {
             if (!existing.get().artifactDigest().equals(v.artifactDigest())) {
               throw new IllegalStateException(
                   v.ref() + " is already registered with another artifact digest");
+            }
+            if (!existing.get().equals(v.withStatus(existing.get().status()))) {
+              refreshVersion(c, v);
             }
             return;
           }
@@ -431,8 +435,8 @@ public final class ModelRepository {
         c.prepareStatement(
             "insert into model_versions (model_name, version, format, source, artifact_digest,"
                 + " artifact, parameters, batch_safe, price_per_image_micros,"
-                + " price_per_megapixel_micros, status, max_batch_size, max_batch_delay_ms)"
-                + " values (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?)")) {
+                + " price_per_megapixel_micros, status, max_batch_size, max_batch_delay_ms, task)"
+                + " values (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?, ?)")) {
       st.setString(1, v.modelName());
       st.setInt(2, number);
       st.setString(3, v.format());
@@ -446,6 +450,35 @@ public final class ModelRepository {
       st.setString(11, status.dbValue());
       st.setInt(12, v.maxBatchSize());
       st.setInt(13, v.maxBatchDelayMs());
+      st.setString(14, v.task());
+      st.executeUpdate();
+    }
+  }
+
+  /**
+   * Brings a built-in version's description of its package up to date: the catalog may learn to use
+   * more of the same package (another scale's files, a parameter) or fix how it reads it. Its
+   * status stays as the admin left it.
+   */
+  private static void refreshVersion(Connection c, ModelVersion v) throws SQLException {
+    try (var st =
+        c.prepareStatement(
+            "update model_versions set task = ?, format = ?, source = ?, artifact = ?::jsonb,"
+                + " parameters = ?::jsonb, batch_safe = ?, max_batch_size = ?,"
+                + " max_batch_delay_ms = ?, price_per_image_micros = ?,"
+                + " price_per_megapixel_micros = ? where model_name = ? and version = ?")) {
+      st.setString(1, v.task());
+      st.setString(2, v.format());
+      st.setString(3, v.source());
+      st.setString(4, Json.write(v.artifact()));
+      st.setString(5, Json.write(v.parameters()));
+      st.setBoolean(6, v.batchSafe());
+      st.setInt(7, v.maxBatchSize());
+      st.setInt(8, v.maxBatchDelayMs());
+      st.setLong(9, v.pricePerImageMicros());
+      st.setLong(10, v.pricePerMegapixelMicros());
+      st.setString(11, v.modelName());
+      st.setInt(12, v.version());
       st.executeUpdate();
     }
   }

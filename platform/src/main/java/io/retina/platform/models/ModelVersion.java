@@ -48,6 +48,25 @@ public record ModelVersion(
     parameters = List.copyOf(parameters);
   }
 
+  /** This version with another status. */
+  public ModelVersion withStatus(Status other) {
+    return new ModelVersion(
+        modelName,
+        version,
+        task,
+        format,
+        source,
+        artifactDigest,
+        artifact,
+        parameters,
+        batchSafe,
+        maxBatchSize,
+        maxBatchDelayMs,
+        pricePerImageMicros,
+        pricePerMegapixelMicros,
+        other);
+  }
+
   /** {@code name@version}, the pinned reference tenants can use. */
   public String ref() {
     return modelName + "@" + version;

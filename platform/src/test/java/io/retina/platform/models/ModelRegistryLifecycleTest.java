@@ -208,4 +208,73 @@ class ModelRegistryLifecycleTest {
         ModelRepository.TaskMismatchException.class, () -> upload(name, bytes("t " + name)));
     assertEquals(1, models.listAll().stream().filter(v -> v.modelName().equals(name)).count());
   }
+
+  @Test
+  void reRegisteringABuiltInUpdatesHowItUsesItsPackageButNotItsStatus() {
+    String name = builtIn();
+    ModelVersion v1 = models.find(name, 1).orElseThrow();
+    Map<String, String> artifact = new LinkedHashMap<>(v1.artifact());
+    artifact.put("x8", "models/x8/model.json");
+    ModelVersion v2 =
+        new ModelVersion(
+            name,
+            2,
+            "remove-background-two-class",
+            v1.format(),
+            v1.source(),
+            v1.artifactDigest(),
+            artifact,
+            v1.parameters(),
+            false,
+            1,
+            0,
+            1000,
+            500,
+            ModelVersion.Status.STAGED);
+    models.register(v2, "a test model");
+    assertEquals("remove-background-two-class", models.find(name, 2).orElseThrow().task());
+    assertEquals("upscale", models.find(name, 1).orElseThrow().task(), "each version its own");
+
+    models.promote(name, 2);
+    ModelVersion shipped =
+        new ModelVersion(
+            name,
+            2,
+            "upscale",
+            v1.format(),
+            v1.source(),
+            v1.artifactDigest(),
+            artifact,
+            v1.parameters(),
+            false,
+            1,
+            0,
+            1500,
+            500,
+            ModelVersion.Status.STAGED);
+    models.register(shipped, "a test model");
+    ModelVersion now = models.find(name, 2).orElseThrow();
+    assertEquals(shipped.withStatus(ModelVersion.Status.ACTIVE), now, "all but the status");
+    assertThrows(
+        IllegalStateException.class,
+        () ->
+            models.register(
+                new ModelVersion(
+                    name,
+                    2,
+                    "upscale",
+                    v1.format(),
+                    v1.source(),
+                    "sha256:" + "0".repeat(64),
+                    artifact,
+                    v1.parameters(),
+                    false,
+                    1,
+                    0,
+                    1000,
+                    500,
+                    ModelVersion.Status.STAGED),
+                "a test model"),
+        "a shipped version's package never changes");
+  }
 }
