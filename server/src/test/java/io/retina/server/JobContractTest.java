@@ -72,8 +72,8 @@ class JobContractTest {
   }
 
   @Test
-  void upscalesPhotoToExactlyTwiceAndFourTimesItsSize() {
-    for (int scale : new int[] {2, 4}) {
+  void upscalesPhotoToExactlyScaleTimesItsSize() {
+    for (int scale : new int[] {2, 3, 4, 8}) {
       Http.Reply reply =
           http.submit(
               "model=super-resolution&scale=" + scale,
@@ -337,7 +337,7 @@ class JobContractTest {
         415,
         "unsupported-media-type");
     assertProblem(
-        http.submit("model=super-resolution&scale=3", key, "image/png", flower),
+        http.submit("model=super-resolution&scale=5", key, "image/png", flower),
         422,
         "invalid-parameter");
     assertProblem(

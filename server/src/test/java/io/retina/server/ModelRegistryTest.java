@@ -74,12 +74,12 @@ class ModelRegistryTest {
     return cache;
   }
 
-  /** ESRGAN-slim's x2 and x4 generators, zipped in the layout of the built-in version. */
+  /** ESRGAN-slim's generators, zipped in the layout of the built-in version. */
   static byte[] esrganZip() {
     Path models = Photos.cache().resolve("upscalerjs_esrgan-slim_1.0.0/models");
     var bytes = new ByteArrayOutputStream();
     try (var zip = new ZipOutputStream(bytes)) {
-      for (String scale : List.of("x2", "x4")) {
+      for (String scale : List.of("x2", "x3", "x4", "x8")) {
         for (String file : List.of("model.json", "group1-shard1of1.bin")) {
           zip.putNextEntry(new ZipEntry("models/" + scale + "/" + file));
           zip.write(Files.readAllBytes(models.resolve(scale).resolve(file)));

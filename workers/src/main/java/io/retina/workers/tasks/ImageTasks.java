@@ -2,6 +2,7 @@ package io.retina.workers.tasks;
 
 import io.retina.workers.models.CanonicalModels;
 import io.retina.workers.tasks.vision.ModelSource;
+import io.retina.workers.tfjs.TensorSpec;
 import io.retina.workers.tfjs.TfModel;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.tensorflow.proto.DataType;
 
 /** Loads the {@link ImageTask} a model version names. Stateless and thread-safe. */
 public final class ImageTasks {
@@ -80,6 +82,7 @@ public final class ImageTasks {
         }
         TfModel model = canonical.load(resolve(root, e.getValue()));
         loaded.add(model);
+        requireImageToImage(model, e.getKey());
         byScale.put(Integer.parseInt(e.getKey().substring(1)), model);
       }
       if (byScale.isEmpty()) {
@@ -90,6 +93,36 @@ public final class ImageTasks {
     } catch (IOException | RuntimeException e) {
       loaded.forEach(TfModel::close);
       throw e;
+    }
+  }
+
+  /**
+   * An upscaler takes and gives float NHWC RGB of any batch and size: it runs several tiles at once
+   * and tiles vary in size. A model that doesn't (NCHW, a fixed batch, uint8) is refused at load.
+   */
+  private static void requireImageToImage(TfModel model, String option) throws IOException {
+    TensorSpec in = model.signature().input();
+    TensorSpec out = model.signature().output();
+    long[] i = in.shape();
+    long[] o = out.shape();
+    boolean fits =
+        in.dtype() == DataType.DT_FLOAT
+            && out.dtype() == DataType.DT_FLOAT
+            && i != null
+            && i.length == 4
+            && i[0] < 0
+            && i[1] < 0
+            && i[2] < 0
+            && i[3] == 3
+            && (o == null || (o.length == 4 && (o[3] == 3 || o[3] < 0)));
+    if (!fits) {
+      throw new IOException(
+          "upscale model "
+              + option
+              + " must map float [any batch, any height, any width, 3] to float RGB; it takes "
+              + in
+              + " and gives "
+              + out);
     }
   }
 

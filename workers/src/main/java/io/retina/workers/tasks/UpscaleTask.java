@@ -31,29 +31,51 @@ final class UpscaleTask implements ImageTask {
    */
   static final int MARGIN = 16;
 
-  /** The largest output: 64 MP of RGBA is 256 MB, the most one job should hold. */
+  /**
+   * The largest output: 64 MP of RGBA is 256 MB, the most one job should hold. At x8 that is a
+   * 1000x1000 input; the worker refuses a larger one before running the model.
+   */
   static final long MAX_OUTPUT_PIXELS = 64_000_000L;
 
   /**
-   * Tiles per batched run: eight 160x160 tiles keep a run's activations around 100 MB on CPU while
-   * giving the matrix kernels enough rows to be efficient.
+   * Tiles per batched run: eight 160x160 tiles give the matrix kernels enough rows to be efficient
+   * while, up to x4, keeping the run within {@link #MAX_RUN_FEATURE_BYTES}.
    */
   static final int MAX_TILES_PER_RUN = 8;
+
+  /**
+   * The largest upsampled feature map one run may hold. The generator's last layers upsample 3s²
+   * channels to the output size, 3s⁴ floats per input pixel: 3 KB at x4 but 48 KB at x8, where a
+   * single 160x160 tile would hold 1.26 GB. A run's native peak is about twice its feature map
+   * (measured on CPU: eight x4 tiles, 630 MB of map, peaked 1.15 GB above idle), so this budget
+   * keeps every scale's runs near the eight x4 tiles that were always allowed: x2 to x4 run as
+   * before, x8 runs one 84-pixel tile at a time.
+   */
+  static final long MAX_RUN_FEATURE_BYTES = 640L << 20;
+
+  /** The smallest tile core the feature-map budget may shrink tiles to. */
+  private static final int MIN_TILE = 16;
 
   private final TreeMap<Integer, TfModel> models;
   private final List<String> scales;
   private final int tile;
   private final int margin;
+  private final long runFeatureBytes;
 
   UpscaleTask(Map<Integer, TfModel> models) {
-    this(models, TILE, MARGIN);
+    this(models, TILE, MARGIN, MAX_RUN_FEATURE_BYTES);
   }
 
-  UpscaleTask(Map<Integer, TfModel> models, int tile, int margin) {
+  /**
+   * Tiles of at most {@code tile} input pixels a side with {@code margin} of context, shrunk and
+   * batched so that no run holds more than {@code runFeatureBytes} of upsampled feature map.
+   */
+  UpscaleTask(Map<Integer, TfModel> models, int tile, int margin, long runFeatureBytes) {
     this.models = new TreeMap<>(models);
     this.scales = this.models.keySet().stream().map(String::valueOf).toList();
     this.tile = tile;
     this.margin = margin;
+    this.runFeatureBytes = runFeatureBytes;
   }
 
   @Override
@@ -135,25 +157,29 @@ final class UpscaleTask implements ImageTask {
   /** Every image {@code scale} times larger, their same-shaped tiles run in batches. */
   List<RgbaImage> upscaleAll(List<RgbaImage> imgs, int scale) throws InvalidInputException {
     TfModel model = models.get(scale);
+    int side = tileSide(scale);
     byte[][] outs = new byte[imgs.size()][];
     Map<Long, List<Tile>> byShape = new java.util.LinkedHashMap<>();
     for (int i = 0; i < imgs.size(); i++) {
       RgbaImage img = imgs.get(i);
       outs[i] = new byte[img.width() * scale * img.height() * scale * 4];
-      for (int ty = 0; ty < img.height(); ty += tile) {
-        for (int tx = 0; tx < img.width(); tx += tile) {
-          Tile t = tile(i, img, tx, ty);
+      for (int ty = 0; ty < img.height(); ty += side) {
+        for (int tx = 0; tx < img.width(); tx += side) {
+          Tile t = tile(i, img, tx, ty, side);
           byShape.computeIfAbsent(((long) t.inH() << 32) | t.inW(), k -> new ArrayList<>()).add(t);
         }
       }
     }
     for (List<Tile> sameShape : byShape.values()) {
-      for (int from = 0; from < sameShape.size(); from += MAX_TILES_PER_RUN) {
+      Tile first = sameShape.get(0);
+      long perTile = featureBytes(first.inW(), first.inH(), scale);
+      int perRun = (int) Math.max(1, Math.min(MAX_TILES_PER_RUN, runFeatureBytes / perTile));
+      for (int from = 0; from < sameShape.size(); from += perRun) {
         runTiles(
             model,
             imgs,
             scale,
-            sameShape.subList(from, Math.min(sameShape.size(), from + MAX_TILES_PER_RUN)),
+            sameShape.subList(from, Math.min(sameShape.size(), from + perRun)),
             outs);
       }
     }
@@ -164,9 +190,28 @@ final class UpscaleTask implements ImageTask {
     return result;
   }
 
-  private Tile tile(int image, RgbaImage img, int tx, int ty) {
-    int coreW = Math.min(tile, img.width() - tx);
-    int coreH = Math.min(tile, img.height() - ty);
+  /**
+   * Input pixels per tile side at {@code scale}: the configured tile, or less where a whole tile
+   * with its margins would hold more feature map than a run may (x8: 84 of 128).
+   */
+  int tileSide(int scale) {
+    int side = tile;
+    while (side > MIN_TILE
+        && featureBytes(side + 2L * margin, side + 2L * margin, scale) > runFeatureBytes) {
+      side--;
+    }
+    return side;
+  }
+
+  /** The upsampled feature map of one input window: 3s² channels at s times its size. */
+  static long featureBytes(long inW, long inH, int scale) {
+    long s2 = (long) scale * scale;
+    return inW * inH * s2 * 3 * s2 * Float.BYTES;
+  }
+
+  private Tile tile(int image, RgbaImage img, int tx, int ty, int side) {
+    int coreW = Math.min(side, img.width() - tx);
+    int coreH = Math.min(side, img.height() - ty);
     int x0 = Math.max(0, tx - margin);
     int y0 = Math.max(0, ty - margin);
     int x1 = Math.min(img.width(), tx + coreW + margin);
