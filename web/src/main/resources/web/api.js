@@ -40,7 +40,11 @@ async function send(method, path, body, accept) {
   const headers = { Accept: accept };
   if (token()) headers.Authorization = `Bearer ${token()}`;
   const init = { method, headers, cache: 'no-store' };
-  if (body !== undefined) {
+  if (body instanceof Blob) {
+    // a file (a model version's zip) goes as it is, typed as the browser knows it
+    headers['Content-Type'] = body.type || 'application/octet-stream';
+    init.body = body;
+  } else if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
@@ -60,7 +64,7 @@ async function send(method, path, body, accept) {
   return response;
 }
 
-/** Calls the API and answers its JSON body, or null for a 204. */
+/** Calls the API and answers its JSON body, or null for a 204. A Blob body is sent as is. */
 export async function api(method, path, body) {
   const response = await send(method, path, body, 'application/json, application/problem+json');
   if (response.status === 204) return null;

@@ -1,11 +1,12 @@
-// Retina admin console: tenants (plan, status, quota, keys), invoices and the audit trail, over
-// the admin API (/admin), with the admin token kept in this tab's sessionStorage. No
-// dependencies. This module signs in and out, picks the view from the address and watches the
-// node's health; each view is a module of its own.
+// Retina admin console: tenants (plan, status, quota, keys), invoices, the model registry and the
+// audit trail, over the admin API (/admin), with the admin token kept in this tab's
+// sessionStorage. No dependencies. This module signs in and out, picks the view from the address
+// and watches the node's health; each view is a module of its own.
 
 import { api, clearToken, run, setToken, token, whenUnauthorized } from './api.js';
 import { forgetAudit, initAudit, showAudit } from './audit.js';
 import { forgetInvoices, initInvoices, showInvoices } from './invoices.js';
+import { forgetModels, initModels, showModels } from './models.js';
 import { forgetPlans } from './tenant-settings.js';
 import { closeTenant, forgetTenants, initTenants, openTenant, renderTenants } from './tenants.js';
 import { $, required, say } from './ui.js';
@@ -13,7 +14,12 @@ import { $, required, say } from './ui.js';
 // often enough to notice a node going down while someone works in the console
 const HEALTH_EVERY_MS = 15000;
 
-const VIEWS = { tenants: '#admin-view', invoices: '#invoices-view', audit: '#audit-view' };
+const VIEWS = {
+  tenants: '#admin-view',
+  invoices: '#invoices-view',
+  models: '#models-view',
+  audit: '#audit-view',
+};
 
 // ---- sign in / out ----
 
@@ -51,6 +57,7 @@ function signOut() {
   clearToken();
   forgetTenants();
   forgetInvoices();
+  forgetModels();
   forgetAudit();
   forgetPlans();
   for (const selector of Object.values(VIEWS)) $(selector).hidden = true;
@@ -69,10 +76,11 @@ function showAdmin(tenants) {
   route();
 }
 
-// ---- views, by the address: #tenants, #tenant=<id>, #invoices, #audit ----
+// ---- views, by the address: #tenants, #tenant=<id>, #invoices, #models, #audit ----
 
 function viewOf(hash) {
   if (hash === '#invoices') return 'invoices';
+  if (hash === '#models') return 'models';
   if (hash === '#audit') return 'audit';
   return 'tenants';
 }
@@ -87,6 +95,8 @@ function route() {
   }
   if (view === 'invoices') {
     showInvoices();
+  } else if (view === 'models') {
+    showModels();
   } else if (view === 'audit') {
     showAudit();
   } else {
@@ -120,6 +130,7 @@ function start() {
   whenUnauthorized(signOut);
   initTenants();
   initInvoices();
+  initModels();
   initAudit();
   $('#login-form').addEventListener('submit', signIn);
   $('#logout').addEventListener('click', () => {

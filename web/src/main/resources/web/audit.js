@@ -41,7 +41,7 @@ function entryRow(entry) {
 }
 
 function target(entry) {
-  const kind = entry.targetType === 'api_key' ? 'key' : entry.targetType;
+  const kind = { api_key: 'key', model_version: 'model version' }[entry.targetType] || entry.targetType;
   const name = entry.targetType === 'tenant' ? tenantName(entry.targetId) : null;
   return el('span', {}, name ? `${kind} ${name}` : kind, el('code', { class: 'id' }, entry.targetId));
 }

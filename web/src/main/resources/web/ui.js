@@ -30,7 +30,8 @@ export function badge(text, tone) {
 }
 
 export function statusBadge(status) {
-  const tone = { active: 'good', suspended: 'warn', deleted: 'bad' }[status] || 'warn';
+  const tones = { active: 'good', staged: 'warn', suspended: 'warn', deleted: 'bad', retired: 'bad' };
+  const tone = tones[status] || 'warn';
   return badge(status, tone);
 }
 

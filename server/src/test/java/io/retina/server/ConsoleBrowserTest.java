@@ -3,10 +3,12 @@ package io.retina.server;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +24,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.logging.Level;
 import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,6 +64,7 @@ class ConsoleBrowserTest {
   static WebDriverWait wait;
   static Path profile;
   static Path downloads;
+  static Path modelCache;
 
   @BeforeAll
   static void start() throws IOException {
@@ -71,7 +76,9 @@ class ConsoleBrowserTest {
             + CHROMEDRIVER
             + ": install them with `apt-get install -y chromium chromium-driver`"
             + " (or name others with -Dretina.chromium= and -Dretina.chromedriver=).");
-    node = TestNode.start(Map.of());
+    // uploaded versions unpack into a model cache of this class's own, thrown away at the end
+    modelCache = ModelRegistryTest.privateModelCache();
+    node = TestNode.start(Map.of("retina.workers.model-cache", modelCache.toString()));
     http = new Http(node.base);
     profile = Files.createTempDirectory("retina-chromium");
     downloads = Files.createTempDirectory("retina-downloads");
@@ -117,6 +124,7 @@ class ConsoleBrowserTest {
       if (node != null) node.close();
       deleteTree(profile);
       deleteTree(downloads);
+      deleteTree(modelCache); // its links to the built-in packages are removed, never followed
     }
   }
 
@@ -264,6 +272,87 @@ class ConsoleBrowserTest {
     waitForAuditRow("tenant.update", name, "plan: free");
   }
 
+  @Test
+  void promotesAStagedModelVersionRollsItBackAndAuditsBoth() {
+    signIn();
+    openModels();
+    waitForModelText("super-resolution", "Upscales a photo");
+    waitForModelText("background-removal", "Jobs naming background-removal run on @1.");
+    waitForStatus("background-removal@2", "staged");
+    assertTrue(
+        versionRow("background-removal@2").getText().contains("built in"),
+        versionRow("background-removal@2").getText());
+    try {
+      clickIn(versionRowLocator("background-removal@2"), "promote-version-button");
+      wait.until(ExpectedConditions.alertIsPresent()).accept();
+      waitForText("message", "Promoted background-removal@2");
+      waitForStatus("background-removal@2", "active");
+      waitForStatus("background-removal@1", "staged");
+      waitForModelText("background-removal", "Jobs naming background-removal run on @2.");
+      assertEquals(2, activeVersion("background-removal"));
+
+      clickIn(modelLocator("background-removal"), "rollback-model-button");
+      wait.until(ExpectedConditions.alertIsPresent()).accept();
+      waitForText("message", "Rolled background-removal back to @1.");
+      waitForStatus("background-removal@1", "active");
+      waitForStatus("background-removal@2", "staged");
+      waitForModelText("background-removal", "Jobs naming background-removal run on @1.");
+      assertEquals(1, activeVersion("background-removal"));
+    } finally {
+      // the class's tests share the node: background-removal stays on @1 whatever happened here
+      if (activeVersion("background-removal") != 1) {
+        adminPost("/admin/models/background-removal/versions/1/promote");
+      }
+    }
+
+    testId("nav-audit").click();
+    waitForAuditRow("model.promote", "from: background-removal@1", "to: background-removal@2");
+    waitForAuditRow("model.rollback", "from: background-removal@2", "to: background-removal@1");
+  }
+
+  @Test
+  void uploadsAVersionShowsWhyItFailsToLoadAndRetiresIt() throws IOException {
+    signIn();
+    openModels();
+    waitForModelText("background-removal", "Jobs naming background-removal run on @1.");
+    Path zip = Files.createTempFile("broken-saved-model", ".zip");
+    try {
+      Files.write(zip, brokenSavedModelZip());
+      new Select(testId("upload-model-select")).selectByValue("background-removal");
+      testId("upload-file-input").sendKeys(zip.toString());
+      new Select(testId("upload-format-select")).selectByValue("saved-model");
+      typeInto("upload-entry-input", "broken");
+      testId("upload-version-button").click();
+      waitForText("message", "Uploaded background-removal@");
+    } finally {
+      Files.delete(zip);
+    }
+    String message = testId("message").getText();
+    String ref = message.substring("Uploaded ".length(), message.indexOf(','));
+    waitForStatus(ref, "staged");
+    waitForRowText(ref, "uploaded");
+    waitForRowText(ref, "not loaded yet");
+
+    String key = http.newTenantKey(uniqueName());
+    byte[] photo = JobContractTest.shrink(Photos.flowerPng(), 48);
+    JsonNode job = http.submit("model=" + ref, key, "image/png", photo, "Prefer", "wait=60").json();
+    assertEquals("failed", job.get("status").asText(), job.toString());
+    assertEquals("model-unavailable", job.at("/error/type").asText(), job.toString());
+
+    testId("refresh-models-button").click();
+    // the reason is on the page, not only in a tooltip: it is how an admin learns why
+    waitForRowText(ref, "failed on node ");
+    String loads = versionRow(ref).findElement(testIdLocator("version-loads")).getText();
+    assertTrue(loads.contains("SavedModel"), "says why: " + loads);
+
+    clickIn(versionRowLocator(ref), "retire-version-button");
+    wait.until(ExpectedConditions.alertIsPresent()).accept();
+    waitForText("message", "Retired " + ref + ".");
+    waitForStatus(ref, "retired");
+    assertTrue(versionRow(ref).findElements(testIdLocator("promote-version-button")).isEmpty());
+    assertEquals("retired", versionStatus("background-removal", ref));
+  }
+
   // ---- what an admin does ----
 
   private static void signIn() {
@@ -298,6 +387,50 @@ class ConsoleBrowserTest {
         d -> {
           String value = testId("issued-secret-value").getDomProperty("value");
           return value != null && value.startsWith("rtn_live_") ? value : null;
+        });
+  }
+
+  private static void openModels() {
+    testId("nav-models").click();
+    visible("models-panel");
+  }
+
+  private static By modelLocator(String name) {
+    return By.cssSelector("[data-testid='model'][data-model='" + name + "']");
+  }
+
+  private static By versionRowLocator(String ref) {
+    return By.cssSelector("[data-testid='model-version-row'][data-ref='" + ref + "']");
+  }
+
+  private static WebElement versionRow(String ref) {
+    return driver.findElement(versionRowLocator(ref));
+  }
+
+  private static void waitForModelText(String name, String text) {
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(modelLocator(name), text));
+  }
+
+  private static void waitForRowText(String ref, String text) {
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(versionRowLocator(ref), text));
+  }
+
+  private static void waitForStatus(String ref, String status) {
+    wait.until(ExpectedConditions.attributeToBe(versionRowLocator(ref), "data-status", status));
+    assertEquals(status, versionRow(ref).findElement(testIdLocator("version-status")).getText());
+  }
+
+  /** Clicks a button inside the element found, once it is there. */
+  private static void clickIn(By within, String button) {
+    wait.until(
+        d -> {
+          WebElement found =
+              d.findElements(within).stream()
+                  .flatMap(e -> e.findElements(testIdLocator(button)).stream())
+                  .findFirst()
+                  .orElse(null);
+          if (found != null) found.click();
+          return found != null;
         });
   }
 
@@ -360,6 +493,43 @@ class ConsoleBrowserTest {
   }
 
   // ---- helpers ----
+
+  private static int activeVersion(String model) {
+    return http.get("/admin/models/" + model, TestNode.ADMIN_TOKEN)
+        .json()
+        .get("activeVersion")
+        .asInt();
+  }
+
+  private static String versionStatus(String model, String ref) {
+    for (JsonNode v :
+        http.get("/admin/models/" + model, TestNode.ADMIN_TOKEN).json().get("versions")) {
+      if (v.get("ref").asText().equals(ref)) return v.get("status").asText();
+    }
+    throw new AssertionError(ref + " is not listed");
+  }
+
+  private static void adminPost(String path) {
+    Http.Reply r =
+        http.send(
+            http.to(path)
+                .header("Authorization", "Bearer " + TestNode.ADMIN_TOKEN)
+                .POST(HttpRequest.BodyPublishers.noBody()));
+    assertEquals(200, r.status(), r.toString());
+  }
+
+  /**
+   * A zip with a SavedModel whose graph is not a protocol buffer: it uploads, and fails to load.
+   */
+  private static byte[] brokenSavedModelZip() throws IOException {
+    var bytes = new ByteArrayOutputStream();
+    try (var zip = new ZipOutputStream(bytes)) {
+      zip.putNextEntry(new ZipEntry("broken/saved_model.pb"));
+      zip.write("not a protocol buffer".getBytes(StandardCharsets.UTF_8));
+      zip.closeEntry();
+    }
+    return bytes.toByteArray();
+  }
 
   private static String uniqueName() {
     return "console-" + UUID.randomUUID().toString().substring(0, 8);
