@@ -32,6 +32,19 @@ final class ImageFixtures {
     return new Diff(sum / (3.0 * a.pixels()), max);
   }
 
+  /** Peak signal-to-noise ratio over R, G and B, in dB: 10 log10(255² / mean squared error). */
+  static double psnr(RgbaImage a, RgbaImage b) {
+    rgbDiff(a, b); // checks the sizes
+    double se = 0;
+    for (int i = 0; i < a.pixels(); i++) {
+      for (int c = 0; c < 3; c++) {
+        double d = (a.rgba()[i * 4 + c] & 0xff) - (b.rgba()[i * 4 + c] & 0xff);
+        se += d * d;
+      }
+    }
+    return 10 * Math.log10(255.0 * 255.0 / (se / (3.0 * a.pixels())));
+  }
+
   /**
    * Smooth gradients and sharp stripes; with alpha, transparent on the left, opaque on the right.
    */

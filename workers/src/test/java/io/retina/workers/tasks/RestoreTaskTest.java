@@ -161,31 +161,25 @@ class RestoreTaskTest {
     return new RgbaImage(w, h, rgba, false);
   }
 
-  private static double psnr(RgbaImage a, RgbaImage b) {
-    double se = 0;
-    for (int i = 0; i < a.pixels(); i++) {
-      for (int c = 0; c < 3; c++) {
-        double d = (a.rgba()[i * 4 + c] & 0xff) - (b.rgba()[i * 4 + c] & 0xff);
-        se += d * d;
-      }
+  /** The photo with Gaussian noise of sigma 25 (SIDD-like heavy noise) added to every channel. */
+  private static RgbaImage noised(RgbaImage clean, long seed) {
+    float[] noisy = PixelPacking.rgb(clean, 1f);
+    Random random = new Random(seed);
+    for (int i = 0; i < noisy.length; i++) {
+      noisy[i] += (float) (random.nextGaussian() * 25);
     }
-    return 10 * Math.log10(255.0 * 255.0 / (se / (3.0 * a.pixels())));
+    return image(clean.width(), clean.height(), noisy);
   }
 
   @Test
   void denoisingANoisedPhotoImprovesItsPsnr() throws Exception {
     RgbaImage clean = photo();
-    float[] noisy = PixelPacking.rgb(clean, 1f);
-    Random random = new Random(42);
-    for (int i = 0; i < noisy.length; i++) {
-      noisy[i] += (float) (random.nextGaussian() * 25); // sigma 25: SIDD-like heavy noise
-    }
-    RgbaImage noised = image(clean.width(), clean.height(), noisy);
+    RgbaImage noised = noised(clean, 42);
     long t0 = System.nanoTime();
     RgbaImage denoised =
         ImageDecoder.decode(denoise.run(PngEncoder.encode(noised, false), Map.of()).body());
-    double before = psnr(noised, clean);
-    double after = psnr(denoised, clean);
+    double before = ImageFixtures.psnr(noised, clean);
+    double after = ImageFixtures.psnr(denoised, clean);
     System.out.printf(
         "denoise %dx%d (padded to 192x128) in %.1f s: PSNR %.2f dB noisy, %.2f dB denoised%n",
         clean.width(), clean.height(), (System.nanoTime() - t0) / 1e9, before, after);
@@ -219,8 +213,8 @@ class RestoreTaskTest {
     RgbaImage input = image(w, h, blurred);
     RgbaImage out =
         ImageDecoder.decode(deblur.run(PngEncoder.encode(input, false), Map.of()).body());
-    double before = psnr(input, sharp);
-    double after = psnr(out, sharp);
+    double before = ImageFixtures.psnr(input, sharp);
+    double after = ImageFixtures.psnr(out, sharp);
     System.out.printf("deblur: PSNR %.2f dB blurred, %.2f dB deblurred%n", before, after);
     // measured here: 25.0 dB -> 28.9 dB
     assertTrue(after > before + 2, "PSNR " + before + " -> " + after);
@@ -266,18 +260,13 @@ class RestoreTaskTest {
   @Test
   void aTiledPhotoIsRestoredAsIfWhole() throws Exception {
     RgbaImage clean = photo();
-    float[] noisy = PixelPacking.rgb(clean, 1f);
-    Random random = new Random(7);
-    for (int i = 0; i < noisy.length; i++) {
-      noisy[i] += (float) (random.nextGaussian() * 25);
-    }
-    RgbaImage noised = image(clean.width(), clean.height(), noisy);
+    RgbaImage noised = noised(clean, 7);
     byte[] png = PngEncoder.encode(noised, false);
     RgbaImage whole = ImageDecoder.decode(denoise.run(png, Map.of()).body());
     long t0 = System.nanoTime();
     RgbaImage tiled = ImageDecoder.decode(denoise.tilingAbove(0, 64, 32).run(png, Map.of()).body());
-    double agreement = psnr(tiled, whole);
-    double gain = psnr(tiled, clean) - psnr(noised, clean);
+    double agreement = ImageFixtures.psnr(tiled, whole);
+    double gain = ImageFixtures.psnr(tiled, clean) - ImageFixtures.psnr(noised, clean);
     System.out.printf(
         "denoise in 64-pixel tiles, %dx%d in %.1f s: %.2f dB against the whole run, %.2f dB gain%n",
         clean.width(), clean.height(), (System.nanoTime() - t0) / 1e9, agreement, gain);

@@ -167,8 +167,8 @@ class UpscaleTaskTest {
     assertEquals(1024, out.height());
     RgbaImage x4Sample =
         ImageDecoder.decode(Files.readAllBytes(PACKAGE.resolve("assets/samples/4x/result.png")));
-    double vsX4 = Quality.psnr(Quality.areaDownscale(out, 2), x4Sample);
-    double vsInput = Quality.psnr(Quality.areaDownscale(out, 8), input);
+    double vsX4 = ImageFixtures.psnr(Quality.areaDownscale(out, 2), x4Sample);
+    double vsInput = ImageFixtures.psnr(Quality.areaDownscale(out, 8), input);
     System.out.printf(
         "esrgan-slim x8 of the 128x128 fixture in %.1f s: averaged to x4, %.2f dB vs the TF.js x4"
             + " sample; averaged to x1, %.2f dB vs the input%n",
@@ -302,9 +302,9 @@ class UpscaleTaskTest {
     /** What {@code out} misses of these floors, given the crop and bicubic's upscale. */
     List<String> missed(RgbaImage out, RgbaImage truth, RgbaImage bicubic) {
       List<String> missed = new ArrayList<>();
-      double vsTruth = Quality.psnr(out, truth);
-      double bicubicVsTruth = Quality.psnr(bicubic, truth);
-      double vsBicubic = Quality.psnr(out, bicubic);
+      double vsTruth = ImageFixtures.psnr(out, truth);
+      double bicubicVsTruth = ImageFixtures.psnr(bicubic, truth);
+      double vsBicubic = ImageFixtures.psnr(out, bicubic);
       double sharper = Quality.laplacianVariance(out) / Quality.laplacianVariance(bicubic);
       if (vsTruth < psnrVsTruth) {
         missed.add(String.format("PSNR vs the photo %.2f dB < %.1f", vsTruth, psnrVsTruth));
@@ -357,9 +357,9 @@ class UpscaleTaskTest {
           small.width(),
           small.height(),
           seconds,
-          Quality.psnr(esrgan, truth),
-          Quality.psnr(bicubic, truth),
-          Quality.psnr(esrgan, bicubic),
+          ImageFixtures.psnr(esrgan, truth),
+          ImageFixtures.psnr(bicubic, truth),
+          ImageFixtures.psnr(esrgan, bicubic),
           Quality.laplacianVariance(esrgan),
           Quality.laplacianVariance(bicubic),
           Quality.laplacianVariance(truth),
@@ -456,19 +456,6 @@ class UpscaleTaskTest {
         }
       }
       return new RgbaImage(b.getWidth(), b.getHeight(), px, false);
-    }
-
-    /** Peak signal-to-noise ratio over R, G and B, in dB: 10 log10(255² / mean squared error). */
-    static double psnr(RgbaImage a, RgbaImage b) {
-      ImageFixtures.rgbDiff(a, b); // checks the sizes
-      double se = 0;
-      for (int i = 0; i < a.pixels(); i++) {
-        for (int c = 0; c < 3; c++) {
-          double d = (a.rgba()[i * 4 + c] & 0xff) - (b.rgba()[i * 4 + c] & 0xff);
-          se += d * d;
-        }
-      }
-      return 10 * Math.log10(255.0 * 255.0 / (se / (3.0 * a.pixels())));
     }
 
     /** BT.601 luma, 0..255. */
