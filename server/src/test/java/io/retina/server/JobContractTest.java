@@ -400,6 +400,10 @@ class JobContractTest {
         "model=super-resolution", key, "image/png", Photos.flowerPng(), "Prefer", "wait=60");
     Http.Reply metrics = http.get("/metrics", key);
     assertEquals(200, metrics.status());
+    assertEquals(
+        "text/plain; version=0.0.4; charset=UTF-8",
+        metrics.contentType(),
+        "Prometheus's text format, versioned");
     String text = new String(metrics.body());
     assertTrue(text.contains("retina_jobs_submitted_total{model=\"super-resolution@1\"}"), text);
     assertTrue(

@@ -2,9 +2,11 @@ package io.retina.api.ops;
 
 import io.retina.api.ApiContext;
 import io.retina.api.http.Responses;
+import io.retina.platform.metrics.MetricsRegistry;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
@@ -23,6 +25,9 @@ public final class OpsRoutes extends AllDirectives {
     this.api = api;
   }
 
+  /** Prometheus's text exposition format, version 0.0.4, as its scrapers ask for it. */
+  private static final ContentType METRICS_TYPE = ContentTypes.parse(MetricsRegistry.CONTENT_TYPE);
+
   public Route route() {
     return concat(
         path(
@@ -37,10 +42,10 @@ public final class OpsRoutes extends AllDirectives {
                         complete(
                             HttpResponse.create()
                                 .withEntity(
-                                    ContentTypes.create(
-                                        MediaTypes.TEXT_PLAIN,
-                                        org.apache.pekko.http.javadsl.model.HttpCharsets.UTF_8),
-                                    api.metrics().scrape())))),
+                                    METRICS_TYPE,
+                                    api.metrics()
+                                        .scrape()
+                                        .getBytes(java.nio.charset.StandardCharsets.UTF_8))))),
         path(
             "openapi.yaml",
             () ->
