@@ -1,23 +1,27 @@
-// Retina admin console: tenants (plan, status, quota, keys), invoices, the model registry and the
-// audit trail, over the admin API (/admin), with the admin token kept in this tab's
-// sessionStorage. No dependencies. This module signs in and out, picks the view from the address
-// and watches the node's health; each view is a module of its own.
+// Retina admin console: tenants (plan, status, quota, keys), every tenant's jobs, invoices, the
+// model registry, the worker cluster and the audit trail, over the admin API (/admin), with the
+// admin token kept in this tab's sessionStorage. No dependencies. This module signs in and out,
+// picks the view from the address and watches the node's health; each view is a module of its own.
 
 import { api, clearToken, run, setToken, token, whenUnauthorized } from './api.js';
 import { forgetAudit, initAudit, showAudit } from './audit.js';
 import { forgetInvoices, initInvoices, showInvoices } from './invoices.js';
+import { forgetJobs, initJobs, showJobs } from './jobs.js';
 import { forgetModels, initModels, showModels } from './models.js';
 import { forgetPlans } from './tenant-settings.js';
 import { closeTenant, forgetTenants, initTenants, openTenant, renderTenants } from './tenants.js';
 import { $, required, say } from './ui.js';
+import { forgetWorkers, initWorkers, showWorkers } from './workers.js';
 
 // often enough to notice a node going down while someone works in the console
 const HEALTH_EVERY_MS = 15000;
 
 const VIEWS = {
   tenants: '#admin-view',
+  jobs: '#jobs-view',
   invoices: '#invoices-view',
   models: '#models-view',
+  workers: '#workers-view',
   audit: '#audit-view',
 };
 
@@ -57,7 +61,9 @@ function signOut() {
   clearToken();
   forgetTenants();
   forgetInvoices();
+  forgetJobs();
   forgetModels();
+  forgetWorkers();
   forgetAudit();
   forgetPlans();
   for (const selector of Object.values(VIEWS)) $(selector).hidden = true;
@@ -76,11 +82,13 @@ function showAdmin(tenants) {
   route();
 }
 
-// ---- views, by the address: #tenants, #tenant=<id>, #invoices, #models, #audit ----
+// ---- views, by the address: #tenants, #tenant=<id>, #jobs, #invoices, #models, #workers, #audit ----
 
 function viewOf(hash) {
+  if (hash === '#jobs') return 'jobs';
   if (hash === '#invoices') return 'invoices';
   if (hash === '#models') return 'models';
+  if (hash === '#workers') return 'workers';
   if (hash === '#audit') return 'audit';
   return 'tenants';
 }
@@ -93,10 +101,14 @@ function route() {
     if (link.dataset.view === view) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
-  if (view === 'invoices') {
+  if (view === 'jobs') {
+    showJobs();
+  } else if (view === 'invoices') {
     showInvoices();
   } else if (view === 'models') {
     showModels();
+  } else if (view === 'workers') {
+    showWorkers();
   } else if (view === 'audit') {
     showAudit();
   } else {
@@ -130,7 +142,9 @@ function start() {
   whenUnauthorized(signOut);
   initTenants();
   initInvoices();
+  initJobs();
   initModels();
+  initWorkers();
   initAudit();
   $('#login-form').addEventListener('submit', signIn);
   $('#logout').addEventListener('click', () => {

@@ -6,6 +6,9 @@ import io.retina.api.jobs.JobWaiters;
 import io.retina.api.quota.TenantGates;
 import io.retina.platform.audit.AuditRepository;
 import io.retina.platform.billing.UsageRepository;
+import io.retina.platform.cluster.Membership;
+import io.retina.platform.cluster.WorkerNodes;
+import io.retina.platform.jobs.JobAdminQueries;
 import io.retina.platform.jobs.JobRepository;
 import io.retina.platform.metrics.MetricsRegistry;
 import io.retina.platform.models.ModelRepository;
@@ -17,9 +20,12 @@ import java.util.function.Supplier;
 
 /**
  * What the API routes need from the node: the store, the way to tell workers about a job, the way
- * to wait for one, metrics, readiness, and the blocking executor for store calls. Immutable.
+ * to wait for one, metrics, readiness, the cluster's membership, and the blocking executor for
+ * store calls. Immutable.
  *
  * @param readiness the reasons this node is not ready; empty when ready
+ * @param workerNodes what each worker node last said about itself
+ * @param membership the cluster's members as this node sees them now; cheap, does not block
  */
 public record ApiContext(
     ApiSettings settings,
@@ -30,9 +36,12 @@ public record ApiContext(
     AuditRepository audit,
     TenantGates gates,
     JobRepository jobs,
+    JobAdminQueries jobAdmin,
     ModelRepository models,
     Dispatcher dispatcher,
     JobWaiters waiters,
     MetricsRegistry metrics,
     Supplier<List<String>> readiness,
+    WorkerNodes workerNodes,
+    Supplier<Membership> membership,
     Executor store) {}

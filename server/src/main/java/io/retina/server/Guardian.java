@@ -10,7 +10,10 @@ import io.retina.api.quota.TenantGates;
 import io.retina.platform.audit.AuditRepository;
 import io.retina.platform.billing.UsageRepository;
 import io.retina.platform.cluster.JobEvents;
+import io.retina.platform.cluster.Membership;
 import io.retina.platform.cluster.ModelRunnerProtocol;
+import io.retina.platform.cluster.WorkerNodes;
+import io.retina.platform.jobs.JobAdminQueries;
 import io.retina.platform.models.ModelArchive;
 import io.retina.platform.tenants.QuotaRepository;
 import io.retina.workers.devices.Devices;
@@ -20,10 +23,15 @@ import io.retina.workers.runners.Residency;
 import io.retina.workers.runners.WorkerContext;
 import io.retina.workers.runners.WorkerMetrics;
 import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -32,6 +40,8 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The node's root actor: joins the cluster, then starts what the node's roles call for: the model
@@ -39,6 +49,8 @@ import org.apache.pekko.cluster.typed.Join;
  * the HTTP port (-1 without the api role) once the node serves.
  */
 final class Guardian {
+  private static final Logger log = LoggerFactory.getLogger(Guardian.class);
+
   /** The guardian takes no messages; it only owns the node's actors. */
   interface Command {}
 
@@ -82,15 +94,7 @@ final class Guardian {
                     blocking,
                     nodeName,
                     topic,
-                    ctx.spawn(
-                        Residency.create(
-                            w.getBytes("residency.memory-budget"),
-                            java.util.Arrays.stream(w.getString("residency.pinned").split(","))
-                                .map(String::trim)
-                                .filter(p -> !p.isEmpty())
-                                .collect(java.util.stream.Collectors.toSet()),
-                            java.time.Clock.systemUTC()),
-                        "model-residency"),
+                    ctx.spawn(residency(s, nodeName, device, blocking), "model-residency"),
                     new WorkerMetrics(s.metrics())));
             Sweeper.init(
                 system,
@@ -118,11 +122,14 @@ final class Guardian {
                     new AuditRepository(s.database().tx()),
                     new TenantGates(system),
                     s.jobs(),
+                    new JobAdminQueries(s.database().tx()),
                     s.models(),
                     new ShardedDispatcher(system),
                     new JobWaiters(system, topic),
                     s.metrics(),
                     () -> readiness(s, cluster),
+                    new WorkerNodes(s.database().tx()),
+                    () -> Membership.of(system),
                     store);
             new ApiServer(api, system)
                 .start()
@@ -140,6 +147,48 @@ final class Guardian {
           }
           return Behaviors.empty();
         });
+  }
+
+  /**
+   * This worker node's residency keeper, which also writes the node's heartbeat (device, versions
+   * in memory) to the store for the admin API; a failed write is logged and the next beat retries.
+   */
+  private static Behavior<Residency.Command> residency(
+      Node.Services s, String nodeName, Devices.Device device, Executor blocking) {
+    var r = s.config().getConfig("retina.workers.residency");
+    long budget = r.getBytes("memory-budget");
+    Duration every = r.getDuration("heartbeat");
+    WorkerNodes nodes = new WorkerNodes(s.database().tx());
+    List<String> roles = s.roles().stream().sorted().toList();
+    Residency.Heartbeat heartbeat =
+        new Residency.Heartbeat(
+            every,
+            resident -> {
+              var beat =
+                  new WorkerNodes.Beat(
+                      nodeName,
+                      roles,
+                      device.kind(),
+                      device.description(),
+                      budget,
+                      resident,
+                      every,
+                      Instant.now());
+              CompletableFuture.runAsync(() -> nodes.beat(beat), blocking)
+                  .exceptionally(
+                      e -> {
+                        log.warn("could not write this node's heartbeat: {}", e.toString());
+                        return null;
+                      });
+            });
+    return Residency.create(
+        budget,
+        Arrays.stream(r.getString("pinned").split(","))
+            .map(String::trim)
+            .filter(p -> !p.isEmpty())
+            .collect(Collectors.toSet()),
+        Clock.systemUTC(),
+        heartbeat);
   }
 
   /** Whether to batch: {@code on}, {@code off}, or {@code auto} (on when models run on a GPU). */

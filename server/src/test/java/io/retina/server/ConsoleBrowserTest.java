@@ -353,6 +353,104 @@ class ConsoleBrowserTest {
     assertEquals("retired", versionStatus("background-removal", ref));
   }
 
+  @Test
+  void showsTheWorkerNodeItsDeviceAndTheModelItHoldsInMemory() {
+    String key = http.newTenantKey(uniqueName());
+    byte[] photo = JobContractTest.shrink(Photos.flowerPng(), 48);
+    JsonNode job =
+        http.submit("model=super-resolution", key, "image/png", photo, "Prefer", "wait=60").json();
+    assertEquals("succeeded", job.get("status").asText(), job.toString());
+    // the node writes what it holds just after the load: wait for the store to have it
+    wait.until(
+        d ->
+            http.get("/admin/workers", TestNode.ADMIN_TOKEN)
+                .json()
+                .at("/nodes/0/resident")
+                .toString()
+                .contains("\"super-resolution@1\""));
+
+    signIn();
+    testId("nav-workers").click();
+    visible("workers-panel");
+    By row =
+        By.cssSelector("[data-testid='worker-row'][data-address='" + node.clusterAddress() + "']");
+    wait.until(ExpectedConditions.attributeToBe(row, "data-status", "up"));
+    WebElement self = driver.findElement(row);
+    assertTrue(self.getText().contains("leader"), self.getText());
+    assertTrue(self.getText().contains("api, worker"), self.getText());
+    assertEquals("CPU", self.findElement(testIdLocator("worker-device")).getText());
+    WebElement resident =
+        self.findElement(
+            By.cssSelector("[data-testid='resident-version'][data-ref='super-resolution@1']"));
+    assertTrue(resident.getText().matches("super-resolution@1 [0-9.]+ [kMG]B"), resident.getText());
+
+    testId("refresh-workers-button").click();
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(row, "super-resolution@1"));
+  }
+
+  @Test
+  void findsATenantsFailedJobWithWhyAndCancelsAQueuedOne() throws Exception {
+    String name = uniqueName();
+    String key = http.newTenantKey(name);
+    Http.Reply undecodable =
+        http.submit("model=super-resolution", key, "image/png", Photos.pngHeaderOnly(64, 64));
+    String failed = undecodable.json().get("id").asText();
+    assertEquals("failed", JobContractTest.awaitFinal(http, failed, key).get("status").asText());
+    // ten slow jobs on a node whose workers run two at a time: the last waits long in the queue
+    byte[] photo = JobContractTest.shrink(Photos.peopleJpeg(1), 480);
+    List<String> slow = new java.util.ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      Http.Reply r = http.submit("model=super-resolution&scale=4", key, "image/png", photo);
+      assertEquals(202, r.status(), r.toString());
+      slow.add(r.json().get("id").asText());
+    }
+    String queued = slow.get(slow.size() - 1);
+    try {
+      signIn();
+      testId("nav-jobs").click();
+      visible("jobs-panel");
+      chooseJobFilter("jobs-tenant-select", name);
+      chooseJobFilter("jobs-status-select", "failed");
+      testId("filter-jobs-button").click();
+      wait.until(
+          ExpectedConditions.textToBePresentInElementLocated(
+              jobRowLocator(failed), "invalid-input"));
+      assertTrue(
+          driver.findElements(testIdLocator("job-row")).stream()
+              .allMatch(r -> "failed".equals(r.getDomAttribute("data-status"))),
+          "only failed jobs are listed");
+      WebElement row = driver.findElement(jobRowLocator(failed));
+      assertTrue(row.getText().contains(name), row.getText());
+      String error = row.findElement(testIdLocator("job-error")).getText();
+      assertEquals(
+          JobContractTest.awaitFinal(http, failed, key).at("/error/detail").asText(),
+          error.substring(error.indexOf(' ') + 1),
+          "the error's detail is on the page, not only in a tooltip");
+      assertTrue(row.findElements(testIdLocator("cancel-job-button")).isEmpty());
+
+      chooseJobFilter("jobs-status-select", "any");
+      testId("filter-jobs-button").click();
+      clickIn(jobRowLocator(queued), "cancel-job-button");
+      wait.until(ExpectedConditions.alertIsPresent()).accept();
+      waitForText("message", "Canceled the super-resolution@1 job of " + name + ".");
+      wait.until(
+          ExpectedConditions.attributeToBe(jobRowLocator(queued), "data-status", "canceled"));
+      wait.until(
+          ExpectedConditions.textToBePresentInElementLocated(
+              jobRowLocator(queued), "canceled by an operator"));
+      assertEquals(
+          "canceled", JobContractTest.awaitFinal(http, queued, key).get("status").asText());
+    } finally {
+      // the class's tests share the node: leave its workers nothing slow to run
+      for (String id : slow) {
+        http.send(
+            http.to("/admin/jobs/" + id + "/cancel")
+                .header("Authorization", "Bearer " + TestNode.ADMIN_TOKEN)
+                .POST(HttpRequest.BodyPublishers.noBody()));
+      }
+    }
+  }
+
   // ---- what an admin does ----
 
   private static void signIn() {
@@ -466,6 +564,21 @@ class ConsoleBrowserTest {
             d.findElements(rows).stream()
                 .map(WebElement::getText)
                 .anyMatch(text -> Stream.of(texts).allMatch(text::contains)));
+  }
+
+  private static By jobRowLocator(String id) {
+    return By.cssSelector("[data-testid='job-row'][data-job-id='" + id + "']");
+  }
+
+  /** Chooses a filter of the jobs view by the text shown, once the choice is there. */
+  private static void chooseJobFilter(String select, String text) {
+    wait.until(
+        d -> {
+          Select s = new Select(testId(select));
+          boolean there = s.getOptions().stream().anyMatch(o -> o.getText().equals(text));
+          if (there) s.selectByVisibleText(text);
+          return there;
+        });
   }
 
   // ---- page helpers ----

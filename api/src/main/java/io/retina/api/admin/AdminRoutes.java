@@ -7,7 +7,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * The admin API under {@code /admin}, behind the admin token: tenants, keys and quotas, plans,
- * invoices and the audit trail. Every change is recorded in the audit trail.
+ * invoices, the model registry, jobs across tenants, the worker nodes and the audit trail. Every
+ * change is recorded in the audit trail.
  */
 public final class AdminRoutes extends AdminDirectives {
   private final TenantAdminRoutes tenants;
@@ -24,6 +25,8 @@ public final class AdminRoutes extends AdminDirectives {
         tenants.route(),
         billing.route(),
         new ModelAdminRoutes(api).route(),
+        new WorkerAdminRoutes(api).route(),
+        new JobAdminRoutes(api).route(),
         path(
             "plans",
             () -> get(() -> admin(r -> Responses.ok(Map.of("plans", api.quotas().plans()))))),

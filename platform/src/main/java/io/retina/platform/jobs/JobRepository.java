@@ -22,7 +22,7 @@ import java.util.UUID;
  * job twice. Thread-safe.
  */
 public final class JobRepository {
-  private static final String COLUMNS =
+  static final String COLUMNS =
       "id, tenant_id, model_name, model_version, status, params, input_media_type, input_width,"
           + " input_height, input_bytes, input_digest, output_media_type, output_bytes, attempts,"
           + " max_attempts, error_type, error_detail, created_at, started_at, finished_at";
@@ -337,16 +337,8 @@ public final class JobRepository {
     return tx.forTenant(tenantId)
         .call(
             c -> {
-              try (var st =
-                  c.prepareStatement(
-                      "update jobs set status = 'canceled', finished_at = now(), lease_owner = null,"
-                          + " lease_expires_at = null, error_type = 'canceled',"
-                          + " error_detail = 'canceled at the tenant''s request'"
-                          + " where id = ? and tenant_id = ? and status in ('queued', 'running')")) {
-                st.setObject(1, jobId);
-                st.setObject(2, tenantId);
-                st.executeUpdate();
-              }
+              JobCancellation.cancelUnfinished(
+                  c, tenantId, jobId, "canceled at the tenant's request");
               return find(c, tenantId, jobId);
             });
   }
@@ -576,7 +568,7 @@ public final class JobRepository {
             });
   }
 
-  private static Job job(ResultSet rs) throws SQLException {
+  static Job job(ResultSet rs) throws SQLException {
     return new Job(
         Rows.uuid(rs, "id"),
         Rows.uuid(rs, "tenant_id"),

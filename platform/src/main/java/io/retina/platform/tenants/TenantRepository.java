@@ -1,5 +1,6 @@
 package io.retina.platform.tenants;
 
+import io.retina.platform.jobs.JobCancellation;
 import io.retina.platform.store.Rows;
 import io.retina.platform.store.Tx;
 import java.security.MessageDigest;
@@ -115,15 +116,7 @@ public final class TenantRepository {
             st.setObject(1, id);
             st.executeUpdate();
           }
-          try (var st =
-              c.prepareStatement(
-                  "update jobs set status = 'canceled', finished_at = now(), lease_owner = null,"
-                      + " lease_expires_at = null, error_type = 'canceled',"
-                      + " error_detail = 'the tenant was deleted'"
-                      + " where tenant_id = ? and status in ('queued', 'running')")) {
-            st.setObject(1, id);
-            st.executeUpdate();
-          }
+          JobCancellation.cancelUnfinished(c, id, null, "the tenant was deleted");
           return true;
         });
   }

@@ -8,8 +8,13 @@ public final class TestModels {
   private TestModels() {}
 
   public static ModelVersion echo(int version) {
+    return echo("echo", version);
+  }
+
+  /** The same test model under another name. */
+  public static ModelVersion echo(String name, int version) {
     return new ModelVersion(
-        "echo",
+        name,
         version,
         "echo",
         "tfjs-graph",

@@ -2,10 +2,12 @@ package io.retina.workers.runners;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.retina.platform.cluster.WorkerNodes;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Set;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -83,5 +85,28 @@ class ResidencyTest {
     TestProbe<Residency.Evict> c = testKit.createTestProbe();
     residency.tell(new Residency.Loaded("c@1", 50, c.getRef()));
     b.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void publishesWhatTheNodeHoldsAtEveryLoadAndUnload() {
+    TestProbe<List<WorkerNodes.Resident>> published = testKit.createTestProbe();
+    var residency =
+        testKit.spawn(
+            Residency.create(
+                100,
+                Set.of("a@1"),
+                Clock.systemUTC(),
+                new Residency.Heartbeat(Duration.ofHours(1), published.getRef()::tell)));
+    assertEquals(List.of(), published.receiveMessage());
+    TestProbe<Residency.Evict> runner = testKit.createTestProbe();
+    residency.tell(new Residency.Loaded("b@1", 20, runner.getRef()));
+    assertEquals(List.of(new WorkerNodes.Resident("b@1", 20, false)), published.receiveMessage());
+    residency.tell(new Residency.Loaded("a@1", 30, runner.getRef()));
+    assertEquals(
+        List.of(
+            new WorkerNodes.Resident("a@1", 30, true), new WorkerNodes.Resident("b@1", 20, false)),
+        published.receiveMessage());
+    residency.tell(new Residency.Unloaded("b@1"));
+    assertEquals(List.of(new WorkerNodes.Resident("a@1", 30, true)), published.receiveMessage());
   }
 }
