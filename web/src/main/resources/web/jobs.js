@@ -86,11 +86,12 @@ function jobRow(job) {
   return row;
 }
 
-/** The worker node holding a running job, and until when. */
+/** How far a running job has got, if it says, the worker node holding it, and until when. */
 function lease(job) {
   if (!job.lease) return null;
   const until = `lease until ${job.lease.expiresAt}`;
-  return el('span', { class: 'source', title: until }, `on ${job.lease.owner}`);
+  const done = job.progress === undefined ? '' : `${Math.round(job.progress * 100)}% done, `;
+  return el('span', { class: 'source', title: until }, `${done}on ${job.lease.owner}`);
 }
 
 /** Time queued (creation to start) and in all (creation to finish), as far as they are known. */

@@ -30,6 +30,13 @@ final class ShardedDispatcher implements Dispatcher {
   }
 
   @Override
+  public void prepare(String runnerId, String why) {
+    sharding
+        .entityRefFor(ModelRunnerProtocol.ENTITY_KEY, runnerId)
+        .tell(new ModelRunnerProtocol.Prepare(why));
+  }
+
+  @Override
   public CompletionStage<ModelRunnerProtocol.QueuePosition> position(String runnerId, UUID jobId) {
     return sharding
         .entityRefFor(ModelRunnerProtocol.ENTITY_KEY, runnerId)

@@ -10,8 +10,10 @@ import io.retina.platform.tenants.TenantRepository;
 import java.awt.image.BufferedImage;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -392,6 +394,35 @@ class JobContractTest {
     String id = ((Submission.Created) created).job().id().toString();
     JsonNode done = awaitFinal(id, token);
     assertEquals("succeeded", done.get("status").asText());
+  }
+
+  @Test
+  void aLongJobShowsItsProgressWhileRunning() throws Exception {
+    // x8 in 84-pixel tiles: a dozen model runs of about a second each on a CPU
+    BufferedImage photo = Photos.decode(shrink(Photos.peopleJpeg(1), 300));
+    byte[] png = Photos.png(photo.getSubimage(0, 0, 300, 200));
+    Http.Reply r = http.submit("model=super-resolution&scale=8", key, "image/png", png);
+    assertEquals(202, r.status(), r.toString());
+    String id = r.json().get("id").asText();
+    List<Double> seen = new ArrayList<>();
+    Instant deadline = Instant.now().plusSeconds(120);
+    JsonNode job = r.json();
+    while (!Set.of("succeeded", "failed", "canceled").contains(job.get("status").asText())
+        && Instant.now().isBefore(deadline)) {
+      Thread.sleep(100);
+      job = http.get("/v1/jobs/" + id, key).json();
+      if (job.has("progress")) {
+        assertEquals("running", job.get("status").asText(), "progress only while running");
+        seen.add(job.get("progress").asDouble());
+      }
+    }
+    assertEquals("succeeded", job.get("status").asText(), job.toString());
+    assertFalse(job.has("progress"), "a finished job shows its outcome instead");
+    assertFalse(seen.isEmpty(), "a dozen-run job showed no progress");
+    for (int i = 0; i < seen.size(); i++) {
+      assertTrue(seen.get(i) > 0 && seen.get(i) < 1, "progress " + seen);
+      assertTrue(i == 0 || seen.get(i) >= seen.get(i - 1), "progress only rises: " + seen);
+    }
   }
 
   @Test

@@ -328,6 +328,16 @@ class ModelRegistryTest {
         upload("background-removal", "format=saved-model&entry=broken", bytes.toByteArray());
     assertEquals(201, uploaded.status(), uploaded.toString());
     String ref = uploaded.json().get("ref").asText();
+    int number = uploaded.json().get("version").asInt();
+    JsonNode early = versionOf("background-removal", number);
+    for (int i = 0; i < 300 && early.get("loads").isEmpty(); i++) {
+      Thread.sleep(100);
+      early = versionOf("background-removal", number);
+    }
+    assertEquals(
+        "failed",
+        early.at("/loads/0/outcome").asText(),
+        "the upload alone has a worker try it, before any job: " + early);
     byte[] photo = JobContractTest.shrink(Photos.flowerPng(), 48);
 
     Http.Reply r = http.submit("model=" + ref, key, "image/png", photo, "Prefer", "wait=60");

@@ -215,6 +215,8 @@ final class ModelAdminRoutes extends AdminDirectives {
     details.put("format", format);
     details.put("task", task);
     api.audit().record(ACTOR, "model.upload", "model_version", stored.ref(), details);
+    // its load's outcome reaches the registry in moments, with no job needed to find out
+    api.dispatcher().prepare(stored.ref(), "uploaded");
     return Responses.json(201, version(stored, List.of()))
         .addHeader(Location.create("/admin/models/" + name));
   }
@@ -351,6 +353,10 @@ final class ModelAdminRoutes extends AdminDirectives {
         details.put("from", t.from() == null ? null : name + "@" + t.from());
         details.put("to", t.to() == null ? null : name + "@" + t.to());
         api.audit().record(ACTOR, action, "model_version", target, details);
+        if (t.to() != null && !action.equals("model.retire")) {
+          // the version that now takes the model's jobs: loaded before most of them arrive
+          api.dispatcher().prepare(name + "@" + t.to(), action);
+        }
       }
       case UNCHANGED -> {
         // already so: nothing to record

@@ -46,6 +46,9 @@ public final class JobJson {
         m.put("estimatedStartAt", queue.estimatedStartAt().toString());
       }
     }
+    if (job.status() == JobStatus.RUNNING && job.progress() != null) {
+      m.put("progress", Math.round(job.progress() * 100) / 100.0);
+    }
     m.put("attempts", job.attempts());
     m.put("maxAttempts", job.maxAttempts());
     if (job.errorType() != null

@@ -30,6 +30,13 @@ public final class ModelRunnerProtocol {
    */
   public record JobSubmitted(UUID jobId, UUID tenantId, int weight) implements Command {}
 
+  /**
+   * Asks the runner to be ready: a runner loads its version when it starts, so this only starts it.
+   * Sent when a version is uploaded or promoted, so that the registry soon says whether it loads
+   * and the first job after a promotion does not wait for the load. {@code why} is for the log.
+   */
+  public record Prepare(String why) implements Command {}
+
   /** Asks where a queued job stands in the runner's fair order. */
   public record GetQueuePosition(UUID jobId, ActorRef<QueuePosition> replyTo) implements Command {}
 

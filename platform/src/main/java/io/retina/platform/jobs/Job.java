@@ -28,7 +28,8 @@ public record Job(
     String errorDetail,
     Instant createdAt,
     Instant startedAt,
-    Instant finishedAt) {
+    Instant finishedAt,
+    Double progress) {
 
   public String modelRef() {
     return modelName + "@" + modelVersion;

@@ -25,7 +25,7 @@ public final class JobRepository {
   static final String COLUMNS =
       "id, tenant_id, model_name, model_version, status, params, input_media_type, input_width,"
           + " input_height, input_bytes, input_digest, output_media_type, output_bytes, attempts,"
-          + " max_attempts, error_type, error_detail, created_at, started_at, finished_at";
+          + " max_attempts, error_type, error_detail, created_at, started_at, finished_at, progress";
 
   private final Tx tx;
 
@@ -383,7 +383,7 @@ public final class JobRepository {
               try (var st =
                   c.prepareStatement(
                       "update jobs set status = 'running', attempts = attempts + 1, lease_owner = ?,"
-                          + " lease_expires_at = now() + ?::interval,"
+                          + " lease_expires_at = now() + ?::interval, progress = null,"
                           + " started_at = coalesce(started_at, now())"
                           + " where id = ? and attempts < max_attempts and (status = 'queued'"
                           + " or (status = 'running' and lease_expires_at < now()))"
@@ -399,6 +399,29 @@ public final class JobRepository {
                   Job job = job(rs);
                   return Optional.of(new Claim(job, job.attempts()));
                 }
+              }
+            });
+  }
+
+  /**
+   * Records how far the attempt has got, {@code fraction} of its work (0..1), while the job is
+   * still running at this attempt; false if the fence moved on.
+   */
+  public boolean reportProgress(UUID jobId, int attempt, double fraction) {
+    if (!(fraction >= 0 && fraction <= 1)) {
+      throw new IllegalArgumentException("progress is a fraction from 0 to 1, not " + fraction);
+    }
+    return tx.system()
+        .call(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "update jobs set progress = ?"
+                          + " where id = ? and attempts = ? and status = 'running'")) {
+                st.setFloat(1, (float) fraction);
+                st.setObject(2, jobId);
+                st.setInt(3, attempt);
+                return st.executeUpdate() == 1;
               }
             });
   }
@@ -589,6 +612,7 @@ public final class JobRepository {
         rs.getString("error_detail"),
         Rows.instant(rs, "created_at"),
         Rows.instant(rs, "started_at"),
-        Rows.instant(rs, "finished_at"));
+        Rows.instant(rs, "finished_at"),
+        rs.getObject("progress") == null ? null : rs.getDouble("progress"));
   }
 }

@@ -120,6 +120,23 @@ class JobRepositoryTest {
   }
 
   @Test
+  void progressIsKeptForTheHeldAttemptOnlyAndANewAttemptStartsAgain() throws Exception {
+    Tenant t = tenants.create("progress");
+    Job job = submit(t);
+    assertFalse(jobs.reportProgress(job.id(), 1, 0.5), "a queued job has no attempt to report");
+    var first = jobs.claim(job.id(), "node-a", Duration.ofMillis(1)).orElseThrow();
+    assertTrue(jobs.reportProgress(job.id(), first.attempt(), 0.25));
+    assertEquals(0.25, jobs.find(t.id(), job.id()).orElseThrow().progress(), 1e-6);
+    Thread.sleep(20);
+    var second = jobs.claim(job.id(), "node-b", LEASE).orElseThrow();
+    assertNull(jobs.find(t.id(), job.id()).orElseThrow().progress(), "the new attempt starts at 0");
+    assertFalse(jobs.reportProgress(job.id(), first.attempt(), 0.75), "fenced out");
+    assertTrue(jobs.reportProgress(job.id(), second.attempt(), 0.5));
+    assertEquals(0.5, jobs.find(t.id(), job.id()).orElseThrow().progress(), 1e-6);
+    assertThrows(IllegalArgumentException.class, () -> jobs.reportProgress(job.id(), 2, 1.5));
+  }
+
+  @Test
   void canceledRunningJobDiscardsItsResultAndBillsNothing() {
     Tenant t = tenants.create("cancel");
     Job job = submit(t);

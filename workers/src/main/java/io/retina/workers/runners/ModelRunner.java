@@ -222,6 +222,7 @@ public final class ModelRunner {
     return Behaviors.receive(Command.class)
         .onMessage(ModelRunnerProtocol.JobSubmitted.class, this::onJobSubmitted)
         .onMessage(ModelRunnerProtocol.GetStatus.class, this::onGetStatus)
+        .onMessage(ModelRunnerProtocol.Prepare.class, m -> Behaviors.same())
         .onMessage(ModelRunnerProtocol.GetQueuePosition.class, this::onGetQueuePosition)
         .onMessage(Loaded.class, this::onLoaded)
         .onMessage(EvictRequested.class, this::onEvictRequested)
@@ -260,6 +261,7 @@ public final class ModelRunner {
     return Behaviors.receive(Command.class)
         .onMessage(ModelRunnerProtocol.JobSubmitted.class, this::onJobSubmitted)
         .onMessage(ModelRunnerProtocol.GetStatus.class, this::onGetStatus)
+        .onMessage(ModelRunnerProtocol.Prepare.class, m -> Behaviors.same())
         .onMessage(ModelRunnerProtocol.GetQueuePosition.class, this::onGetQueuePosition)
         .onMessage(BatchEnded.class, this::onBatchEnded)
         .onMessage(EvictRequested.class, this::onEvictRequested)
@@ -414,7 +416,8 @@ public final class ModelRunner {
     long start = System.nanoTime();
     List<ImageTask.BatchResult> results;
     try {
-      results = claims.size() == 1 ? List.of(runOne(items.get(0))) : task.runBatch(items);
+      results =
+          claims.size() == 1 ? List.of(runOne(items.get(0), claims.get(0))) : task.runBatch(items);
     } catch (RuntimeException | OutOfMemoryError e) {
       log.error("jobs of {} failed in the model", versionRef, e);
       return claims.stream()
@@ -435,12 +438,36 @@ public final class ModelRunner {
     return outcomes;
   }
 
-  private ImageTask.BatchResult runOne(ImageTask.BatchItem item) {
+  private ImageTask.BatchResult runOne(ImageTask.BatchItem item, Claim claim) {
     try {
-      return new ImageTask.BatchResult(task.run(item.encodedImage(), item.params()), null);
+      return new ImageTask.BatchResult(
+          task.run(item.encodedImage(), item.params(), progressOf(claim)), null);
     } catch (InvalidInputException e) {
       return new ImageTask.BatchResult(null, e);
     }
+  }
+
+  /** The least time between two progress writes of one job: a tenant polls about that often. */
+  private static final long PROGRESS_EVERY_NANOS = Duration.ofMillis(500).toNanos();
+
+  /**
+   * Writes a job's progress to the store as its run reports it, at most every half second and never
+   * its end (the commit says that). A failed write costs only that report.
+   */
+  private ImageTask.Progress progressOf(Claim claim) {
+    long[] last = {System.nanoTime()};
+    return (done, total) -> {
+      long now = System.nanoTime();
+      if (done >= total || now - last[0] < PROGRESS_EVERY_NANOS) {
+        return;
+      }
+      last[0] = now;
+      try {
+        worker.jobs().reportProgress(claim.job().id(), claim.attempt(), (double) done / total);
+      } catch (RuntimeException e) {
+        log.warn("could not record the progress of job {}: {}", claim.job().id(), e.toString());
+      }
+    };
   }
 
   /** Commits one job's result, fenced by its attempt. */

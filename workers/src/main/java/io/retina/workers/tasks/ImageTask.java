@@ -14,6 +14,26 @@ public interface ImageTask extends AutoCloseable {
    */
   TaskOutput run(byte[] encodedImage, Map<String, String> params) throws InvalidInputException;
 
+  /**
+   * Where a long run reports how far it has got. Called on the running thread, in order, with
+   * {@code done} rising to {@code total}; it must be cheap or throttle itself.
+   */
+  @FunctionalInterface
+  interface Progress {
+    Progress NONE = (done, total) -> {};
+
+    void done(int done, int total);
+  }
+
+  /**
+   * Runs as {@link #run(byte[], Map)} and reports progress along the way. By default reports
+   * nothing; a task whose runs take long (tiles, several model runs) overrides this.
+   */
+  default TaskOutput run(byte[] encodedImage, Map<String, String> params, Progress progress)
+      throws InvalidInputException {
+    return run(encodedImage, params);
+  }
+
   /** One image of a batch and its parameters. */
   record BatchItem(byte[] encodedImage, Map<String, String> params) {}
 

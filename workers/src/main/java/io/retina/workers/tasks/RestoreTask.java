@@ -100,6 +100,13 @@ final class RestoreTask implements ImageTask {
   @Override
   public TaskOutput run(byte[] encodedImage, Map<String, String> params)
       throws InvalidInputException {
+    return run(encodedImage, params, Progress.NONE);
+  }
+
+  /** Reports each tile done, when the photo runs in tiles. */
+  @Override
+  public TaskOutput run(byte[] encodedImage, Map<String, String> params, Progress progress)
+      throws InvalidInputException {
     RgbaImage img = Inputs.decode(encodedImage);
     int w = img.width();
     int h = img.height();
@@ -109,7 +116,7 @@ final class RestoreTask implements ImageTask {
               "a %dx%d image is over the %s limit of %d pixels (1920x1080 fits)",
               w, h, what, MAX_PIXELS));
     }
-    float[] rgb = restoreImage(img);
+    float[] rgb = restoreImage(img, progress);
     byte[] out = img.rgba().clone();
     for (int i = 0; i < w * h; i++) {
       out[i * 4] = PixelPacking.toByte(rgb[i * 3] * 255f);
@@ -125,10 +132,14 @@ final class RestoreTask implements ImageTask {
    * to {@link #MAX_WHOLE_PIXELS} after padding, else in tiles.
    */
   float[] restoreImage(RgbaImage img) throws InvalidInputException {
+    return restoreImage(img, Progress.NONE);
+  }
+
+  private float[] restoreImage(RgbaImage img, Progress progress) throws InvalidInputException {
     int w = img.width();
     int h = img.height();
     if ((long) roundUp(w) * roundUp(h) > maxWholePixels) {
-      return restoreTiled(PixelPacking.rgb(img, 1f / 255f), w, h);
+      return restoreTiled(PixelPacking.rgb(img, 1f / 255f), w, h, progress);
     }
     int pw = roundUp(w);
     int ph = roundUp(h);
@@ -153,9 +164,12 @@ final class RestoreTask implements ImageTask {
    * Restores {@code rgb} (w x h, in [0, 1]) tile by tile: each run takes a tile with {@code
    * context} pixels of the photo around it, mirrored past the photo's edges, and keeps the tile.
    */
-  private float[] restoreTiled(float[] rgb, int w, int h) throws InvalidInputException {
+  private float[] restoreTiled(float[] rgb, int w, int h, Progress progress)
+      throws InvalidInputException {
     int span = tile + 2 * context;
     float[] out = new float[w * h * 3];
+    int tiles = ((w + tile - 1) / tile) * ((h + tile - 1) / tile);
+    int done = 0;
     for (int ty = 0; ty < h; ty += tile) {
       for (int tx = 0; tx < w; tx += tile) {
         float[] window = reflectPad(rgb, w, h, span, span, context - tx, context - ty);
@@ -174,6 +188,7 @@ final class RestoreTask implements ImageTask {
               ((ty + y) * w + tx) * 3,
               coreW * 3);
         }
+        progress.done(++done, tiles);
       }
     }
     return out;

@@ -81,10 +81,17 @@ final class UpscaleTask implements ImageTask {
   @Override
   public TaskOutput run(byte[] encodedImage, Map<String, String> params)
       throws InvalidInputException {
+    return run(encodedImage, params, Progress.NONE);
+  }
+
+  /** Reports each model run (a batch of tiles) done. */
+  @Override
+  public TaskOutput run(byte[] encodedImage, Map<String, String> params, Progress progress)
+      throws InvalidInputException {
     int scale = Integer.parseInt(Inputs.choice(params, "scale", scales, scales.get(0)));
     RgbaImage img = Inputs.decode(encodedImage);
     checkOutputSize(img, scale);
-    RgbaImage out = upscale(img, scale);
+    RgbaImage out = upscaleAll(List.of(img), scale, progress).get(0);
     return new TaskOutput(PngEncoder.MEDIA_TYPE, PngEncoder.encode(out, out.hasAlpha()));
   }
 
@@ -156,6 +163,11 @@ final class UpscaleTask implements ImageTask {
 
   /** Every image {@code scale} times larger, their same-shaped tiles run in batches. */
   List<RgbaImage> upscaleAll(List<RgbaImage> imgs, int scale) throws InvalidInputException {
+    return upscaleAll(imgs, scale, Progress.NONE);
+  }
+
+  private List<RgbaImage> upscaleAll(List<RgbaImage> imgs, int scale, Progress progress)
+      throws InvalidInputException {
     TfModel model = models.get(scale);
     int side = tileSide(scale);
     byte[][] outs = new byte[imgs.size()][];
@@ -170,17 +182,17 @@ final class UpscaleTask implements ImageTask {
         }
       }
     }
+    int total = byShape.values().stream().mapToInt(List::size).sum();
+    int done = 0;
     for (List<Tile> sameShape : byShape.values()) {
       Tile first = sameShape.get(0);
       long perTile = featureBytes(first.inW(), first.inH(), scale);
       int perRun = (int) Math.max(1, Math.min(MAX_TILES_PER_RUN, runFeatureBytes / perTile));
       for (int from = 0; from < sameShape.size(); from += perRun) {
-        runTiles(
-            model,
-            imgs,
-            scale,
-            sameShape.subList(from, Math.min(sameShape.size(), from + perRun)),
-            outs);
+        List<Tile> run = sameShape.subList(from, Math.min(sameShape.size(), from + perRun));
+        runTiles(model, imgs, scale, run, outs);
+        done += run.size();
+        progress.done(done, total);
       }
     }
     List<RgbaImage> result = new ArrayList<>();

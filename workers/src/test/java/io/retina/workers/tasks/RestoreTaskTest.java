@@ -16,6 +16,8 @@ import java.awt.image.Raster;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import javax.imageio.ImageIO;
@@ -264,7 +266,13 @@ class RestoreTaskTest {
     byte[] png = PngEncoder.encode(noised, false);
     RgbaImage whole = ImageDecoder.decode(denoise.run(png, Map.of()).body());
     long t0 = System.nanoTime();
-    RgbaImage tiled = ImageDecoder.decode(denoise.tilingAbove(0, 64, 32).run(png, Map.of()).body());
+    List<String> reports = new ArrayList<>();
+    RgbaImage tiled =
+        ImageDecoder.decode(
+            denoise
+                .tilingAbove(0, 64, 32)
+                .run(png, Map.of(), (done, total) -> reports.add(done + "/" + total))
+                .body());
     double agreement = ImageFixtures.psnr(tiled, whole);
     double gain = ImageFixtures.psnr(tiled, clean) - ImageFixtures.psnr(noised, clean);
     System.out.printf(
@@ -274,6 +282,7 @@ class RestoreTaskTest {
     assertEquals(clean.height(), tiled.height());
     assertTrue(agreement > 35, "tiled vs whole: " + agreement + " dB");
     assertTrue(gain > 2, "the tiled run denoises too: " + gain + " dB");
+    assertEquals(List.of("1/6", "2/6", "3/6", "4/6", "5/6", "6/6"), reports, "each tile reported");
   }
 
   @Test

@@ -565,4 +565,21 @@ class UpscaleTaskTest {
     assertTrue(
         e.getMessage().contains("upscale model x2 must map float [any batch"), e.getMessage());
   }
+
+  @Test
+  void reportsEachModelRunOfALargeUpscale() throws Exception {
+    // 300x200 at x8: 4 x 3 tiles of up to 84 pixels; full ones run one a run, smaller edge ones
+    // may share a run
+    byte[] png = PngEncoder.encode(ImageFixtures.pattern(300, 200, false), false);
+    List<int[]> reports = new ArrayList<>();
+    TaskOutput out =
+        task.run(png, Map.of("scale", "8"), (done, total) -> reports.add(new int[] {done, total}));
+    assertEquals(2400, ImageDecoder.decode(out.body()).width());
+    assertTrue(reports.size() >= 6, reports.size() + " runs reported");
+    for (int i = 0; i < reports.size(); i++) {
+      assertEquals(12, reports.get(i)[1], "tiles in all");
+      assertTrue(i == 0 || reports.get(i)[0] > reports.get(i - 1)[0], "tiles done only rise");
+    }
+    assertEquals(12, reports.get(reports.size() - 1)[0], "and end with all of them");
+  }
 }
