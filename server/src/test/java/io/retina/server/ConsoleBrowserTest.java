@@ -331,7 +331,8 @@ class ConsoleBrowserTest {
     String ref = message.substring("Uploaded ".length(), message.indexOf(','));
     waitForStatus(ref, "staged");
     waitForRowText(ref, "uploaded");
-    waitForRowText(ref, "not loaded yet");
+    // a worker tries the upload at once; whether it has by now is a race, so no load is asserted
+    // yet
 
     String key = http.newTenantKey(uniqueName());
     byte[] photo = JobContractTest.shrink(Photos.flowerPng(), 48);
