@@ -236,6 +236,14 @@ class ModelRegistryTest {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(esrganZip()))),
         401,
         "unauthorized");
+    // a big body sent without the token: the answer still arrives, not a reset connection
+    JobContractTest.assertProblem(
+        http.send(
+            http.to("/admin/models/background-removal/versions")
+                .header("Content-Type", "application/zip")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[16 << 20]))),
+        401,
+        "unauthorized");
     assertEquals(before, http.get("/admin/models", ADMIN).json().toString(), "nothing was stored");
   }
 

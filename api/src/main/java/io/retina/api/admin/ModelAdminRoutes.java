@@ -103,12 +103,6 @@ final class ModelAdminRoutes extends AdminDirectives {
   // ---- upload ----
 
   private Route upload(String name, HttpRequest request) {
-    api.auth().admin(request); // before a byte of the body is read
-    String type = request.entity().getContentType().mediaType().toString();
-    if (!ZIP_TYPES.contains(type)) {
-      throw Problem.unsupportedMediaType(
-          "Send the artifact as the body, Content-Type: application/zip; not " + type + ".");
-    }
     var declared = request.entity().getContentLengthOption();
     if (declared.isPresent() && declared.getAsLong() > maxUploadBytes) {
       throw Problem.tooLarge(
@@ -118,6 +112,29 @@ final class ModelAdminRoutes extends AdminDirectives {
               + " bytes; the limit is "
               + maxUploadBytes
               + ".");
+    }
+    try {
+      api.auth().admin(request); // before a byte of the body is stored
+      String type = request.entity().getContentType().mediaType().toString();
+      if (!ZIP_TYPES.contains(type)) {
+        throw Problem.unsupportedMediaType(
+            "Send the artifact as the body, Content-Type: application/zip; not " + type + ".");
+      }
+    } catch (Problem refused) {
+      // read the body away first: closing on a client still sending it can cost the client the
+      // answer (its connection is reset), and it would see an I/O error instead of this problem
+      return extractMaterializer(
+          mat ->
+              completeWithFuture(
+                  request
+                      .entity()
+                      .withSizeLimit(maxUploadBytes)
+                      .discardBytes(mat)
+                      .completionStage()
+                      .<HttpResponse>handle(
+                          (done, e) -> {
+                            throw refused;
+                          })));
     }
     return withSizeLimit(
         maxUploadBytes,
