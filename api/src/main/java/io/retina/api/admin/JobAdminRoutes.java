@@ -4,6 +4,7 @@ import io.retina.api.ApiContext;
 import io.retina.api.http.Problem;
 import io.retina.api.http.Responses;
 import io.retina.api.jobs.JobJson;
+import io.retina.api.jobs.JobListParams;
 import io.retina.platform.jobs.Job;
 import io.retina.platform.jobs.JobAdminQueries;
 import io.retina.platform.jobs.JobAdminQueries.Cancellation;
@@ -48,7 +49,7 @@ final class JobAdminRoutes extends AdminDirectives {
 
   private HttpResponse list(HttpRequest request) {
     var query = request.getUri().query();
-    JobStatus status = query.get("status").map(JobAdminRoutes::status).orElse(null);
+    JobStatus status = query.get("status").map(JobListParams::status).orElse(null);
     UUID tenant =
         query
             .get("tenant")
@@ -66,18 +67,12 @@ final class JobAdminRoutes extends AdminDirectives {
               "bad-filter", "model is a model's name (without @version), e.g. super-resolution.")
           .with("field", "model");
     }
-    JobCursor cursor =
+    JobCursor cursor = JobListParams.cursor(query.get("cursor"));
+    int limit =
         query
-            .get("cursor")
-            .map(
-                c ->
-                    JobCursor.decode(c)
-                        .orElseThrow(
-                            () ->
-                                Problem.badRequest(
-                                    "bad-cursor", "The cursor is not one this API gave.")))
-            .orElse(null);
-    int limit = query.get("limit").map(this::limit).orElse(api.settings().defaultPageSize());
+            .get("limit")
+            .map(v -> JobListParams.limit(v, maxLimit()))
+            .orElse(api.settings().defaultPageSize());
     var page =
         api.jobAdmin().list(new JobAdminQueries.Filter(status, tenant, model), cursor, limit);
     Map<String, Object> body = new LinkedHashMap<>();
@@ -137,26 +132,8 @@ final class JobAdminRoutes extends AdminDirectives {
     return m;
   }
 
-  private static JobStatus status(String value) {
-    try {
-      return JobStatus.fromDb(value);
-    } catch (IllegalArgumentException e) {
-      throw Problem.badRequest(
-          "bad-status",
-          "status is one of queued, running, succeeded, failed, canceled; not '" + value + "'.");
-    }
-  }
-
-  private int limit(String value) {
-    int max = Math.min(api.settings().maxPageSize(), JobAdminQueries.MAX_LIMIT);
-    try {
-      int n = Integer.parseInt(value);
-      if (n < 1 || n > max) {
-        throw new NumberFormatException();
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw Problem.badRequest("bad-limit", "limit is a whole number from 1 to " + max + ".");
-    }
+  /** The largest admin page: the API's page limit, within what the store serves in one query. */
+  private int maxLimit() {
+    return Math.min(api.settings().maxPageSize(), JobAdminQueries.MAX_LIMIT);
   }
 }

@@ -472,19 +472,13 @@ public final class JobRoutes extends AllDirectives {
         () -> {
           Tenant tenant = api.auth().tenant(request);
           var query = request.getUri().query();
-          JobStatus status = query.get("status").map(JobRoutes::status).orElse(null);
-          JobCursor cursor =
+          JobStatus status = query.get("status").map(JobListParams::status).orElse(null);
+          JobCursor cursor = JobListParams.cursor(query.get("cursor"));
+          int limit =
               query
-                  .get("cursor")
-                  .map(
-                      c ->
-                          JobCursor.decode(c)
-                              .orElseThrow(
-                                  () ->
-                                      Problem.badRequest(
-                                          "bad-cursor", "The cursor is not one this API gave.")))
-                  .orElse(null);
-          int limit = query.get("limit").map(this::limit).orElse(api.settings().defaultPageSize());
+                  .get("limit")
+                  .map(v -> JobListParams.limit(v, api.settings().maxPageSize()))
+                  .orElse(api.settings().defaultPageSize());
           JobPage page = api.jobs().list(tenant.id(), status, cursor, limit);
           Map<String, Object> body = new LinkedHashMap<>();
           body.put("jobs", page.jobs().stream().map(j -> JobJson.of(j, null)).toList());
@@ -502,29 +496,6 @@ public final class JobRoutes extends AllDirectives {
           return response;
         },
         api.store());
-  }
-
-  private static JobStatus status(String value) {
-    try {
-      return JobStatus.fromDb(value);
-    } catch (IllegalArgumentException e) {
-      throw Problem.badRequest(
-          "bad-status",
-          "status is one of queued, running, succeeded, failed, canceled; not '" + value + "'.");
-    }
-  }
-
-  private int limit(String value) {
-    int max = api.settings().maxPageSize();
-    try {
-      int n = Integer.parseInt(value);
-      if (n < 1 || n > max) {
-        throw new NumberFormatException();
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw Problem.badRequest("bad-limit", "limit is a whole number from 1 to " + max + ".");
-    }
   }
 
   private interface JobHandler<T> {

@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -429,28 +430,30 @@ public final class ModelRepository {
     }
   }
 
+  /**
+   * What a version says about how to use its package, in the order {@link #bindDescription} binds
+   * it: everything but its identity, its artifact's digest and its status.
+   */
+  private static final String DESCRIPTION_COLUMNS =
+      "task, format, source, artifact, parameters, batch_safe, max_batch_size, max_batch_delay_ms,"
+          + " price_per_image_micros, price_per_megapixel_micros";
+
+  private static final String DESCRIPTION_VALUES = "?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?";
+
   private static void insertVersion(
       Connection c, ModelVersion v, int number, ModelVersion.Status status) throws SQLException {
     try (var st =
         c.prepareStatement(
-            "insert into model_versions (model_name, version, format, source, artifact_digest,"
-                + " artifact, parameters, batch_safe, price_per_image_micros,"
-                + " price_per_megapixel_micros, status, max_batch_size, max_batch_delay_ms, task)"
-                + " values (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?, ?, ?)")) {
+            "insert into model_versions (model_name, version, artifact_digest, status, "
+                + DESCRIPTION_COLUMNS
+                + ") values (?, ?, ?, ?, "
+                + DESCRIPTION_VALUES
+                + ")")) {
       st.setString(1, v.modelName());
       st.setInt(2, number);
-      st.setString(3, v.format());
-      st.setString(4, v.source());
-      st.setString(5, v.artifactDigest());
-      st.setString(6, Json.write(v.artifact()));
-      st.setString(7, Json.write(v.parameters()));
-      st.setBoolean(8, v.batchSafe());
-      st.setLong(9, v.pricePerImageMicros());
-      st.setLong(10, v.pricePerMegapixelMicros());
-      st.setString(11, status.dbValue());
-      st.setInt(12, v.maxBatchSize());
-      st.setInt(13, v.maxBatchDelayMs());
-      st.setString(14, v.task());
+      st.setString(3, v.artifactDigest());
+      st.setString(4, status.dbValue());
+      bindDescription(st, 5, v);
       st.executeUpdate();
     }
   }
@@ -463,24 +466,32 @@ public final class ModelRepository {
   private static void refreshVersion(Connection c, ModelVersion v) throws SQLException {
     try (var st =
         c.prepareStatement(
-            "update model_versions set task = ?, format = ?, source = ?, artifact = ?::jsonb,"
-                + " parameters = ?::jsonb, batch_safe = ?, max_batch_size = ?,"
-                + " max_batch_delay_ms = ?, price_per_image_micros = ?,"
-                + " price_per_megapixel_micros = ? where model_name = ? and version = ?")) {
-      st.setString(1, v.task());
-      st.setString(2, v.format());
-      st.setString(3, v.source());
-      st.setString(4, Json.write(v.artifact()));
-      st.setString(5, Json.write(v.parameters()));
-      st.setBoolean(6, v.batchSafe());
-      st.setInt(7, v.maxBatchSize());
-      st.setInt(8, v.maxBatchDelayMs());
-      st.setLong(9, v.pricePerImageMicros());
-      st.setLong(10, v.pricePerMegapixelMicros());
-      st.setString(11, v.modelName());
-      st.setInt(12, v.version());
+            "update model_versions set ("
+                + DESCRIPTION_COLUMNS
+                + ") = ("
+                + DESCRIPTION_VALUES
+                + ") where model_name = ? and version = ?")) {
+      int next = bindDescription(st, 1, v);
+      st.setString(next, v.modelName());
+      st.setInt(next + 1, v.version());
       st.executeUpdate();
     }
+  }
+
+  /** Binds {@link #DESCRIPTION_COLUMNS} from parameter {@code from} on; answers the next one. */
+  private static int bindDescription(PreparedStatement st, int from, ModelVersion v)
+      throws SQLException {
+    st.setString(from, v.task());
+    st.setString(from + 1, v.format());
+    st.setString(from + 2, v.source());
+    st.setString(from + 3, Json.write(v.artifact()));
+    st.setString(from + 4, Json.write(v.parameters()));
+    st.setBoolean(from + 5, v.batchSafe());
+    st.setInt(from + 6, v.maxBatchSize());
+    st.setInt(from + 7, v.maxBatchDelayMs());
+    st.setLong(from + 8, v.pricePerImageMicros());
+    st.setLong(from + 9, v.pricePerMegapixelMicros());
+    return from + 10;
   }
 
   private static Optional<ModelVersion> query(Connection c, String name, int version)

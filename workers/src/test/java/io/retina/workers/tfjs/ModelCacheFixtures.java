@@ -1,5 +1,6 @@
 package io.retina.workers.tfjs;
 
+import io.retina.workers.tasks.ImageTasks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -9,10 +10,7 @@ public final class ModelCacheFixtures {
   private ModelCacheFixtures() {}
 
   public static Path cache() {
-    String env = System.getenv("RETINA_MODEL_CACHE");
-    return env != null && !env.isBlank()
-        ? Path.of(env)
-        : Path.of(System.getProperty("user.home"), ".cache", "retina", "models");
+    return ImageTasks.defaultModelCache();
   }
 
   /** The unpacked upscalerjs esrgan-slim package. */
