@@ -23,10 +23,12 @@ import java.util.stream.Stream;
  * Loads every model the same way: from its canonical form, a TensorFlow SavedModel.
  *
  * <p>A SavedModel (an uploaded {@code saved-model} version) is its own canonical form. A TF.js
- * model is imported once per node, exported as a SavedModel into {@code <modelCache>/canonical/<hex
- * of its source digest>/}, and loaded from there, now and at every later load. A canonical form
- * records its own digest and is checked against it before each load; one that does not match (a
- * crash while writing, a disk fault) is made again from its source.
+ * model is imported once per node, exported as a SavedModel into {@code
+ * <modelCache>/canonical/r<importer revision>/<hex of its source digest>/}, and loaded from there,
+ * now and at every later load. The importer's revision is part of the path so that a node never
+ * loads a form an older importer made (one with ops that don't run everywhere, say). A canonical
+ * form records its own digest and is checked against it before each load; one that does not match
+ * (a crash while writing, a disk fault) is made again from its source.
  *
  * <p>Thread-safe, and safe across processes sharing one cache, like {@link ArtifactStore}: a form
  * is written into a private directory and moved into place whole. Blocking: call it on the blocking
@@ -35,6 +37,12 @@ import java.util.stream.Stream;
 public final class CanonicalModels {
   /** The file, in a canonical form, holding its source's digest and its own. */
   private static final String VERIFIED = ".verified";
+
+  /**
+   * The revision of what the TF.js importers write. Raise it whenever a change to them changes the
+   * graphs they produce. 2: fused ops split into public ops that run with oneDNN off.
+   */
+  static final int IMPORTER_REVISION = 2;
 
   /** How a source that is not a SavedModel is imported. */
   @FunctionalInterface
@@ -52,7 +60,7 @@ public final class CanonicalModels {
   private final List<Loaded> loaded = new ArrayList<>();
 
   public CanonicalModels(Path modelCache) {
-    this.root = modelCache.resolve("canonical");
+    this.root = modelCache.resolve("canonical").resolve("r" + IMPORTER_REVISION);
   }
 
   /** The forms loaded so far, in load order. */

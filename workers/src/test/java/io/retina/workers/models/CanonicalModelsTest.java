@@ -37,7 +37,8 @@ class CanonicalModelsTest {
       assertEquals("input_1:0", m.signature().input().name());
     }
     CanonicalModels.Loaded loaded = first.loaded().get(0);
-    Path form = cache.resolve("canonical").resolve(loaded.sourceDigest().substring(7));
+    Path form = revision().resolve(loaded.sourceDigest().substring(7));
+    assertEquals(form, loaded.form());
     assertTrue(SavedModels.isSavedModel(form), form + " holds the SavedModel");
     assertEquals(CanonicalModels.treeDigest(form), loaded.canonicalDigest());
     assertNotEquals(loaded.sourceDigest(), loaded.canonicalDigest());
@@ -50,11 +51,25 @@ class CanonicalModelsTest {
   }
 
   @Test
+  void aFormAnOlderImporterMadeIsNeverLoaded() throws Exception {
+    CanonicalModels canonical = new CanonicalModels(cache);
+    canonical.load(SELFIE, this::countingImport).close();
+    Path form = canonical.loaded().get(0).form();
+    // the same source's form as the importer before this revision would have left it
+    Path older = cache.resolve("canonical").resolve("r" + (CanonicalModels.IMPORTER_REVISION - 1));
+    Files.createDirectories(older);
+    Files.move(form, older.resolve(form.getFileName()));
+    CanonicalModels again = new CanonicalModels(cache);
+    again.load(SELFIE, this::countingImport).close();
+    assertEquals(2, imports.get(), "imported again rather than read from the older form");
+    assertTrue(again.loaded().get(0).form().startsWith(revision()));
+  }
+
+  @Test
   void aDamagedFormIsMadeAgainFromItsSource() throws Exception {
     CanonicalModels canonical = new CanonicalModels(cache);
     canonical.load(SELFIE, this::countingImport).close();
-    Path form =
-        cache.resolve("canonical").resolve(canonical.loaded().get(0).sourceDigest().substring(7));
+    Path form = canonical.loaded().get(0).form();
     Files.write(form.resolve("saved_model.pb"), new byte[] {0, 1, 2}); // a torn write, say
     CanonicalModels again = new CanonicalModels(cache);
     try (TfModel m = again.load(SELFIE, this::countingImport)) {
@@ -84,8 +99,12 @@ class CanonicalModelsTest {
     Path bogus = Files.writeString(cache.resolve("model.json"), "{\"modelTopology\": {}}");
     CanonicalModels canonical = new CanonicalModels(cache);
     assertThrows(IOException.class, () -> canonical.load(bogus));
-    try (Stream<Path> left = Files.list(cache.resolve("canonical"))) {
+    try (Stream<Path> left = Files.list(revision())) {
       assertEquals(0, left.count(), "no partial form is left behind");
     }
+  }
+
+  private Path revision() {
+    return cache.resolve("canonical").resolve("r" + CanonicalModels.IMPORTER_REVISION);
   }
 }

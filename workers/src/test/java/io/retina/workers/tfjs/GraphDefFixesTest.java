@@ -1,6 +1,9 @@
 package io.retina.workers.tfjs;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
@@ -45,7 +48,7 @@ class GraphDefFixesTest {
   }
 
   @Test
-  void convertersDepthwiseOpIsRenamedToTheRuntimesOne() throws Exception {
+  void fusedDepthwiseConvIsSplitIntoPublicOps() throws Exception {
     // the depthwise filter [1,1,2,1] reads FILTER's first two values: channel 0 * 1, channel 1 * -1
     NodeDef dw =
         fused("y", "FusedDepthwiseConv2dNative", List.of("BiasAdd"), "x", "dwfilter", "bias")
@@ -54,6 +57,80 @@ class GraphDefFixesTest {
                 AttrValue.newBuilder().setList(AttrValue.ListValue.getDefaultInstance()).build())
             .build();
     assertArrayEquals(new float[] {1.5f, 1.5f, -2.5f, -4.5f}, run(dw), 1e-6f);
+  }
+
+  @Test
+  void fusedDepthwiseConvWithBiasAndRelu6ClampsBothWays() throws Exception {
+    // depthwise: [1, 2], [-3, -4]; + bias: [1.5, 1.5], [-2.5, -4.5]; relu6: [1.5, 1.5], [0, 0]
+    NodeDef dw =
+        fused(
+                "y",
+                "FusedDepthwiseConv2dNative",
+                List.of("BiasAdd", "Relu6"),
+                "x",
+                "dwfilter",
+                "bias")
+            .build();
+    assertArrayEquals(new float[] {1.5f, 1.5f, 0f, 0f}, run(dw), 1e-6f);
+  }
+
+  @Test
+  void fusedConvWithLeakyReluKeepsItsAlpha() throws Exception {
+    NodeDef conv =
+        fused("y", "_FusedConv2D", List.of("BiasAdd", "LeakyRelu"), "x", "filter", "bias")
+            .putAttr("leakyrelu_alpha", AttrValue.newBuilder().setF(0.5f).build())
+            .build();
+    assertArrayEquals(new float[] {-1.25f, -1.75f, 5.5f, 6.5f}, run(conv), 1e-6f);
+  }
+
+  @Test
+  void fusedMatMulWithBiasIsAPlainMatMulAndBiasAdd() throws Exception {
+    // x as a [2,2] matrix times FILTER as a [2,2] matrix, plus the bias
+    NodeDef matmul =
+        NodeDef.newBuilder()
+            .setName("y")
+            .setOp("_FusedMatMul")
+            .addAllInput(List.of("x2d", "filter2d", "bias"))
+            .putAttr("T", type())
+            .putAttr("num_args", AttrValue.newBuilder().setI(1).build())
+            .putAttr("transpose_a", AttrValue.newBuilder().setB(false).build())
+            .putAttr("transpose_b", AttrValue.newBuilder().setB(false).build())
+            .putAttr("fused_ops", strings("BiasAdd"))
+            .build();
+    assertArrayEquals(new float[] {-2.5f, -3.5f, 5.5f, 6.5f}, run(matmul), 1e-6f);
+  }
+
+  @Test
+  void noInternalOpSurvivesTheRewrite() {
+    GraphDef def =
+        graph(
+            fused("a", "_FusedConv2D", List.of("BiasAdd", "Relu"), "x", "filter", "bias").build(),
+            fused("b", "FusedDepthwiseConv2dNative", List.of("BiasAdd"), "a", "dwfilter", "bias")
+                .build(),
+            fused(
+                    "c",
+                    "_FusedDepthwiseConv2dNative",
+                    List.of("BiasAdd", "Prelu"),
+                    "b",
+                    "dwfilter",
+                    "bias",
+                    "alpha")
+                .build());
+    List<String> internal =
+        GraphDefFixes.apply(def).getNodeList().stream()
+            .map(NodeDef::getOp)
+            .filter(op -> op.startsWith("_") || op.startsWith("Fused"))
+            .toList();
+    assertEquals(List.of(), internal);
+  }
+
+  @Test
+  void anUnknownFusionIsRefusedByName() {
+    GraphDef def =
+        graph(fused("y", "_FusedConv2D", List.of("FusedBatchNorm"), "x", "filter", "bias").build());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> GraphDefFixes.apply(def));
+    assertTrue(e.getMessage().startsWith("y:"), e.getMessage());
   }
 
   @Test
@@ -69,21 +146,32 @@ class GraphDefFixesTest {
     assertArrayEquals(new float[] {1f, -0.4f, -0.3f, 4f}, run(prelu), 1e-6f);
   }
 
+  /** The test's inputs and constants, then {@code ops}. */
+  private static GraphDef graph(NodeDef... ops) {
+    return GraphDef.newBuilder()
+        .addNode(
+            NodeDef.newBuilder().setName("x").setOp("Placeholder").putAttr("dtype", type()).build())
+        .addNode(constant("filter", new long[] {1, 1, 2, 2}, FILTER))
+        .addNode(constant("filter2d", new long[] {2, 2}, FILTER))
+        .addNode(constant("shape2d", new long[] {2}, new float[] {2, 2}, DataType.DT_INT32))
+        .addNode(
+            NodeDef.newBuilder()
+                .setName("x2d")
+                .setOp("Reshape")
+                .addInput("x")
+                .addInput("shape2d")
+                .putAttr("T", type())
+                .putAttr("Tshape", AttrValue.newBuilder().setType(DataType.DT_INT32).build())
+                .build())
+        .addNode(constant("dwfilter", new long[] {1, 1, 2, 1}, new float[] {1, -1}))
+        .addNode(constant("bias", new long[] {2}, BIAS))
+        .addNode(constant("alpha", new long[] {2}, ALPHA))
+        .addAllNode(List.of(ops))
+        .build();
+  }
+
   private static float[] run(NodeDef op) throws FeedRejectedException {
-    GraphDef def =
-        GraphDef.newBuilder()
-            .addNode(
-                NodeDef.newBuilder()
-                    .setName("x")
-                    .setOp("Placeholder")
-                    .putAttr("dtype", type())
-                    .build())
-            .addNode(constant("filter", new long[] {1, 1, 2, 2}, FILTER))
-            .addNode(constant("dwfilter", new long[] {1, 1, 2, 1}, new float[] {1, -1}))
-            .addNode(constant("bias", new long[] {2}, BIAS))
-            .addNode(constant("alpha", new long[] {2}, ALPHA))
-            .addNode(op)
-            .build();
+    GraphDef def = graph(op);
     Graph graph = new Graph();
     graph.importGraphDef(GraphDefFixes.apply(def));
     ModelSignature sig =
@@ -125,10 +213,26 @@ class GraphDefFixesTest {
     return AttrValue.newBuilder().setType(DataType.DT_FLOAT).build();
   }
 
+  private static AttrValue strings(String... values) {
+    AttrValue.ListValue.Builder list = AttrValue.ListValue.newBuilder();
+    for (String v : values) {
+      list.addS(ByteString.copyFromUtf8(v));
+    }
+    return AttrValue.newBuilder().setList(list).build();
+  }
+
   private static NodeDef constant(String name, long[] shape, float[] values) {
+    return constant(name, shape, values, DataType.DT_FLOAT);
+  }
+
+  private static NodeDef constant(String name, long[] shape, float[] values, DataType dtype) {
     ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (float v : values) {
-      bytes.putFloat(v);
+      if (dtype == DataType.DT_INT32) {
+        bytes.putInt((int) v);
+      } else {
+        bytes.putFloat(v);
+      }
     }
     TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
     for (long d : shape) {
@@ -136,14 +240,14 @@ class GraphDefFixesTest {
     }
     TensorProto t =
         TensorProto.newBuilder()
-            .setDtype(DataType.DT_FLOAT)
+            .setDtype(dtype)
             .setTensorShape(s)
             .setTensorContent(ByteString.copyFrom(bytes.flip()))
             .build();
     return NodeDef.newBuilder()
         .setName(name)
         .setOp("Const")
-        .putAttr("dtype", type())
+        .putAttr("dtype", AttrValue.newBuilder().setType(dtype).build())
         .putAttr("value", AttrValue.newBuilder().setTensor(t).build())
         .build();
   }
