@@ -6,6 +6,7 @@ import com.google.gson.JsonObject;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import io.retina.workers.devices.Devices;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -49,6 +50,7 @@ final class GraphModelImporter {
     } catch (IllegalArgumentException e) {
       throw new IOException(e.getMessage(), e);
     }
+    GraphCheck.check(fixed, Devices.current().kind());
     ModelSignature signature = signature(json.root(), fixed);
     Graph graph = new Graph();
     try {

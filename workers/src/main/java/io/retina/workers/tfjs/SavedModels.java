@@ -1,5 +1,7 @@
 package io.retina.workers.tfjs;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.retina.workers.devices.Devices;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -71,14 +73,16 @@ public final class SavedModels {
 
   /**
    * Loads the SavedModel in {@code dir} with Retina's session options, serving its {@code
-   * serving_default} signature (or its only one).
+   * serving_default} signature (or its only one), once {@link GraphCheck} has passed its graph.
    *
+   * @throws ModelRefusedException if the graph has an op that may not or can't run here
    * @throws IOException if it can't be read, has no servable signature, or TensorFlow refuses it
    */
   public static TfModel load(Path dir) throws IOException {
     if (!isSavedModel(dir)) {
       throw new IOException(dir + " has no " + PB + ": not a SavedModel");
     }
+    check(dir);
     SavedModelBundle bundle;
     try {
       bundle =
@@ -102,6 +106,26 @@ public final class SavedModels {
       bundle.close();
       throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
     }
+  }
+
+  /**
+   * Checks the serving graph with {@link GraphCheck} before TensorFlow reads it: loading runs a
+   * SavedModel's restore and init ops, so a model is checked before it can run anything.
+   */
+  private static void check(Path dir) throws IOException {
+    SavedModel saved;
+    try (InputStream in = Files.newInputStream(dir.resolve(PB))) {
+      saved = SavedModel.parseFrom(in);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IOException("the SavedModel's " + PB + " can't be read: " + e.getMessage(), e);
+    }
+    MetaGraphDef serving =
+        saved.getMetaGraphsList().stream()
+            .filter(m -> m.getMetaInfoDef().getTagsList().contains(SERVE))
+            .findFirst()
+            .orElseThrow(
+                () -> new IOException("the SavedModel has no graph tagged '" + SERVE + "'"));
+    GraphCheck.check(serving.getGraphDef(), Devices.current().kind());
   }
 
   private static String key(String kind, int i) {
