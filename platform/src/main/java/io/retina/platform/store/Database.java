@@ -59,7 +59,9 @@ public final class Database implements AutoCloseable {
     if (port > 0) {
       builder.setPort(port);
     }
+    OrphanedPostgres.stopLeftover(dataDir);
     EmbeddedPostgres pg = builder.start();
+    OrphanedPostgres.watch(dataDir);
     log.info("embedded PostgreSQL on port {} with data in {}", pg.getPort(), dataDir);
     String url = pg.getJdbcUrl("postgres", "postgres");
     try {
