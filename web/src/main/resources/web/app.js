@@ -123,17 +123,39 @@ function route() {
 async function checkHealth() {
   const box = $('#health');
   let [stateName, text] = ['down', 'Node unreachable'];
+  let degraded = [];
   try {
     const response = await fetch('/health/ready', { cache: 'no-store' });
     const body = await response.json().catch(() => ({}));
     const reasons = Array.isArray(body.reasons) ? `: ${body.reasons.join('; ')}` : '';
     [stateName, text] = response.ok ? ['ready', 'Node ready'] : ['not-ready', `Node not ready${reasons}`];
+    degraded = response.ok && Array.isArray(body.degraded) ? body.degraded : [];
+    if (degraded.length > 0) {
+      [stateName, text] = ['degraded', `Node ready; ${degraded.length} model load failure(s)`];
+    }
   } catch {
     // the node did not answer: stays "unreachable"
   }
+  showDegraded(degraded);
   box.dataset.state = stateName;
   box.title = text;
   $('#health-text').textContent = text;
+}
+
+// Active versions some node failed to load: tenants get them by default, so they are shown on
+// every view until they load or another version is promoted.
+function showDegraded(degraded) {
+  const banner = $('#degraded');
+  const list = $('#degraded-list');
+  list.replaceChildren(...degraded.map((d) => {
+    const item = document.createElement('li');
+    item.dataset.testid = 'degraded-model';
+    const model = document.createElement('strong');
+    model.textContent = d.model;
+    item.append(model, ` on ${d.node}: ${d.reason}`);
+    return item;
+  }));
+  banner.hidden = degraded.length === 0;
 }
 
 // ---- start ----

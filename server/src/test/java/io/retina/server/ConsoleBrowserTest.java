@@ -355,6 +355,44 @@ class ConsoleBrowserTest {
   }
 
   @Test
+  void namesAnActiveVersionThatFailedToLoadOnEveryViewUntilItIsRolledBack() throws Exception {
+    Path secret = Files.createTempFile("retina-secret", ".txt");
+    Http.Reply uploaded =
+        http.send(
+            http.to("/admin/models/background-removal/versions?format=saved-model&entry=leak")
+                .header("Authorization", "Bearer " + TestNode.ADMIN_TOKEN)
+                .header("Content-Type", "application/zip")
+                .POST(
+                    java.net.http.HttpRequest.BodyPublishers.ofByteArray(
+                        ModelRegistryTest.fileReadingZip(secret))));
+    assertEquals(201, uploaded.status(), uploaded.toString());
+    String ref = uploaded.json().get("ref").asText();
+    int number = uploaded.json().get("version").asInt();
+    String promote = "/admin/models/background-removal/versions/" + number + "/promote";
+    assertEquals(200, adminPost(promote).status());
+    try {
+      signIn();
+      driver.navigate().refresh(); // the health check runs as the page loads
+      wait.until(
+          ExpectedConditions.textToBePresentInElementLocated(testIdLocator("degraded-model"), ref));
+      String shown = testId("degraded-models").getText();
+      assertTrue(shown.contains("ReadFile"), "says why: " + shown);
+      waitForText("health-status", "model load failure");
+    } finally {
+      assertEquals(200, adminPost("/admin/models/background-removal/versions/1/promote").status());
+    }
+    driver.navigate().refresh();
+    wait.until(ExpectedConditions.invisibilityOfElementLocated(testIdLocator("degraded-models")));
+  }
+
+  private static Http.Reply adminPost(String path) {
+    return http.send(
+        http.to(path)
+            .header("Authorization", "Bearer " + TestNode.ADMIN_TOKEN)
+            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+  }
+
+  @Test
   void showsTheWorkerNodeItsDeviceAndTheModelItHoldsInMemory() {
     String key = http.newTenantKey(uniqueName());
     byte[] photo = JobContractTest.shrink(Photos.flowerPng(), 48);

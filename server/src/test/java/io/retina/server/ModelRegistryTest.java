@@ -27,6 +27,13 @@ import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.tensorflow.Graph;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.SessionFunction;
+import org.tensorflow.Signature;
+import org.tensorflow.op.Ops;
+import org.tensorflow.types.TFloat32;
 
 /**
  * The model registry through the admin API on a real node: a new version of super-resolution is
@@ -362,6 +369,75 @@ class ModelRegistryTest {
 
     assertEquals(200, http.get("/health/ready", null).status(), "the node stays ready");
     assertEquals("succeeded", runNow("background-removal@1", photo).get("status").asText());
+  }
+
+  @Test
+  void aModelThatReadsFilesNeverRunsAndOnceActiveMakesTheNodeSayDegraded() throws Exception {
+    Path secret = Files.createTempFile("retina-secret", ".txt");
+    Files.writeString(secret, "the admin token");
+    Http.Reply uploaded =
+        upload("background-removal", "format=saved-model&entry=leak", fileReadingZip(secret));
+    assertEquals(201, uploaded.status(), uploaded.toString());
+    int number = uploaded.json().get("version").asInt();
+    String ref = uploaded.json().get("ref").asText();
+    JsonNode load = versionOf("background-removal", number).at("/loads/0");
+    for (int i = 0; i < 300 && load.isMissingNode(); i++) {
+      Thread.sleep(100);
+      load = versionOf("background-removal", number).at("/loads/0");
+    }
+    assertEquals("failed", load.get("outcome").asText(), load.toString());
+    assertTrue(load.get("detail").asText().contains("ReadFile"), "names the op: " + load);
+
+    JsonNode job =
+        http.submit("model=" + ref, key, "image/png", smallPhoto(), "Prefer", "wait=60").json();
+    assertEquals("failed", job.get("status").asText(), job.toString());
+    assertFalse(job.toString().contains("the admin token"), job.toString());
+
+    assertEquals(
+        200, admin("/admin/models/background-removal/versions/" + number + "/promote").status());
+    try {
+      Http.Reply ready = http.get("/health/ready", null);
+      assertEquals(200, ready.status(), "the node still serves its other models");
+      assertEquals("degraded", ready.json().get("status").asText(), ready.toString());
+      JsonNode entry = ready.json().get("degraded").get(0);
+      assertEquals(ref, entry.get("model").asText(), ready.toString());
+      assertTrue(entry.get("reason").asText().contains("ReadFile"), ready.toString());
+    } finally {
+      assertEquals(200, admin("/admin/models/background-removal/versions/1/promote").status());
+    }
+    Http.Reply after = http.get("/health/ready", null);
+    assertFalse(after.toString().contains(ref), "rolled back: " + after);
+  }
+
+  /** A SavedModel whose output is the contents of {@code file}. */
+  static byte[] fileReadingZip(Path file) throws IOException {
+    Path saved = Files.createTempDirectory("retina-hostile").resolve("leak");
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      var x = tf.placeholder(TFloat32.class);
+      var contents = tf.io.readFile(tf.constant(file.toString()));
+      Signature sig =
+          Signature.builder(SavedModels.SIGNATURE)
+              .input("image", x)
+              .output("leak", contents)
+              .build();
+      try (Session s = new Session(g)) {
+        SavedModelBundle.exporter(saved.toString())
+            .withTags(SavedModels.SERVE)
+            .withFunction(SessionFunction.create(sig, s))
+            .export();
+      }
+    }
+    var bytes = new ByteArrayOutputStream();
+    try (var zip = new ZipOutputStream(bytes);
+        var files = Files.walk(saved)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        zip.putNextEntry(new ZipEntry("leak/" + saved.relativize(f)));
+        zip.write(Files.readAllBytes(f));
+        zip.closeEntry();
+      }
+    }
+    return bytes.toByteArray();
   }
 
   static JsonNode versionOf(String model, int version) {

@@ -81,14 +81,33 @@ public final class OpsRoutes extends AllDirectives {
                             getFromResourceDirectory("web")))));
   }
 
+  /**
+   * 200 when this node can serve, 503 with the reasons when it can't. A node that serves but has an
+   * active version some node failed to load answers 200 with status {@code degraded} and names each
+   * such version, the node and the reason, so that a broken model is seen before a tenant's job
+   * fails on it.
+   */
   private Route ready() {
     return completeWithFuture(
         CompletableFuture.supplyAsync(
             () -> {
               List<String> problems = api.readiness().get();
-              return problems.isEmpty()
-                  ? Responses.ok(Map.of("status", "ready"))
-                  : Responses.json(503, Map.of("status", "not-ready", "reasons", problems));
+              if (!problems.isEmpty()) {
+                return Responses.json(503, Map.of("status", "not-ready", "reasons", problems));
+              }
+              List<Map<String, Object>> degraded =
+                  api.models().loads().degraded().stream()
+                      .map(
+                          l ->
+                              Map.<String, Object>of(
+                                  "model", l.modelName() + "@" + l.version(),
+                                  "node", l.node(),
+                                  "reason", l.detail(),
+                                  "since", l.at().toString()))
+                      .toList();
+              return Responses.ok(
+                  Map.of(
+                      "status", degraded.isEmpty() ? "ready" : "degraded", "degraded", degraded));
             },
             api.store()));
   }

@@ -68,6 +68,29 @@ public final class ModelLoads {
         });
   }
 
+  /**
+   * Each node's last failed load of a version that is active: a version tenants get by default that
+   * some node can't serve. By model, version and node.
+   */
+  public List<Load> degraded() {
+    return tx.call(
+        c -> {
+          try (var st =
+                  c.prepareStatement(
+                      "select l.* from model_loads l join model_versions v"
+                          + " on v.model_name = l.model_name and v.version = l.version"
+                          + " where v.status = 'active' and l.outcome = 'failed'"
+                          + " order by l.model_name, l.version, l.node");
+              ResultSet rs = st.executeQuery()) {
+            List<Load> loads = new ArrayList<>();
+            while (rs.next()) {
+              loads.add(load(rs));
+            }
+            return loads;
+          }
+        });
+  }
+
   private void upsert(String name, int version, String node, String detail, List<Form> forms) {
     tx.run(
         c -> {

@@ -34,6 +34,27 @@ class ModelLoadsTest {
   }
 
   @Test
+  void anActiveVersionThatFailsOnANodeIsDegradedUntilThatNodeLoadsIt() {
+    String name = ModelRegistryLifecycleTest.builtIn(models);
+    ModelLoads.Form form = new ModelLoads.Form("models/x.json", "sha256:aa", "sha256:bb");
+    models.loads().loaded(name, 1, "node-b", List.of(form));
+    assertTrue(degraded(name).isEmpty(), "loaded everywhere it was tried");
+
+    models.loads().failed(name, 1, "node-a", "op _FusedDepthwiseConv2dNative is internal");
+    List<ModelLoads.Load> degraded = degraded(name);
+    assertEquals(1, degraded.size());
+    assertEquals("node-a", degraded.get(0).node());
+    assertEquals("op _FusedDepthwiseConv2dNative is internal", degraded.get(0).detail());
+
+    models.loads().loaded(name, 1, "node-a", List.of(form));
+    assertTrue(degraded(name).isEmpty(), "node-a serves it now");
+  }
+
+  private static List<ModelLoads.Load> degraded(String name) {
+    return models.loads().degraded().stream().filter(l -> l.modelName().equals(name)).toList();
+  }
+
+  @Test
   void eachNodeKeepsItsLastLoadOfAVersion() {
     String name = ModelRegistryLifecycleTest.builtIn(models);
     ModelLoads.Form form = new ModelLoads.Form("models/x.json", "sha256:aa", "sha256:bb");
