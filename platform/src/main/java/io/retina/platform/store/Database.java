@@ -45,9 +45,30 @@ public final class Database implements AutoCloseable {
         url, store.getString("user"), store.getString("password"), store.getInt("pool-size"));
   }
 
-  /** Starts (or restarts over existing data) an embedded PostgreSQL in {@code dataDir}. */
+  /**
+   * Starts (or restarts over existing data) an embedded PostgreSQL in {@code dataDir}, reachable
+   * from 127.0.0.1 only and only with the password kept beside it ({@link EmbeddedAccess}).
+   */
   public static Database openEmbedded(Path dataDir, int port, int poolSize) throws IOException {
+    EmbeddedPostgres pg = startEmbedded(dataDir, port);
+    String user = EmbeddedAccess.SUPERUSER;
+    try {
+      String password = EmbeddedAccess.password(dataDir);
+      return migrated(pg.getJdbcUrl(user, "postgres"), user, password, poolSize, pg);
+    } catch (IOException | RuntimeException e) {
+      pg.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Starts the embedded server alone, for nodes in other processes to share: as {@link
+   * #openEmbedded}, its superuser {@value EmbeddedAccess#SUPERUSER} with the password in {@link
+   * #embeddedPasswordFile}. The caller closes it.
+   */
+  public static EmbeddedPostgres startEmbedded(Path dataDir, int port) throws IOException {
     Files.createDirectories(dataDir);
+    String password = EmbeddedAccess.password(dataDir);
     EmbeddedPostgres.Builder builder =
         EmbeddedPostgres.builder()
             .setDataDirectory(dataDir)
@@ -59,17 +80,23 @@ public final class Database implements AutoCloseable {
     if (port > 0) {
       builder.setPort(port);
     }
+    EmbeddedAccess.configure(builder, password);
     OrphanedPostgres.stopLeftover(dataDir);
     EmbeddedPostgres pg = builder.start();
     OrphanedPostgres.watch(dataDir);
-    log.info("embedded PostgreSQL on port {} with data in {}", pg.getPort(), dataDir);
-    String url = pg.getJdbcUrl("postgres", "postgres");
     try {
-      return migrated(url, "postgres", "postgres", poolSize, pg);
-    } catch (RuntimeException e) {
+      EmbeddedAccess.lockDown(pg, dataDir, password);
+    } catch (IOException e) {
       pg.close();
       throw e;
     }
+    log.info("embedded PostgreSQL on 127.0.0.1:{} with data in {}", pg.getPort(), dataDir);
+    return pg;
+  }
+
+  /** Where the password of the embedded server with data in {@code dataDir} is kept. */
+  public static Path embeddedPasswordFile(Path dataDir) {
+    return EmbeddedAccess.passwordFile(dataDir);
   }
 
   /** Connects to an external PostgreSQL. */

@@ -1,0 +1,63 @@
+package io.retina.platform.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Only the node, with the password it wrote, reaches its embedded PostgreSQL. */
+class EmbeddedAccessTest {
+
+  @Test
+  void aConnectionWithoutThePasswordIsRefusedAndTheNodesOwnStillWorksAfterARestart(
+      @TempDir Path dir) throws Exception {
+    Path data = dir.resolve("postgres");
+    try (Database db = Database.openEmbedded(data, 0, 2)) {
+      assertTrue(db.isReachable());
+      String url = "jdbc:postgresql://127.0.0.1:" + port(data) + "/postgres";
+      assertThrows(SQLException.class, () -> connect(url, null), "no password");
+      assertThrows(SQLException.class, () -> connect(url, "postgres"), "the library's default");
+      String password = Files.readString(EmbeddedAccess.passwordFile(data)).strip();
+      connect(url, password);
+    }
+    assertEquals(
+        "rw-------",
+        PosixFilePermissions.toString(
+            Files.getPosixFilePermissions(EmbeddedAccess.passwordFile(data))));
+    assertTrue(
+        Files.readAllLines(data.resolve("pg_hba.conf")).stream()
+            .filter(l -> !l.startsWith("#") && !l.isBlank())
+            .noneMatch(l -> l.strip().endsWith("trust")),
+        "no connection is trusted");
+    try (Database again = Database.openEmbedded(data, 0, 2)) {
+      assertTrue(again.isReachable(), "the same password opens it again");
+    }
+  }
+
+  private static void connect(String url, String password) throws SQLException {
+    Properties p = new Properties();
+    p.setProperty("user", "postgres");
+    if (password != null) {
+      p.setProperty("password", password);
+    }
+    try (var c = DriverManager.getConnection(url, p)) {
+      c.createStatement().execute("select 1");
+    }
+  }
+
+  /** The port a running server wrote in its pid file (its fourth line). */
+  private static int port(Path data) throws Exception {
+    List<String> lines = Files.readAllLines(data.resolve("postmaster.pid"), StandardCharsets.UTF_8);
+    return Integer.parseInt(lines.get(3).strip());
+  }
+}
