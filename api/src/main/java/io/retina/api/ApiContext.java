@@ -11,6 +11,7 @@ import io.retina.platform.cluster.WorkerNodes;
 import io.retina.platform.jobs.JobAdminQueries;
 import io.retina.platform.jobs.JobRepository;
 import io.retina.platform.metrics.MetricsRegistry;
+import io.retina.platform.models.ArtifactInspector;
 import io.retina.platform.models.ModelRepository;
 import io.retina.platform.tenants.QuotaRepository;
 import io.retina.platform.tenants.TenantRepository;
@@ -23,6 +24,7 @@ import java.util.function.Supplier;
  * to wait for one, metrics, readiness, the cluster's membership, and the blocking executor for
  * store calls. Immutable.
  *
+ * @param inspector what refuses an uploaded model whose graph may not run (an op named)
  * @param readiness the reasons this node is not ready; empty when ready
  * @param workerNodes what each worker node last said about itself
  * @param membership the cluster's members as this node sees them now; cheap, does not block
@@ -38,6 +40,7 @@ public record ApiContext(
     JobRepository jobs,
     JobAdminQueries jobAdmin,
     ModelRepository models,
+    ArtifactInspector inspector,
     Dispatcher dispatcher,
     JobWaiters waiters,
     MetricsRegistry metrics,

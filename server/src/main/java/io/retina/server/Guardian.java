@@ -22,6 +22,7 @@ import io.retina.workers.runners.ModelRunner;
 import io.retina.workers.runners.Residency;
 import io.retina.workers.runners.WorkerContext;
 import io.retina.workers.runners.WorkerMetrics;
+import io.retina.workers.tfjs.GraphInspector;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
@@ -124,6 +125,7 @@ final class Guardian {
                     s.jobs(),
                     new JobAdminQueries(s.database().tx()),
                     s.models(),
+                    new GraphInspector(),
                     new ShardedDispatcher(system),
                     new JobWaiters(system, topic),
                     s.metrics(),

@@ -187,6 +187,16 @@ final class ModelAdminRoutes extends AdminDirectives {
     } catch (ModelArchive.InvalidArchiveException e) {
       throw Problem.unprocessable("invalid-model-artifact", e.getMessage() + ".");
     }
+    Optional<String> refused;
+    try {
+      refused = api.inspector().refusal(zip, format, options);
+    } catch (IOException e) {
+      throw Problem.unprocessable("invalid-model-artifact", e.getMessage() + ".");
+    }
+    refused.ifPresent(
+        why -> {
+          throw Problem.unprocessable("model-op-not-allowed", why + ".");
+        });
     String digest = sha256(zip);
     Map<String, String> artifact = new LinkedHashMap<>();
     artifact.put("root", ModelArchive.uploadRoot(digest));

@@ -43,6 +43,18 @@ public final class GraphCheck {
    * @throws ModelRefusedException naming the first op that may not or can't run
    */
   public static void check(GraphDef def, String device) throws ModelRefusedException {
+    walk(def, device);
+  }
+
+  /**
+   * Checks only what doesn't depend on a device: every op allowed, none internal. For an upload,
+   * before it is known where it will run.
+   */
+  public static void checkAllowed(GraphDef def) throws ModelRefusedException {
+    walk(def, null);
+  }
+
+  private static void walk(GraphDef def, String device) throws ModelRefusedException {
     Set<String> functions = new HashSet<>();
     for (FunctionDef f : def.getLibrary().getFunctionList()) {
       functions.add(f.getSignature().getName());
@@ -71,6 +83,9 @@ public final class GraphCheck {
     if (!AllowedOps.ALL.contains(op)) {
       throw new ModelRefusedException(
           op, "op " + op + at + " is not allowed: a model may only compute on tensors");
+    }
+    if (device == null) {
+      return;
     }
     if (!hasKernel(node, device.toUpperCase())
         && !(device.equalsIgnoreCase("gpu") && hasKernel(node, "CPU"))) {
