@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -61,6 +63,43 @@ class NodeRestartTest {
       assertEquals(256, Photos.decode(result.body()).getWidth());
       JsonNode queued = JobContractTest.awaitFinal(http, queuedId, key);
       assertEquals("succeeded", queued.get("status").asText(), queued.toString());
+      second.terminate(Duration.ofSeconds(60));
+    }
+  }
+
+  @Test
+  void comesBackOnItsDataAfterSigkillAndFinishesEveryJobOnce() throws Exception {
+    Path dataDir = Files.createTempDirectory("retina-sigkill");
+    Map<String, String> env =
+        Map.of(
+            "RETINA_DATA_DIR", dataDir.toString(),
+            "RETINA_ADMIN_TOKEN", TestNode.ADMIN_TOKEN,
+            "RETINA_CLUSTER_PORT", Integer.toString(NodeProcess.freePort()));
+    byte[] photo = JobContractTest.shrink(Photos.flowerPng(), 64);
+    String key;
+    List<String> ids = new ArrayList<>();
+    try (NodeProcess first = NodeProcess.start(env, NodeProcess.freePort())) {
+      first.awaitReady(START);
+      Http http = new Http(first.base);
+      key = http.newTenantKey("sigkill");
+      for (int i = 0; i < 6; i++) {
+        Http.Reply accepted = http.submit("model=super-resolution", key, "image/png", photo);
+        assertEquals(202, accepted.status(), accepted.toString());
+        ids.add(accepted.json().get("id").asText());
+      }
+      first.kill(); // mid-load, as the OOM killer would: no hook runs, the store isn't closed
+    }
+
+    // no hand work: the same command on the same data directory
+    try (NodeProcess second = NodeProcess.start(env, NodeProcess.freePort())) {
+      second.awaitReady(Duration.ofSeconds(60));
+      Http http = new Http(second.base);
+      for (String id : ids) {
+        JsonNode job = JobContractTest.awaitFinal(http, id, key);
+        assertEquals("succeeded", job.get("status").asText(), job.toString());
+      }
+      JsonNode usage = http.get("/v1/usage", key).json();
+      assertEquals(ids.size(), usage.at("/total/jobs").asInt(), "billed once each: " + usage);
       second.terminate(Duration.ofSeconds(60));
     }
   }
