@@ -80,6 +80,28 @@ class CatalogApiTest {
     assertTrue(answered.size() >= 12, "the whole catalog: " + answered);
   }
 
+  /** Versions of one model run different networks, and each says which. */
+  @Test
+  void eachVersionDescribesItsOwnNetwork() throws Exception {
+    Map<String, String> described = new java.util.HashMap<>();
+    for (JsonNode v : http.get("/v1/models", key).json().get("models")) {
+      described.put(v.get("ref").asText(), v.get("description").asText());
+    }
+    Map<String, String> networks =
+        Map.of(
+            "background-removal@1", "selfie",
+            "background-removal@2", "Meet",
+            "object-detection@1", "CenterNet",
+            "object-detection@2", "NanoDet",
+            "moderation@1", "MobileNetV2)",
+            "moderation@2", "\"mid\" graph");
+    networks.forEach(
+        (ref, network) ->
+            assertTrue(
+                described.getOrDefault(ref, "").contains(network),
+                ref + " should name " + network + ": " + described.get(ref)));
+  }
+
   private static String idOf(Http.Reply r) {
     assertEquals(202, r.status(), r.toString());
     return r.json().get("id").asText();

@@ -40,7 +40,7 @@ public final class ModelRoutes extends AllDirectives {
     Map<String, String> descriptions = api.models().descriptions();
     return api.models().listServable().stream()
         .filter(v -> v.status() != ModelVersion.Status.RETIRED)
-        .map(v -> version(v, descriptions.get(v.modelName())))
+        .map(v -> version(v, descriptions.get(v.ref())))
         .toList();
   }
 

@@ -35,10 +35,11 @@ public final class ModelRepository {
   }
 
   /**
-   * Registers a version, creating its model if new. Re-registering the same name@version with the
-   * same digest only brings its description of the package up to date (task, files, parameters,
-   * batching, prices; never its status), so built-in versions can be registered at every start; a
-   * different digest is refused, since a shipped version's package never changes.
+   * Registers a version with its description (the network it runs), creating its model if new.
+   * Re-registering the same name@version with the same digest only brings what it says about its
+   * package up to date (description, task, files, parameters, batching, prices; never its status),
+   * so built-in versions can be registered at every start; a different digest is refused, since a
+   * shipped version's package never changes.
    */
   public void register(ModelVersion v, String description) {
     tx.run(
@@ -46,7 +47,7 @@ public final class ModelRepository {
           try (var st =
               c.prepareStatement(
                   "insert into models (name, task, description) values (?, ?, ?)"
-                      + " on conflict (name) do update set description = excluded.description")) {
+                      + " on conflict (name) do nothing")) {
             st.setString(1, v.modelName());
             st.setString(2, v.task());
             st.setString(3, description);
@@ -58,12 +59,13 @@ public final class ModelRepository {
               throw new IllegalStateException(
                   v.ref() + " is already registered with another artifact digest");
             }
-            if (!existing.get().equals(v.withStatus(existing.get().status()))) {
-              refreshVersion(c, v);
+            if (!existing.get().equals(v.withStatus(existing.get().status()))
+                || !description.equals(description(c, v.modelName(), v.version()))) {
+              refreshVersion(c, v, description);
             }
             return;
           }
-          insertVersion(c, v, v.version(), v.status());
+          insertVersion(c, v, v.version(), v.status(), description);
         });
   }
 
@@ -102,15 +104,19 @@ public final class ModelRepository {
         });
   }
 
-  /** Model descriptions by name. */
+  /** Each version's description, by its {@link ModelVersion#ref}. */
   public Map<String, String> descriptions() {
     return tx.call(
         c -> {
           var out = new java.util.TreeMap<String, String>();
-          try (var st = c.prepareStatement("select name, description from models");
+          try (var st =
+                  c.prepareStatement(
+                      "select model_name, version, description from model_versions");
               ResultSet rs = st.executeQuery()) {
             while (rs.next()) {
-              out.put(rs.getString("name"), rs.getString("description"));
+              out.put(
+                  rs.getString("model_name") + "@" + rs.getInt("version"),
+                  rs.getString("description"));
             }
           }
           return out;
@@ -122,9 +128,7 @@ public final class ModelRepository {
     return tx.call(
         c -> {
           List<Model> out = new ArrayList<>();
-          try (var st =
-                  c.prepareStatement(
-                      "select name, task, description, previous_version from models order by name");
+          try (var st = c.prepareStatement(SELECT_MODEL + " order by m.name");
               ResultSet rs = st.executeQuery()) {
             while (rs.next()) {
               out.add(model(rs));
@@ -156,9 +160,9 @@ public final class ModelRepository {
 
   /**
    * Stores an uploaded version as {@code staged} under the model's next version number, with its
-   * artifact zip (kept once per digest, {@code draft.artifactDigest()}), creating the model with
-   * this description if it is new. The draft's number and status are ignored; the stored version is
-   * returned.
+   * artifact zip (kept once per digest, {@code draft.artifactDigest()}) and this description,
+   * creating the model if it is new. The draft's number and status are ignored; the stored version
+   * is returned.
    *
    * @throws TaskMismatchException if the model exists with another task
    */
@@ -190,7 +194,7 @@ public final class ModelRepository {
               number = rs.getInt(1);
             }
           }
-          insertVersion(c, draft, number, ModelVersion.Status.STAGED);
+          insertVersion(c, draft, number, ModelVersion.Status.STAGED, description);
           return query(c, draft.modelName(), number).orElseThrow();
         });
   }
@@ -367,12 +371,20 @@ public final class ModelRepository {
     }
   }
 
+  /**
+   * A model with its active version's description (a model without one keeps the description it was
+   * created with).
+   */
+  private static final String SELECT_MODEL =
+      "select m.name, m.task, coalesce(a.description, m.description) as description,"
+          + " m.previous_version from models m"
+          + " left join model_versions a on a.model_name = m.name and a.status = 'active'";
+
   private static Optional<Model> lockModel(Connection c, String name, boolean forUpdate)
       throws SQLException {
     try (var st =
         c.prepareStatement(
-            "select name, task, description, previous_version from models where name = ?"
-                + (forUpdate ? " for update" : ""))) {
+            SELECT_MODEL + " where m.name = ?" + (forUpdate ? " for update of m" : ""))) {
       st.setString(1, name);
       try (ResultSet rs = st.executeQuery()) {
         return rs.next() ? Optional.of(model(rs)) : Optional.empty();
@@ -441,37 +453,54 @@ public final class ModelRepository {
   private static final String DESCRIPTION_VALUES = "?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?, ?";
 
   private static void insertVersion(
-      Connection c, ModelVersion v, int number, ModelVersion.Status status) throws SQLException {
+      Connection c, ModelVersion v, int number, ModelVersion.Status status, String description)
+      throws SQLException {
     try (var st =
         c.prepareStatement(
-            "insert into model_versions (model_name, version, artifact_digest, status, "
+            "insert into model_versions (model_name, version, artifact_digest, status, description, "
                 + DESCRIPTION_COLUMNS
-                + ") values (?, ?, ?, ?, "
+                + ") values (?, ?, ?, ?, ?, "
                 + DESCRIPTION_VALUES
                 + ")")) {
       st.setString(1, v.modelName());
       st.setInt(2, number);
       st.setString(3, v.artifactDigest());
       st.setString(4, status.dbValue());
-      bindDescription(st, 5, v);
+      st.setString(5, description);
+      bindDescription(st, 6, v);
       st.executeUpdate();
     }
   }
 
-  /**
-   * Brings a built-in version's description of its package up to date: the catalog may learn to use
-   * more of the same package (another scale's files, a parameter) or fix how it reads it. Its
-   * status stays as the admin left it.
-   */
-  private static void refreshVersion(Connection c, ModelVersion v) throws SQLException {
+  /** A version's own description, as stored. */
+  private static String description(Connection c, String name, int version) throws SQLException {
     try (var st =
         c.prepareStatement(
-            "update model_versions set ("
+            "select description from model_versions where model_name = ? and version = ?")) {
+      st.setString(1, name);
+      st.setInt(2, version);
+      try (ResultSet rs = st.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  /**
+   * Brings a built-in version's description and what it says about its package up to date: the
+   * catalog may learn to use more of the same package (another scale's files, a parameter), fix how
+   * it reads it, or describe it better. Its status stays as the admin left it.
+   */
+  private static void refreshVersion(Connection c, ModelVersion v, String description)
+      throws SQLException {
+    try (var st =
+        c.prepareStatement(
+            "update model_versions set (description, "
                 + DESCRIPTION_COLUMNS
-                + ") = ("
+                + ") = (?, "
                 + DESCRIPTION_VALUES
                 + ") where model_name = ? and version = ?")) {
-      int next = bindDescription(st, 1, v);
+      st.setString(1, description);
+      int next = bindDescription(st, 2, v);
       st.setString(next, v.modelName());
       st.setInt(next + 1, v.version());
       st.executeUpdate();

@@ -277,4 +277,42 @@ class ModelRegistryLifecycleTest {
                 "a test model"),
         "a shipped version's package never changes");
   }
+
+  @Test
+  void eachVersionKeepsItsOwnDescriptionAndTheModelShowsTheActiveOnes() {
+    String name = builtIn(); // @1 active, "a test model"
+    ModelVersion v1 = models.find(name, 1).orElseThrow();
+    ModelVersion v2 =
+        new ModelVersion(
+            name,
+            2,
+            v1.task(),
+            v1.format(),
+            v1.source(),
+            v1.artifactDigest(),
+            v1.artifact(),
+            v1.parameters(),
+            false,
+            1,
+            0,
+            1000,
+            500,
+            ModelVersion.Status.STAGED);
+    models.register(v2, "the second network");
+    assertEquals("a test model", models.descriptions().get(name + "@1"), "not overwritten by @2");
+    assertEquals("the second network", models.descriptions().get(name + "@2"));
+    assertEquals("a test model", models.model(name).orElseThrow().description());
+
+    models.register(v1, "the first network, described better");
+    assertEquals("the first network, described better", models.descriptions().get(name + "@1"));
+    models.promote(name, 2);
+    assertEquals("the second network", models.model(name).orElseThrow().description());
+    assertEquals(
+        "the second network",
+        models.models().stream()
+            .filter(m -> m.name().equals(name))
+            .findFirst()
+            .orElseThrow()
+            .description());
+  }
 }

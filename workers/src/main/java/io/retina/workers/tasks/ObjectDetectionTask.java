@@ -77,6 +77,15 @@ final class ObjectDetectionTask implements ImageTask {
     double minScore =
         Double.parseDouble(Inputs.choice(params, "min_score", MIN_SCORES, DEFAULT_MIN_SCORE));
     String output = Inputs.choice(params, "output", OUTPUTS, "json");
+    return answer(encodedImage, minScore, output);
+  }
+
+  /**
+   * The answer once the parameters are read: any score floor, not only the ones a tenant may ask
+   * for, so that an evaluation can rank every detection the way a job would report it.
+   */
+  TaskOutput answer(byte[] encodedImage, double minScore, String output)
+      throws InvalidInputException {
     RgbaImage img = Inputs.decode(encodedImage);
     List<ObjectDetector.Detection> found;
     try {
