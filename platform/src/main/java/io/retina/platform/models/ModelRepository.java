@@ -38,7 +38,10 @@ public final class ModelRepository {
    * Registers a version, creating its model if new. Re-registering the same name@version with the
    * same digest only brings its description of the package up to date (task, files, parameters,
    * batching, prices; never its status), so built-in versions can be registered at every start; a
-   * different digest is refused, since a shipped version's package never changes.
+   * different digest is refused, since a shipped version's package never changes. A new version
+   * that comes active takes over from the active one as a promotion would: that one becomes {@code
+   * staged} and is remembered for {@link #rollback}. So a release whose catalog makes a new version
+   * the default changes the default of a running store too, once.
    */
   public void register(ModelVersion v, String description) {
     tx.run(
@@ -61,6 +64,13 @@ public final class ModelRepository {
             if (!existing.get().equals(v.withStatus(existing.get().status()))) {
               refreshVersion(c, v);
             }
+            return;
+          }
+          Integer active = activeNumber(c, v.modelName());
+          if (v.status() == ModelVersion.Status.ACTIVE && active != null) {
+            insertVersion(c, v, v.version(), ModelVersion.Status.STAGED);
+            activate(c, v.modelName(), active, v.version());
+            setPrevious(c, v.modelName(), active);
             return;
           }
           insertVersion(c, v, v.version(), v.status());
