@@ -151,7 +151,7 @@ class ModelRegistryTest {
     Http.Reply uploaded =
         upload("super-resolution", "format=tfjs-layers&task=upscale", esrganZip());
     assertEquals(201, uploaded.status(), uploaded.toString());
-    assertEquals(2, uploaded.json().get("version").asInt());
+    assertEquals(4, uploaded.json().get("version").asInt());
     assertEquals("staged", uploaded.json().get("status").asText());
     assertTrue(uploaded.json().get("digest").asText().startsWith("sha256:"));
     assertEquals(
@@ -160,21 +160,21 @@ class ModelRegistryTest {
         "the layout and parameters come from the active version");
     assertEquals("scale", uploaded.json().at("/parameters/0/name").asText());
 
-    JsonNode pinned = runNow("super-resolution@2", png);
+    JsonNode pinned = runNow("super-resolution@4", png);
     assertEquals("succeeded", pinned.get("status").asText(), "a staged version runs when pinned");
-    assertEquals("super-resolution@2", pinned.get("model").asText());
+    assertEquals("super-resolution@4", pinned.get("model").asText());
 
     AtomicBoolean running = new AtomicBoolean(true);
     ExecutorService pool = Executors.newSingleThreadExecutor();
     Future<List<String>> streamed = pool.submit(() -> stream(running, png));
     try {
       Thread.sleep(1000);
-      Http.Reply promoted = admin("/admin/models/super-resolution/versions/2/promote");
+      Http.Reply promoted = admin("/admin/models/super-resolution/versions/4/promote");
       assertEquals(200, promoted.status(), promoted.toString());
-      assertEquals(2, promoted.json().get("activeVersion").asInt());
+      assertEquals(4, promoted.json().get("activeVersion").asInt());
       assertEquals(1, promoted.json().get("previousVersion").asInt());
       JsonNode onNew = runNow("super-resolution", png);
-      assertEquals("super-resolution@2", onNew.get("model").asText());
+      assertEquals("super-resolution@4", onNew.get("model").asText());
       assertEquals("succeeded", onNew.get("status").asText(), onNew.toString());
 
       Thread.sleep(1000);
@@ -186,10 +186,10 @@ class ModelRegistryTest {
       assertEquals("succeeded", onOld.get("status").asText(), onOld.toString());
 
       Thread.sleep(1000);
-      Http.Reply retired = admin("/admin/models/super-resolution/versions/2/retire");
+      Http.Reply retired = admin("/admin/models/super-resolution/versions/4/retire");
       assertEquals(200, retired.status(), retired.toString());
       JobContractTest.assertProblem(
-          http.submit("model=super-resolution@2", key, "image/png", png), 404, "model-not-found");
+          http.submit("model=super-resolution@4", key, "image/png", png), 404, "model-not-found");
       Thread.sleep(500);
     } finally {
       running.set(false);
@@ -203,13 +203,13 @@ class ModelRegistryTest {
       versions.add(job.get("model").asText());
     }
     assertEquals(
-        Set.of("super-resolution@1", "super-resolution@2"),
+        Set.of("super-resolution@1", "super-resolution@4"),
         versions,
         "the " + ids.size() + " jobs of the stream ran on both versions");
 
     JsonNode model = http.get("/admin/models/super-resolution", ADMIN).json();
     assertEquals(1, model.get("activeVersion").asInt());
-    assertEquals("retired", model.at("/versions/1/status").asText());
+    assertEquals("retired", model.at("/versions/3/status").asText());
     List<String> actions = new ArrayList<>();
     http.get("/admin/audit?limit=20", ADMIN)
         .json()
@@ -218,10 +218,10 @@ class ModelRegistryTest {
     assertTrue(
         actions.containsAll(
             List.of(
-                "model.upload super-resolution@2",
-                "model.promote super-resolution@2",
+                "model.upload super-resolution@4",
+                "model.promote super-resolution@4",
                 "model.rollback super-resolution@1",
-                "model.retire super-resolution@2")),
+                "model.retire super-resolution@4")),
         actions.toString());
   }
 

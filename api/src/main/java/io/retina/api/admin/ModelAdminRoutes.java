@@ -183,7 +183,8 @@ final class ModelAdminRoutes extends AdminDirectives {
               throw invalid("artifact", why + ".");
             });
     try {
-      ModelArchive.check(zip, format, options, ModelArchive.Limits.DEFAULT);
+      ModelArchive.check(
+          zip, format, ModelTasks.modelFiles(task, options), ModelArchive.Limits.DEFAULT);
     } catch (ModelArchive.InvalidArchiveException e) {
       throw Problem.unprocessable("invalid-model-artifact", e.getMessage() + ".");
     }

@@ -39,7 +39,10 @@ public final class ModelRepository {
    * Re-registering the same name@version with the same digest only brings what it says about its
    * package up to date (description, task, files, parameters, batching, prices; never its status),
    * so built-in versions can be registered at every start; a different digest is refused, since a
-   * shipped version's package never changes.
+   * shipped version's package never changes. A new version that comes active takes over from the
+   * active one as a promotion would: that one becomes {@code staged} and is remembered for {@link
+   * #rollback}. So a release whose catalog makes a new version the default changes the default of a
+   * running store too, once.
    */
   public void register(ModelVersion v, String description) {
     tx.run(
@@ -63,6 +66,13 @@ public final class ModelRepository {
                 || !description.equals(description(c, v.modelName(), v.version()))) {
               refreshVersion(c, v, description);
             }
+            return;
+          }
+          Integer active = activeNumber(c, v.modelName());
+          if (v.status() == ModelVersion.Status.ACTIVE && active != null) {
+            insertVersion(c, v, v.version(), ModelVersion.Status.STAGED, description);
+            activate(c, v.modelName(), active, v.version());
+            setPrevious(c, v.modelName(), active);
             return;
           }
           insertVersion(c, v, v.version(), v.status(), description);

@@ -29,6 +29,14 @@ public final class ModelTasks {
   /** Options an uploaded version's artifact map may not carry: the registry sets them. */
   public static final Set<String> RESERVED_OPTIONS = Set.of("root", "store");
 
+  /**
+   * The upscale option that gives the pixel values a generator works on, "0..255" (the default) or
+   * "0..1"; a setting, not a file.
+   */
+  public static final String UPSCALE_RANGE = "range";
+
+  private static final Set<String> UPSCALE_RANGES = Set.of("0..255", "0..1");
+
   private static final Map<String, List<String>> REQUIRED =
       Map.of("face-attributes", List.of("detector", "faceres", "emotion"));
 
@@ -45,6 +53,11 @@ public final class ModelTasks {
       }
     }
     if (task.equals("upscale")) {
+      String range = options.get(UPSCALE_RANGE);
+      if (range != null && !UPSCALE_RANGES.contains(range)) {
+        return Optional.of(
+            "artifact option 'range' is one of " + new java.util.TreeSet<>(UPSCALE_RANGES));
+      }
       boolean scales = options.keySet().stream().anyMatch(k -> k.matches("x[1-9][0-9]?"));
       return scales
           ? Optional.empty()
@@ -56,5 +69,15 @@ public final class ModelTasks {
       }
     }
     return Optional.empty();
+  }
+
+  /** The options that name model files inside the artifact: all but a task's settings. */
+  public static Map<String, String> modelFiles(String task, Map<String, String> options) {
+    if (!task.equals("upscale") || !options.containsKey(UPSCALE_RANGE)) {
+      return options;
+    }
+    Map<String, String> files = new java.util.LinkedHashMap<>(options);
+    files.remove(UPSCALE_RANGE);
+    return files;
   }
 }

@@ -209,6 +209,39 @@ class ModelRegistryLifecycleTest {
     assertEquals(1, models.listAll().stream().filter(v -> v.modelName().equals(name)).count());
   }
 
+  /** A release whose catalog adds version 2 as the default, to a store where 1 is active. */
+  @Test
+  void aNewActiveBuiltInTakesOverAndTheFormerDefaultCanBeRolledBackTo() {
+    String name = builtIn();
+    ModelVersion v1 = models.find(name, 1).orElseThrow();
+    ModelVersion v2 =
+        new ModelVersion(
+            name,
+            2,
+            v1.task(),
+            v1.format(),
+            v1.source(),
+            "sha512-another-package",
+            v1.artifact(),
+            v1.parameters(),
+            false,
+            1,
+            0,
+            1000,
+            500,
+            ModelVersion.Status.ACTIVE);
+    models.register(v1.withStatus(ModelVersion.Status.STAGED), "a test model");
+    models.register(v2, "a test model");
+    assertEquals(name + "@2", activeOf(name));
+    assertEquals(ModelVersion.Status.STAGED, models.find(name, 1).orElseThrow().status());
+    assertEquals(1, models.model(name).orElseThrow().previousVersion());
+
+    assertEquals(Outcome.CHANGED, models.rollback(name).outcome());
+    models.register(v1.withStatus(ModelVersion.Status.STAGED), "a test model");
+    models.register(v2, "a test model");
+    assertEquals(name + "@1", activeOf(name), "the next start leaves the admin's choice alone");
+  }
+
   @Test
   void reRegisteringABuiltInUpdatesHowItUsesItsPackageButNotItsStatus() {
     String name = builtIn();

@@ -76,6 +76,10 @@ public final class ImageTasks {
     Map<Integer, TfModel> byScale = new TreeMap<>();
     List<TfModel> loaded = new ArrayList<>();
     try {
+      UpscaleTask.PixelRange range =
+          options.containsKey(UpscaleTask.PixelRange.OPTION)
+              ? UpscaleTask.PixelRange.parse(options.get(UpscaleTask.PixelRange.OPTION))
+              : UpscaleTask.PixelRange.BYTE;
       for (Map.Entry<String, String> e : options.entrySet()) {
         if (!e.getKey().matches("x[1-9][0-9]?")) {
           continue; // other options belong to someone else
@@ -89,7 +93,7 @@ public final class ImageTasks {
         throw new IOException(
             "upscale needs at least one x<scale> model option, got " + options.keySet());
       }
-      return new UpscaleTask(byScale);
+      return new UpscaleTask(byScale, range);
     } catch (IOException | RuntimeException e) {
       loaded.forEach(TfModel::close);
       throw e;

@@ -13,11 +13,42 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Super-resolution: one generator per scale, input and output RGB in [0, 255]. Large images go
- * through the model in overlapping tiles so that memory stays bounded whatever the image size.
- * Thread-safe: runs share only the models, which are.
+ * Super-resolution: one generator per scale, input and output RGB in the generator's {@link
+ * PixelRange}. Large images go through the model in overlapping tiles so that memory stays bounded
+ * whatever the image size. Thread-safe: runs share only the models, which are.
  */
 final class UpscaleTask implements ImageTask {
+
+  /**
+   * The values a generator takes and gives for black to white. UpscalerJS's RDN generators
+   * (ESRGAN-slim and -medium) work on 0..255, its RRDN one (ESRGAN-thick) on 0..1.
+   */
+  enum PixelRange {
+    BYTE("0..255", 255f),
+    UNIT("0..1", 1f);
+
+    /** The artifact option that names a version's range; absent means {@link #BYTE}. */
+    static final String OPTION = "range";
+
+    private final String text;
+    private final float white;
+
+    PixelRange(String text, float white) {
+      this.text = text;
+      this.white = white;
+    }
+
+    /** The range an artifact option spells {@code text}: "0..255" or "0..1". */
+    static PixelRange parse(String text) {
+      for (PixelRange r : values()) {
+        if (r.text.equals(text)) {
+          return r;
+        }
+      }
+      throw new IllegalArgumentException(
+          "artifact option '" + OPTION + "' is 0..255 or 0..1, not '" + text + "'");
+    }
+  }
 
   /**
    * Input pixels per tile side. A 128px tile plus margins runs in ~0.1s on a CPU core and needs ~60
@@ -57,21 +88,28 @@ final class UpscaleTask implements ImageTask {
   private static final int MIN_TILE = 16;
 
   private final TreeMap<Integer, TfModel> models;
+  private final PixelRange range;
   private final List<String> scales;
   private final int tile;
   private final int margin;
   private final long runFeatureBytes;
 
   UpscaleTask(Map<Integer, TfModel> models) {
-    this(models, TILE, MARGIN, MAX_RUN_FEATURE_BYTES);
+    this(models, PixelRange.BYTE);
+  }
+
+  UpscaleTask(Map<Integer, TfModel> models, PixelRange range) {
+    this(models, range, TILE, MARGIN, MAX_RUN_FEATURE_BYTES);
   }
 
   /**
    * Tiles of at most {@code tile} input pixels a side with {@code margin} of context, shrunk and
    * batched so that no run holds more than {@code runFeatureBytes} of upsampled feature map.
    */
-  UpscaleTask(Map<Integer, TfModel> models, int tile, int margin, long runFeatureBytes) {
+  UpscaleTask(
+      Map<Integer, TfModel> models, PixelRange range, int tile, int margin, long runFeatureBytes) {
     this.models = new TreeMap<>(models);
+    this.range = range;
     this.scales = this.models.keySet().stream().map(String::valueOf).toList();
     this.tile = tile;
     this.margin = margin;
@@ -260,7 +298,8 @@ final class UpscaleTask implements ImageTask {
     float[] batch = new float[per * tiles.size()];
     for (int k = 0; k < tiles.size(); k++) {
       Tile t = tiles.get(k);
-      float[] rgb = PixelPacking.rgb(imgs.get(t.image()), t.x0(), t.y0(), inW, inH, 1f);
+      float[] rgb =
+          PixelPacking.rgb(imgs.get(t.image()), t.x0(), t.y0(), inW, inH, range.white / 255f);
       System.arraycopy(rgb, 0, batch, k * per, per);
     }
     FloatTensor result;
@@ -279,6 +318,7 @@ final class UpscaleTask implements ImageTask {
           "upscaler x" + s + " returned shape " + java.util.Arrays.toString(shape));
     }
     float[] rgb = result.data();
+    float toBytes = 255f / range.white;
     int rw = inW * s;
     int outPer = inH * s * rw * 3;
     for (int k = 0; k < tiles.size(); k++) {
@@ -289,9 +329,9 @@ final class UpscaleTask implements ImageTask {
         int src = k * outPer + (((t.ty() - t.y0()) * s + oy) * rw + (t.tx() - t.x0()) * s) * 3;
         int dst = ((t.ty() * s + oy) * ow + t.tx() * s) * 4;
         for (int ox = 0; ox < t.coreW() * s; ox++, src += 3, dst += 4) {
-          out[dst] = PixelPacking.toByte(rgb[src]);
-          out[dst + 1] = PixelPacking.toByte(rgb[src + 1]);
-          out[dst + 2] = PixelPacking.toByte(rgb[src + 2]);
+          out[dst] = PixelPacking.toByte(rgb[src] * toBytes);
+          out[dst + 1] = PixelPacking.toByte(rgb[src + 1] * toBytes);
+          out[dst + 2] = PixelPacking.toByte(rgb[src + 2] * toBytes);
         }
       }
     }

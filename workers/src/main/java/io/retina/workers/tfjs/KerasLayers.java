@@ -69,6 +69,11 @@ final class KerasLayers {
               Mean.keepDims(c.has("keepdims") && c.get("keepdims").getAsBoolean()));
       case "Flatten" -> flatten(tf, name, x);
       case "Reshape" -> reshape(tf, c, x);
+      // UpscalerJS's custom layers in its RRDN ESRGANs: a residual scaled by beta (0.2), and
+      // tf.depthToSpace in NHWC, which is TensorFlow's DepthToSpace (DCR order)
+      case "MultiplyBeta" -> tf.math.mul(x, tf.constant(number(c, 0.2f, "beta")));
+      case "PixelShuffle2x", "PixelShuffle3x", "PixelShuffle4x", "PixelShuffle8x" ->
+          tf.nn.depthToSpace(x, c.get("scale").getAsLong());
       case "Dropout",
           "SpatialDropout2D",
           "GaussianNoise",
