@@ -17,6 +17,7 @@ import io.retina.platform.jobs.JobAdminQueries;
 import io.retina.platform.models.ModelArchive;
 import io.retina.platform.tenants.QuotaRepository;
 import io.retina.workers.devices.Devices;
+import io.retina.workers.models.ArtifactStore;
 import io.retina.workers.recovery.Sweeper;
 import io.retina.workers.runners.ModelRunner;
 import io.retina.workers.runners.Residency;
@@ -97,6 +98,7 @@ final class Guardian {
                     topic,
                     ctx.spawn(residency(s, nodeName, device, blocking), "model-residency"),
                     new WorkerMetrics(s.metrics())));
+            pruneUploads(system, s, nodeName, w.getDuration("prune-uploads-every"), blocking);
             Sweeper.init(
                 system,
                 s.jobs(),
@@ -191,6 +193,31 @@ final class Guardian {
             .collect(Collectors.toSet()),
         Clock.systemUTC(),
         heartbeat);
+  }
+
+  /**
+   * Removes, now and then, the unpacked uploads of retired versions and of versions that failed to
+   * load here ({@link ArtifactStore#prune}); a failed pass is logged and the next one retries.
+   */
+  private static void pruneUploads(
+      ActorSystem<?> system, Node.Services s, String nodeName, Duration every, Executor blocking) {
+    ArtifactStore artifacts = new ArtifactStore(s.models());
+    system
+        .scheduler()
+        .scheduleWithFixedDelay(
+            every,
+            every,
+            () -> {
+              try {
+                int removed = artifacts.prune(s.modelCache(), nodeName);
+                if (removed > 0) {
+                  log.info("removed {} unpacked uploads no longer needed here", removed);
+                }
+              } catch (Exception e) {
+                log.warn("could not prune unpacked uploads: {}", e.toString());
+              }
+            },
+            blocking);
   }
 
   /** Whether to batch: {@code on}, {@code off}, or {@code auto} (on when models run on a GPU). */

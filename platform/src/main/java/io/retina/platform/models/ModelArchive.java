@@ -29,6 +29,9 @@ public final class ModelArchive {
     public static final Limits DEFAULT = new Limits(10_000, 2L * 1024 * 1024 * 1024);
   }
 
+  /** What unpacking may write beyond the sizes a zip declares: nothing honest needs any. */
+  public static final long SLACK_BYTES = 1024 * 1024;
+
   /** The artifact option that marks a version whose artifact zip is kept in the store. */
   public static final String STORE_OPTION = "store";
 
@@ -89,13 +92,21 @@ public final class ModelArchive {
 
   /**
    * Unpacks the zip into {@code dir}, which must not exist yet. Fails, leaving a partial directory
-   * for the caller to delete, if an entry is unsafe or the limits are passed.
+   * for the caller to delete, if an entry is unsafe, the limits are passed, or the files expand to
+   * more than the zip declares (plus {@link #SLACK_BYTES}): a zip that lies about its sizes can't
+   * fill a worker's disk.
    */
   public static void unpack(Path zip, Path dir, Limits limits) throws IOException {
     Path base = Files.createDirectories(dir).toAbsolutePath().normalize();
     long total = 0;
     try (ZipFile z = open(zip)) {
-      files(z, limits); // names and count checked before anything is written
+      long declared = 0;
+      for (ZipEntry e : files(z, limits).values()) { // names, count, sizes checked before writing
+        declared += e.getSize();
+      }
+      limits =
+          new Limits(
+              limits.maxEntries(), Math.min(limits.maxUnpackedBytes(), declared + SLACK_BYTES));
       for (ZipEntry e : Collections.list(entries(z))) {
         if (e.isDirectory()) {
           continue;
@@ -172,6 +183,21 @@ public final class ModelArchive {
     }
     if (files.isEmpty()) {
       throw new InvalidArchiveException("the archive is empty");
+    }
+    long declared = 0;
+    for (ZipEntry e : files.values()) {
+      if (e.getSize() < 0) {
+        throw new InvalidArchiveException("the archive doesn't declare the size of " + e.getName());
+      }
+      declared += e.getSize();
+    }
+    if (declared > limits.maxUnpackedBytes()) {
+      throw new InvalidArchiveException(
+          "the archive unpacks to "
+              + declared
+              + " bytes; at most "
+              + limits.maxUnpackedBytes()
+              + ".");
     }
     return files;
   }

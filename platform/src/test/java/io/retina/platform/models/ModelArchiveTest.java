@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.*;
 import io.retina.platform.models.ModelArchive.InvalidArchiveException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -134,5 +136,54 @@ class ModelArchiveTest {
         () -> ModelArchive.unpack(z, dir.resolve("small"), new ModelArchive.Limits(10, 7)));
     ModelArchive.unpack(z, dir.resolve("fits"), new ModelArchive.Limits(10, 10));
     assertEquals("67890", Files.readString(dir.resolve("fits/b")));
+  }
+
+  @Test
+  void aZipThatExpandsBeyondTheSizesItDeclaresUnpacksNoMoreThanItDeclaredPlusSlack()
+      throws Exception {
+    // 8 MiB of zeros deflate to a few KB; the directory is then made to say 10 bytes
+    var bytes = new ByteArrayOutputStream();
+    try (var z = new ZipOutputStream(bytes)) {
+      z.putNextEntry(new ZipEntry("bomb.bin"));
+      z.write(new byte[8 * 1024 * 1024]);
+      z.closeEntry();
+    }
+    byte[] zip = bytes.toByteArray();
+    int cen = lastIndexOf(zip, new byte[] {0x50, 0x4b, 0x01, 0x02});
+    ByteBuffer.wrap(zip, cen + 24, 4).order(ByteOrder.LITTLE_ENDIAN).putInt(10);
+    Path file = Files.write(dir.resolve("lying.zip"), zip);
+    Path target = dir.resolve("lying");
+
+    assertThrows(
+        IOException.class, () -> ModelArchive.unpack(file, target, ModelArchive.Limits.DEFAULT));
+    long written;
+    try (var files = Files.walk(target)) {
+      written = files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+    }
+    assertTrue(written <= 10 + ModelArchive.SLACK_BYTES, written + " bytes written");
+  }
+
+  @Test
+  void aZipThatDeclaresMoreThanTheLimitIsRefusedBeforeAnythingIsWritten() throws Exception {
+    Path z = zip(entries("a.bin", "0123456789"));
+    Path target = dir.resolve("declared");
+    assertThrows(
+        InvalidArchiveException.class,
+        () -> ModelArchive.check(z, "saved-model", Map.of(), new ModelArchive.Limits(10, 5)));
+    assertThrows(
+        InvalidArchiveException.class,
+        () -> ModelArchive.unpack(z, target, new ModelArchive.Limits(10, 5)));
+    try (var files = Files.walk(target)) {
+      assertEquals(0, files.filter(Files::isRegularFile).count());
+    }
+  }
+
+  private static int lastIndexOf(byte[] haystack, byte[] needle) {
+    for (int i = haystack.length - needle.length; i >= 0; i--) {
+      if (java.util.Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+        return i;
+      }
+    }
+    throw new AssertionError("not found");
   }
 }

@@ -1,6 +1,7 @@
 package io.retina.workers.models;
 
 import io.retina.platform.models.ModelArchive;
+import io.retina.platform.models.ModelLoads;
 import io.retina.platform.models.ModelRepository;
 import io.retina.platform.models.ModelVersion;
 import java.io.IOException;
@@ -13,8 +14,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 /**
  * Where a model version's files are on this node. A built-in version's package is in the model
@@ -28,6 +34,12 @@ import java.util.UUID;
 public final class ArtifactStore {
   /** The file, in an unpacked artifact, holding the digest it was verified against. */
   private static final String VERIFIED = ".verified";
+
+  /** An unpack that hasn't finished in this long was cut short (a crash): it takes seconds. */
+  private static final Duration ABANDONED_AFTER = Duration.ofHours(1);
+
+  /** A failed load this old is not being retried right now, so its files may go. */
+  private static final Duration FAILED_SETTLED_AFTER = Duration.ofMinutes(10);
 
   private final ModelRepository models;
   private final ModelArchive.Limits limits;
@@ -94,6 +106,48 @@ public final class ArtifactStore {
       Files.deleteIfExists(zip);
       ModelFiles.deleteTree(unpacked);
     }
+  }
+
+  /**
+   * Removes the unpacked uploads this node no longer needs: those of versions that are retired or
+   * gone, those whose last load on {@code node} failed ten minutes ago or more (fetched again from
+   * the store if they are tried again), and what an unpack cut short left behind. Returns how many
+   * were removed.
+   */
+  public int prune(Path modelCache, String node) throws IOException {
+    Path uploads = modelCache.resolve("uploads");
+    if (!Files.isDirectory(uploads)) {
+      return 0;
+    }
+    Set<String> failedHere = new HashSet<>();
+    Instant settled = Instant.now().minus(FAILED_SETTLED_AFTER);
+    for (ModelLoads.Load l : models.loads().all()) {
+      if (!l.loaded() && l.node().equals(node) && l.at().isBefore(settled)) {
+        failedHere.add(l.modelName() + "@" + l.version());
+      }
+    }
+    Set<String> keep = new HashSet<>();
+    for (ModelVersion v : models.listServable()) {
+      if (isStored(v) && !failedHere.contains(v.ref())) {
+        keep.add(uploadDir(modelCache, v.artifactDigest()).getFileName().toString());
+      }
+    }
+    Instant abandoned = Instant.now().minus(ABANDONED_AFTER);
+    int removed = 0;
+    try (Stream<Path> dirs = Files.list(uploads)) {
+      for (Path d : dirs.toList()) {
+        String name = d.getFileName().toString();
+        boolean stale =
+            name.startsWith(".tmp-")
+                ? Files.getLastModifiedTime(d).toInstant().isBefore(abandoned)
+                : !keep.contains(name);
+        if (stale) {
+          ModelFiles.deleteTree(d);
+          removed++;
+        }
+      }
+    }
+    return removed;
   }
 
   private void fetch(String digest, Path zip, ModelVersion v) throws IOException {

@@ -16,7 +16,11 @@ import io.retina.workers.tfjs.ModelCacheFixtures;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -88,6 +92,31 @@ class ArtifactStoreTest {
 
   static String digest(byte[] bytes) throws Exception {
     return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+
+  @Test
+  void pruningRemovesARetiredVersionsFilesAndAnAbandonedUnpackButKeepsTheRest() throws Exception {
+    byte[] zip = esrganZip();
+    ModelVersion kept = stage("pruned-kept", zip, digest(zip));
+    byte[] other = Arrays.copyOf(zip, zip.length + 1); // a zip with a trailing byte still opens
+    ModelVersion retired = stage("pruned-retired", other, digest(other));
+    ArtifactStore store = new ArtifactStore(models);
+    Path keptDir = store.materialize(kept, cache);
+    Path retiredDir = store.materialize(retired, cache);
+    Path abandoned = Files.createDirectories(cache.resolve("uploads/.tmp-crashed"));
+    Files.setLastModifiedTime(abandoned, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
+    Path unpacking = Files.createDirectories(cache.resolve("uploads/.tmp-in-progress"));
+
+    assertEquals(1, store.prune(cache, "node-a"), "only the abandoned unpack, so far");
+    assertFalse(Files.exists(abandoned));
+    assertTrue(Files.exists(unpacking), "an unpack in progress is left alone");
+
+    assertEquals(
+        ModelRepository.Transition.Outcome.CHANGED,
+        models.retire(retired.modelName(), retired.version()).outcome());
+    assertEquals(1, store.prune(cache, "node-a"));
+    assertFalse(Files.exists(retiredDir), "a retired version's files are gone");
+    assertTrue(Files.isRegularFile(keptDir.resolve("x2/model.json")), "a servable one's stay");
   }
 
   @Test
