@@ -217,7 +217,7 @@ final class Guardian {
                 log.warn("could not prune unpacked uploads: {}", e.toString());
               }
             },
-            blocking);
+            org.apache.pekko.dispatch.ExecutionContexts.fromExecutor(blocking));
   }
 
   /** Whether to batch: {@code on}, {@code off}, or {@code auto} (on when models run on a GPU). */
