@@ -331,7 +331,10 @@ class ConsoleBrowserTest {
     // a worker tries the upload at once; whether it has by now is a race, so no load is asserted
     // yet
 
-    String key = http.newTenantKey(uniqueName());
+    Http.TenantKey tenant = http.newTenant(uniqueName());
+    String key = tenant.key();
+    http.canaries(
+        "background-removal", Integer.parseInt(ref.substring(ref.indexOf('@') + 1)), tenant.id());
     byte[] photo = JobContractTest.shrink(Photos.flowerPng(), 48);
     JsonNode job = http.submit("model=" + ref, key, "image/png", photo, "Prefer", "wait=60").json();
     assertEquals("failed", job.get("status").asText(), job.toString());

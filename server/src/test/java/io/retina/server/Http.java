@@ -90,7 +90,15 @@ final class Http {
   }
 
   /** Creates a tenant through the admin API and returns a fresh API key of it. */
+  /** A tenant the admin created, and an API key of its. */
+  record TenantKey(String id, String key) {}
+
   String newTenantKey(String name) {
+    return newTenant(name).key();
+  }
+
+  /** Makes a tenant and issues it a key, as the admin would. */
+  TenantKey newTenant(String name) {
     Reply tenant = postJson("/admin/tenants", TestNode.ADMIN_TOKEN, "{\"name\":\"" + name + "\"}");
     if (tenant.status() != 201) {
       throw new AssertionError("tenant not created: " + tenant);
@@ -101,7 +109,23 @@ final class Http {
     if (key.status() != 201) {
       throw new AssertionError("key not issued: " + key);
     }
-    return key.json().get("secret").asText();
+    return new TenantKey(id, key.json().get("secret").asText());
+  }
+
+  /** Names the tenants as the canaries of a staged version, so that they may run it. */
+  void canaries(String model, int version, String... tenantIds) {
+    String ids = String.join("\",\"", tenantIds);
+    Reply r =
+        send(
+            to("/admin/models/" + model + "/versions/" + version + "/canaries")
+                .header("Authorization", "Bearer " + TestNode.ADMIN_TOKEN)
+                .header("Content-Type", "application/json")
+                .PUT(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"tenants\":[" + (ids.isEmpty() ? "" : "\"" + ids + "\"") + "]}")));
+    if (r.status() != 200) {
+      throw new AssertionError("canaries not set: " + r);
+    }
   }
 
   static String uniqueName(String prefix) {

@@ -53,6 +53,7 @@ class ModelRegistryTest {
   static TestNode node;
   static Http http;
   static String key;
+  static String tenantId;
   static Path modelCache;
 
   @BeforeAll
@@ -60,7 +61,9 @@ class ModelRegistryTest {
     modelCache = privateModelCache();
     node = TestNode.start(Map.of("retina.workers.model-cache", modelCache.toString()));
     http = new Http(node.base);
-    key = http.newTenantKey(Http.uniqueName("registry"));
+    Http.TenantKey tenant = http.newTenant(Http.uniqueName("registry"));
+    key = tenant.key();
+    tenantId = tenant.id();
   }
 
   @AfterAll
@@ -160,8 +163,20 @@ class ModelRegistryTest {
         "the layout and parameters come from the active version");
     assertEquals("scale", uploaded.json().at("/parameters/0/name").asText());
 
+    String stranger = http.newTenantKey(Http.uniqueName("stranger"));
+    JobContractTest.assertProblem(
+        http.submit("model=super-resolution@4", key, "image/png", png), 404, "model-not-found");
+    assertFalse(
+        http.get("/v1/models", key).json().toString().contains("super-resolution@4"),
+        "a staged upload is nobody's until the admin names its canaries");
+    http.canaries("super-resolution", 4, tenantId);
     JsonNode pinned = runNow("super-resolution@4", png);
-    assertEquals("succeeded", pinned.get("status").asText(), "a staged version runs when pinned");
+    assertEquals("succeeded", pinned.get("status").asText(), "a staged version runs for a canary");
+    assertTrue(http.get("/v1/models", key).json().toString().contains("super-resolution@4"));
+    JobContractTest.assertProblem(
+        http.submit("model=super-resolution@4", stranger, "image/png", png),
+        404,
+        "model-not-found");
     assertEquals("super-resolution@4", pinned.get("model").asText());
 
     AtomicBoolean running = new AtomicBoolean(true);
@@ -323,6 +338,7 @@ class ModelRegistryTest {
     byte[] photo = JobContractTest.shrink(Photos.flowerPng(), 96);
 
     byte[] builtIn = maskOf("background-removal@1", photo);
+    http.canaries("background-removal", uploaded.json().get("version").asInt(), tenantId);
     byte[] fromSavedModel = maskOf(ref, photo);
     assertArrayEquals(builtIn, fromSavedModel, "the same network gives the same mask");
 
@@ -361,6 +377,7 @@ class ModelRegistryTest {
         "the upload alone has a worker try it, before any job: " + early);
     byte[] photo = JobContractTest.shrink(Photos.flowerPng(), 48);
 
+    http.canaries("background-removal", number, tenantId);
     Http.Reply r = http.submit("model=" + ref, key, "image/png", photo, "Prefer", "wait=60");
     JsonNode job = r.json();
     assertEquals("failed", job.get("status").asText(), job.toString());

@@ -2,6 +2,7 @@ package io.retina.api.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.retina.api.ApiContext;
 import io.retina.api.http.Problem;
 import io.retina.api.http.Responses;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
@@ -46,8 +48,9 @@ import org.apache.pekko.stream.javadsl.FileIO;
  * <p>An upload is checked for structure here (the zip opens safely, every artifact option names a
  * model of its format, every weight file is there) and stored as {@code staged}; TensorFlow stays
  * on the workers, so a model that is well formed but does not import fails its jobs with {@code
- * model-unavailable} and is seen there. A staged version runs jobs that pin it ({@code name@v}), so
- * it can be tried before it is promoted; a retired one runs none that were not queued before.
+ * model-unavailable} and is seen there. A staged upload runs jobs that pin it ({@code name@v}) only
+ * for the tenants named as its canaries, so it can be tried before it is promoted; a retired one
+ * runs none that were not queued before.
  */
 final class ModelAdminRoutes extends AdminDirectives {
   /** 200 MiB: the largest catalog package zips to about 150 MB. */
@@ -58,6 +61,9 @@ final class ModelAdminRoutes extends AdminDirectives {
   private static final Set<String> ZIP_TYPES =
       Set.of("application/zip", "application/x-zip-compressed", "application/octet-stream");
   private static final String ARTIFACT_PREFIX = "artifact.";
+
+  /** A canary list names a few tenants to try a version on, not a population. */
+  private static final int MAX_CANARIES = 1000;
 
   private final long maxUploadBytes;
 
@@ -95,9 +101,18 @@ final class ModelAdminRoutes extends AdminDirectives {
                                 path(
                                     "promote",
                                     () -> post(() -> admin(r -> promote(name, version)))),
+                                path("retire", () -> post(() -> admin(r -> retire(name, version)))),
                                 path(
-                                    "retire",
-                                    () -> post(() -> admin(r -> retire(name, version)))))))));
+                                    "canaries",
+                                    () ->
+                                        concat(
+                                            get(() -> admin(r -> canaries(name, version))),
+                                            put(
+                                                () ->
+                                                    withBody(
+                                                        (r, body) ->
+                                                            setCanaries(
+                                                                name, version, body))))))))));
   }
 
   // ---- upload ----
@@ -391,6 +406,57 @@ final class ModelAdminRoutes extends AdminDirectives {
       }
     }
     return Responses.ok(model(find(name)));
+  }
+
+  // ---- canaries ----
+
+  /** Who may run the version: everyone once it is published, else only its canaries. */
+  private HttpResponse canaries(String name, int version) {
+    find(name);
+    if (api.models().find(name, version).isEmpty()) {
+      throw Problem.notFound(
+          "model-version-not-found", "Model " + name + " has no version " + version + ".");
+    }
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("ref", name + "@" + version);
+    json.put("published", api.models().isPublished(name, version));
+    json.put(
+        "canaries", api.models().canaries(name, version).stream().map(UUID::toString).toList());
+    return Responses.ok(json);
+  }
+
+  /** Replaces the version's canaries with the tenants in {@code {"tenants": [id, ...]}}. */
+  private HttpResponse setCanaries(String name, int version, JsonNode body) {
+    JsonNode list = body.get("tenants");
+    if (list == null || !list.isArray() || list.size() > MAX_CANARIES) {
+      throw Problem.unprocessable(
+              "invalid-field", "tenants is a list of at most " + MAX_CANARIES + " tenant ids.")
+          .with("field", "tenants");
+    }
+    Set<UUID> tenants = new java.util.LinkedHashSet<>();
+    for (JsonNode id : list) {
+      UUID tenant =
+          uuid(id.asText())
+              .filter(t -> api.tenants().find(t).isPresent())
+              .orElseThrow(
+                  () ->
+                      Problem.unprocessable("invalid-field", "No tenant " + id.asText() + ".")
+                          .with("field", "tenants"));
+      tenants.add(tenant);
+    }
+    find(name);
+    if (!api.models().setCanaries(name, version, tenants)) {
+      throw Problem.notFound(
+          "model-version-not-found", "Model " + name + " has no version " + version + ".");
+    }
+    api.audit()
+        .record(
+            ACTOR,
+            "model.canaries",
+            "model_version",
+            name + "@" + version,
+            Map.of("tenants", tenants.stream().map(UUID::toString).toList()));
+    return canaries(name, version);
   }
 
   // ---- views ----

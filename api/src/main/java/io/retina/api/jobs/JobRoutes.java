@@ -172,7 +172,7 @@ public final class JobRoutes extends AllDirectives {
   private CompletionStage<HttpResponse> admitAndStore(
       HttpRequest request, Tenant tenant, SubmitRequest form, TenantGate.Decision decision) {
     var ref = SubmitRequest.ModelRef.parse(form.model());
-    ModelVersion version = resolveModel(ref);
+    ModelVersion version = resolveModel(ref, tenant);
     Map<String, String> params;
     try {
       params = version.resolveParameters(form.params());
@@ -253,12 +253,17 @@ public final class JobRoutes extends AllDirectives {
     }
   }
 
-  private ModelVersion resolveModel(SubmitRequest.ModelRef ref) {
+  /**
+   * The version a job names: the active one, or a pinned one the tenant may run (published, or
+   * staged with the tenant as a canary). Any other is not found, as if it didn't exist.
+   */
+  private ModelVersion resolveModel(SubmitRequest.ModelRef ref, Tenant tenant) {
     Optional<ModelVersion> found =
         ref.version().isPresent()
             ? api.models()
                 .find(ref.name(), ref.version().get())
                 .filter(v -> v.status() != ModelVersion.Status.RETIRED)
+                .filter(v -> api.models().runnableBy(v.modelName(), v.version(), tenant.id()))
             : api.models().findActive(ref.name());
     return found.orElseThrow(
         () ->

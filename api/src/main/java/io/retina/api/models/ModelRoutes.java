@@ -3,6 +3,7 @@ package io.retina.api.models;
 import io.retina.api.ApiContext;
 import io.retina.api.http.Responses;
 import io.retina.platform.models.ModelVersion;
+import io.retina.platform.tenants.Tenant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -30,16 +31,16 @@ public final class ModelRoutes extends AllDirectives {
                             completeWithFuture(
                                 CompletableFuture.supplyAsync(
                                     () -> {
-                                      api.auth().tenant(request);
-                                      return Responses.ok(Map.of("models", catalog()));
+                                      Tenant tenant = api.auth().tenant(request);
+                                      return Responses.ok(Map.of("models", catalog(tenant)));
                                     },
                                     api.store())))));
   }
 
-  private List<Map<String, Object>> catalog() {
+  /** The versions the tenant may run: published ones, and staged ones it is a canary of. */
+  private List<Map<String, Object>> catalog(Tenant tenant) {
     Map<String, String> descriptions = api.models().descriptions();
-    return api.models().listServable().stream()
-        .filter(v -> v.status() != ModelVersion.Status.RETIRED)
+    return api.models().listFor(tenant.id()).stream()
         .map(v -> version(v, descriptions.get(v.ref())))
         .toList();
   }

@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
 
 /** Models and their versions in PostgreSQL. Thread-safe. */
 public final class ModelRepository {
@@ -114,6 +116,119 @@ public final class ModelRepository {
         });
   }
 
+  /**
+   * The versions {@code tenant} may run and see: every published one that is not retired (the
+   * active ones, the catalog's, and those once active), and the staged uploads it is a canary of.
+   */
+  public List<ModelVersion> listFor(UUID tenant) {
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  SELECT
+                      + " where v.status <> 'retired' and (v.published or exists (select 1 from"
+                      + " model_canaries k where k.model_name = v.model_name and k.version ="
+                      + " v.version and k.tenant_id = ?)) order by v.model_name, v.version")) {
+            st.setObject(1, tenant);
+            List<ModelVersion> out = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery()) {
+              while (rs.next()) {
+                out.add(version(rs));
+              }
+            }
+            return out;
+          }
+        });
+  }
+
+  /** Whether {@code tenant} may run the version: it is published, or the tenant is a canary. */
+  public boolean runnableBy(String name, int version, UUID tenant) {
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "select v.published or exists (select 1 from model_canaries k where"
+                      + " k.model_name = v.model_name and k.version = v.version and k.tenant_id = ?)"
+                      + " from model_versions v where v.model_name = ? and v.version = ?")) {
+            st.setObject(1, tenant);
+            st.setString(2, name);
+            st.setInt(3, version);
+            try (ResultSet rs = st.executeQuery()) {
+              return rs.next() && rs.getBoolean(1);
+            }
+          }
+        });
+  }
+
+  /** Whether every tenant may run the version, or only its canaries. */
+  public boolean isPublished(String name, int version) {
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "select published from model_versions where model_name = ? and version = ?")) {
+            st.setString(1, name);
+            st.setInt(2, version);
+            try (ResultSet rs = st.executeQuery()) {
+              return rs.next() && rs.getBoolean(1);
+            }
+          }
+        });
+  }
+
+  /** The tenants that may run the staged version before it is promoted. */
+  public List<UUID> canaries(String name, int version) {
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "select tenant_id from model_canaries where model_name = ? and version = ?"
+                      + " order by added_at, tenant_id")) {
+            st.setString(1, name);
+            st.setInt(2, version);
+            List<UUID> out = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery()) {
+              while (rs.next()) {
+                out.add(rs.getObject(1, UUID.class));
+              }
+            }
+            return out;
+          }
+        });
+  }
+
+  /**
+   * Makes {@code tenants} the version's canaries, in one transaction. False if there is no such
+   * version; a tenant id that doesn't exist fails the transaction (a foreign key).
+   */
+  public boolean setCanaries(String name, int version, Set<UUID> tenants) {
+    return tx.call(
+        c -> {
+          if (query(c, name, version).isEmpty()) {
+            return false;
+          }
+          try (var st =
+              c.prepareStatement(
+                  "delete from model_canaries where model_name = ? and version = ?")) {
+            st.setString(1, name);
+            st.setInt(2, version);
+            st.executeUpdate();
+          }
+          try (var st =
+              c.prepareStatement(
+                  "insert into model_canaries (model_name, version, tenant_id) values (?, ?, ?)")) {
+            for (UUID t : tenants) {
+              st.setString(1, name);
+              st.setInt(2, version);
+              st.setObject(3, t);
+              st.addBatch();
+            }
+            st.executeBatch();
+          }
+          return true;
+        });
+  }
+
   /** Each version's description, by its {@link ModelVersion#ref}. */
   public Map<String, String> descriptions() {
     return tx.call(
@@ -205,6 +320,7 @@ public final class ModelRepository {
             }
           }
           insertVersion(c, draft, number, ModelVersion.Status.STAGED, description);
+          setPublished(c, draft.modelName(), number, false);
           return query(c, draft.modelName(), number).orElseThrow();
         });
   }
@@ -430,6 +546,19 @@ public final class ModelRepository {
       setStatus(c, name, active, ModelVersion.Status.STAGED);
     }
     setStatus(c, name, version, ModelVersion.Status.ACTIVE);
+    setPublished(c, name, version, true);
+  }
+
+  private static void setPublished(Connection c, String name, int version, boolean published)
+      throws SQLException {
+    try (var st =
+        c.prepareStatement(
+            "update model_versions set published = ? where model_name = ? and version = ?")) {
+      st.setBoolean(1, published);
+      st.setString(2, name);
+      st.setInt(3, version);
+      st.executeUpdate();
+    }
   }
 
   private static void setStatus(Connection c, String name, int version, ModelVersion.Status status)

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import io.retina.platform.models.ModelRepository.Transition.Outcome;
 import io.retina.platform.store.Database;
 import io.retina.platform.store.TestDatabases;
+import io.retina.platform.tenants.TenantRepository;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +13,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,6 +62,38 @@ class ModelRegistryLifecycleTest {
             ModelVersion.Status.ACTIVE),
         "a test model");
     return name;
+  }
+
+  @Test
+  void aStagedUploadRunsOnlyForItsCanariesUntilPromotedAndThenForEveryone() throws Exception {
+    TenantRepository tenants = new TenantRepository(db.tx());
+    UUID canary = tenants.create("canary-" + UUID.randomUUID()).id();
+    UUID other = tenants.create("other-" + UUID.randomUUID()).id();
+    String name = builtIn();
+    ModelVersion staged = upload(name, bytes("a staged upload"));
+
+    assertTrue(models.runnableBy(name, 1, other), "the catalog's version is everyone's");
+    assertFalse(models.runnableBy(name, staged.version(), canary), "no canary named yet");
+    assertTrue(models.setCanaries(name, staged.version(), Set.of(canary)));
+    assertTrue(models.runnableBy(name, staged.version(), canary));
+    assertFalse(models.runnableBy(name, staged.version(), other));
+    assertTrue(listed(canary, name).contains(staged.ref()));
+    assertFalse(listed(other, name).contains(staged.ref()), "nor is it listed for the others");
+    assertEquals(List.of(canary), models.canaries(name, staged.version()));
+
+    models.promote(name, staged.version());
+    models.rollback(name);
+    assertTrue(
+        models.runnableBy(name, staged.version(), other),
+        "once active, it stays pinnable after a rollback");
+    assertFalse(models.setCanaries(name, 99, Set.of(canary)), "no such version");
+  }
+
+  private static List<String> listed(UUID tenant, String name) {
+    return models.listFor(tenant).stream()
+        .filter(v -> v.modelName().equals(name))
+        .map(ModelVersion::ref)
+        .toList();
   }
 
   static ModelVersion upload(String name, byte[] zip) throws Exception {
