@@ -281,6 +281,10 @@ public final class JobRoutes extends AllDirectives {
       if (e.reason() == ImageRejectedException.Reason.UNSUPPORTED_FORMAT) {
         throw Problem.unsupportedMediaType(e.getMessage() + " Send PNG, JPEG or WebP.");
       }
+      if (e.reason() == ImageRejectedException.Reason.TOO_MANY_SCANS) {
+        throw Problem.unprocessable("image-too-complex", e.getMessage())
+            .with("maxScans", ImageProbe.MAX_JPEG_SCANS);
+      }
       throw Problem.unprocessable("invalid-image", e.getMessage())
           .with("reason", e.reason().name().toLowerCase());
     }
