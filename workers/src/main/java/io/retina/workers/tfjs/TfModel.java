@@ -1,5 +1,7 @@
 package io.retina.workers.tfjs;
 
+import io.retina.workers.budget.WorkBudget;
+import io.retina.workers.budget.WorkStoppedException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReadWriteLock;
@@ -15,13 +17,16 @@ import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphOptions;
 import org.tensorflow.proto.RewriterConfig;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
  * A runnable model: its graph, one session over it, and its signature. Thread-safe: {@link #run}
  * may be called concurrently (TensorFlow sessions are); {@link #close} waits for runs in flight and
- * later runs fail with {@link IllegalStateException}.
+ * later runs fail with {@link IllegalStateException}. Every run observes the {@link WorkBudget}
+ * bound to its thread: none starts once the budget is spent, and each gets the time left to the
+ * deadline as its timeout, past which it throws {@link WorkStoppedException}.
  */
 public final class TfModel implements AutoCloseable {
 
@@ -95,11 +100,11 @@ public final class TfModel implements AutoCloseable {
               TFloat32.tensorOf(
                   Shape.of(input.shape()), DataBuffers.of(input.data(), true, false));
           Result result =
-              session
-                  .runner()
-                  .feed(in.opName(), in.index(), feed)
-                  .fetch(out.opName(), out.index())
-                  .run()) {
+              runWithinBudget(
+                  session
+                      .runner()
+                      .feed(in.opName(), in.index(), feed)
+                      .fetch(out.opName(), out.index()))) {
         Tensor fetched = result.get(0);
         if (!(fetched instanceof TFloat32 floats)) {
           throw new IllegalStateException(out.name() + " is " + fetched.dataType() + ", not float");
@@ -135,7 +140,7 @@ public final class TfModel implements AutoCloseable {
         for (TensorSpec out : signature.outputs()) {
           runner.fetch(out.opName(), out.index());
         }
-        try (Result result = runner.run()) {
+        try (Result result = runWithinBudget(runner)) {
           Map<String, FloatTensor> outputs = new LinkedHashMap<>();
           for (int i = 0; i < signature.outputs().size(); i++) {
             outputs.put(signature.outputs().get(i).name(), floats(result.get(i)));
@@ -145,6 +150,25 @@ public final class TfModel implements AutoCloseable {
       }
     } finally {
       lifecycle.readLock().unlock();
+    }
+  }
+
+  /**
+   * Runs unless the thread's work budget is spent, with the time left to its deadline as the run's
+   * timeout: TensorFlow then cancels the step, lets the kernels in flight finish and schedules no
+   * more, so that a run on a large input can't outlive its job by more than one kernel.
+   */
+  private static Result runWithinBudget(Session.Runner runner) {
+    WorkBudget budget = WorkBudget.current();
+    budget.check();
+    budget
+        .millisLeft()
+        .ifPresent(ms -> runner.setOptions(RunOptions.newBuilder().setTimeoutInMs(ms).build()));
+    try {
+      return runner.run();
+    } catch (RuntimeException e) {
+      budget.check(); // a run that timed out at the deadline fails as the deadline, not as an error
+      throw e;
     }
   }
 
@@ -213,7 +237,7 @@ public final class TfModel implements AutoCloseable {
         runner.feed(e.getKey().opName(), e.getKey().index(), t);
       }
       fetches.forEach(out -> runner.fetch(out.opName(), out.index()));
-      try (Result result = runner.run()) {
+      try (Result result = runWithinBudget(runner)) {
         java.util.List<FloatTensor> outputs = new java.util.ArrayList<>();
         for (int i = 0; i < fetches.size(); i++) {
           if (!(result.get(i) instanceof TFloat32 floats)) {
