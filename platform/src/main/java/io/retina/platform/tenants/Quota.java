@@ -9,7 +9,7 @@ package io.retina.platform.tenants;
  * @param maxPixels the largest image accepted, in pixels
  * @param monthlySpendCapMicros spend per calendar month (UTC) after which jobs are refused
  * @param weight the tenant's share of a model's queue relative to other tenants
- * @param maxDeadline the longest deadline the tenant may set on a job, from its plan
+ * @param maxDeadlineSeconds the longest deadline the tenant may set on a job, from its plan
  */
 public record Quota(
     String plan,
@@ -19,4 +19,10 @@ public record Quota(
     long maxPixels,
     long monthlySpendCapMicros,
     int weight,
-    java.time.Duration maxDeadline) {}
+    long maxDeadlineSeconds) {
+
+  /** {@link #maxDeadlineSeconds} as a duration. */
+  public java.time.Duration maxDeadline() {
+    return java.time.Duration.ofSeconds(maxDeadlineSeconds);
+  }
+}

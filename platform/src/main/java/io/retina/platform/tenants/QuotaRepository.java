@@ -110,6 +110,6 @@ public final class QuotaRepository {
         rs.getLong("max_pixels"),
         rs.getLong("monthly_spend_cap_micros"),
         rs.getInt("weight"),
-        java.time.Duration.ofSeconds(rs.getInt("max_deadline_seconds")));
+        rs.getLong("max_deadline_seconds"));
   }
 }
