@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.retina.platform.images.JpegBombs;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -80,7 +81,7 @@ class ImageProbeTest {
   @Test
   void refusesAJpegThatRepeatsAScanAThousandTimes() throws Exception {
     byte[] progressive = jpeg(image(64, 64, BufferedImage.TYPE_INT_RGB), true);
-    byte[] bomb = ScanBombs.repeatLastScan(progressive, 1000);
+    byte[] bomb = JpegBombs.repeatLastScan(progressive, 1000);
 
     ImageRejectedException e =
         assertThrows(ImageRejectedException.class, () -> ImageProbe.probe(bomb));
@@ -90,8 +91,8 @@ class ImageProbeTest {
   @Test
   void acceptsAJpegWithAsManyScansAsTheLimit() throws Exception {
     byte[] progressive = jpeg(image(64, 64, BufferedImage.TYPE_INT_RGB), true);
-    int scans = ScanBombs.scanCount(progressive);
-    byte[] atLimit = ScanBombs.repeatLastScan(progressive, ImageProbe.MAX_JPEG_SCANS - scans);
+    int scans = JpegBombs.scanCount(progressive);
+    byte[] atLimit = JpegBombs.repeatLastScan(progressive, ImageProbe.MAX_JPEG_SCANS - scans);
 
     assertEquals(new ImageInfo("image/jpeg", 64, 64), ImageProbe.probe(atLimit));
   }
@@ -100,7 +101,7 @@ class ImageProbeTest {
   void acceptsANormalProgressiveJpegWhoseScanDataHoldsStuffedBytes() throws Exception {
     // noise makes the entropy-coded data dense with 0xFF bytes, which the writer stuffs as FF 00
     byte[] progressive = jpeg(noise(300, 200), true);
-    assertTrue(ScanBombs.scanCount(progressive) > 1, "the writer made a progressive JPEG");
+    assertTrue(JpegBombs.scanCount(progressive) > 1, "the writer made a progressive JPEG");
     assertTrue(containsStuffedFf(progressive), "the scan data holds stuffed 0xFF bytes");
 
     assertEquals(new ImageInfo("image/jpeg", 300, 200), ImageProbe.probe(progressive));
