@@ -4,6 +4,12 @@ import io.retina.workers.budget.WorkBudget;
 import io.retina.workers.budget.WorkStoppedException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.tensorflow.Graph;
@@ -25,8 +31,9 @@ import org.tensorflow.types.TInt32;
  * A runnable model: its graph, one session over it, and its signature. Thread-safe: {@link #run}
  * may be called concurrently (TensorFlow sessions are); {@link #close} waits for runs in flight and
  * later runs fail with {@link IllegalStateException}. Every run observes the {@link WorkBudget}
- * bound to its thread: none starts once the budget is spent, and each gets the time left to the
- * deadline as its timeout, past which it throws {@link WorkStoppedException}.
+ * bound to its thread: none starts once the budget is spent, and a run in flight when the job is
+ * canceled or out of time is left to finish on its own while the caller gets {@link
+ * WorkStoppedException} at once.
  */
 public final class TfModel implements AutoCloseable {
 
@@ -88,6 +95,10 @@ public final class TfModel implements AutoCloseable {
    * checked against the signature first, so a shape the graph can't take never reaches the runtime.
    */
   public FloatTensor run(FloatTensor input) throws FeedRejectedException {
+    return withinBudget(() -> runNow(input));
+  }
+
+  private FloatTensor runNow(FloatTensor input) throws FeedRejectedException {
     TensorSpec in = signature.input();
     TensorSpec out = signature.output();
     in.checkFeed(DataType.DT_FLOAT, input.shape());
@@ -125,6 +136,10 @@ public final class TfModel implements AutoCloseable {
    * TF.js's {@code tf.cast} does). It is checked against the signature first, like {@link #run}.
    */
   public Map<String, FloatTensor> runAll(FloatTensor input) throws FeedRejectedException {
+    return withinBudget(() -> runAllNow(input));
+  }
+
+  private Map<String, FloatTensor> runAllNow(FloatTensor input) throws FeedRejectedException {
     TensorSpec in = signature.input();
     if (in.dtype() != DataType.DT_FLOAT && in.dtype() != DataType.DT_INT32) {
       throw new FeedRejectedException(in.name() + " takes " + in.dtype() + ", not float or int32");
@@ -153,10 +168,78 @@ public final class TfModel implements AutoCloseable {
     }
   }
 
+  /** One run of the model, from feeding to copying out its outputs. */
+  @FunctionalInterface
+  private interface Run<T> {
+    T call() throws FeedRejectedException;
+  }
+
+  /**
+   * Runs of jobs with a budget. A run whose job is canceled or runs out of time is left here to
+   * finish (TensorFlow can't stop a step midway, see below) while the job's worker moves on; the
+   * run holds the model open and owns its tensors until it ends, so no memory is freed under it.
+   * Daemon threads, made as needed: at most the runner's parallelism plus the runs left behind,
+   * each of which ends within one model run.
+   */
+  private static final ExecutorService RUNS =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "retina-model-run");
+            t.setDaemon(true);
+            return t;
+          });
+
+  /** How often a caller waiting for a run looks at its budget. */
+  private static final long WAIT_SLICE_MS = 50;
+
+  /**
+   * Runs {@code run} within the calling thread's work budget: not at all once it is spent, and
+   * otherwise on a helper thread while the caller watches the budget, so that a cancel or the
+   * deadline frees the caller within {@link #WAIT_SLICE_MS} plus the budget's poll, however long
+   * the run. Without a budget (warm-up, tests), runs inline.
+   */
+  private static <T> T withinBudget(Run<T> run) throws FeedRejectedException {
+    WorkBudget budget = WorkBudget.current();
+    if (budget == WorkBudget.UNBOUNDED) {
+      return run.call();
+    }
+    budget.check();
+    Future<T> running =
+        RUNS.submit(
+            () -> {
+              try (WorkBudget.Binding bound = budget.bind()) {
+                return run.call();
+              }
+            });
+    while (true) {
+      try {
+        return running.get(WAIT_SLICE_MS, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        budget.check(); // a spent budget leaves the run behind
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while the model ran", e);
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof FeedRejectedException rejected) {
+          throw rejected;
+        }
+        if (cause instanceof RuntimeException runtime) {
+          throw runtime;
+        }
+        if (cause instanceof Error error) {
+          throw error;
+        }
+        throw new IllegalStateException(cause);
+      }
+    }
+  }
+
   /**
    * Runs unless the thread's work budget is spent, with the time left to its deadline as the run's
-   * timeout: TensorFlow then cancels the step, lets the kernels in flight finish and schedules no
-   * more, so that a run on a large input can't outlive its job by more than one kernel.
+   * timeout. Measured with TensorFlow Java 1.1.0 on CPU, the timeout does not shorten a step: the
+   * kernels of a single-device graph run to the end and only then is DEADLINE_EXCEEDED reported. So
+   * it only makes such a run fail as the deadline; what frees the worker is {@link #withinBudget}.
    */
   private static Result runWithinBudget(Session.Runner runner) {
     WorkBudget budget = WorkBudget.current();
@@ -208,6 +291,12 @@ public final class TfModel implements AutoCloseable {
    * its spec first, and only the signature's outputs may be fetched.
    */
   public java.util.List<FloatTensor> run(
+      java.util.Map<TensorSpec, FloatTensor> feeds, java.util.List<TensorSpec> fetches)
+      throws FeedRejectedException {
+    return withinBudget(() -> runNow(feeds, fetches));
+  }
+
+  private java.util.List<FloatTensor> runNow(
       java.util.Map<TensorSpec, FloatTensor> feeds, java.util.List<TensorSpec> fetches)
       throws FeedRejectedException {
     for (TensorSpec in : signature.inputs()) {
