@@ -14,7 +14,8 @@ public record ApiSettings(
     int defaultPageSize,
     int maxPageSize,
     Duration idempotencyLock,
-    int maxAttempts) {
+    int maxAttempts,
+    Duration defaultDeadline) {
 
   public static ApiSettings from(Config config) {
     Config http = config.getConfig("retina.http");
@@ -28,6 +29,7 @@ public record ApiSettings(
         http.getInt("default-page-size"),
         http.getInt("max-page-size"),
         http.getDuration("idempotency-lock"),
-        config.getInt("retina.workers.max-attempts"));
+        config.getInt("retina.workers.max-attempts"),
+        http.getDuration("default-deadline"));
   }
 }

@@ -1,6 +1,7 @@
 package io.retina.api.images;
 
 import static io.retina.api.images.ImageRejectedException.Reason.MALFORMED;
+import static io.retina.api.images.ImageRejectedException.Reason.TOO_MANY_SCANS;
 import static io.retina.api.images.ImageRejectedException.Reason.TRUNCATED;
 import static io.retina.api.images.ImageRejectedException.Reason.UNSUPPORTED_FORMAT;
 
@@ -14,7 +15,9 @@ import java.util.zip.CRC32;
  * height come from the header, so a 20000 x 20000 image costs no more than a thumbnail; the caller
  * decides what size is too big. The container structure is walked to its end (PNG chunks with their
  * CRCs, JPEG marker segments up to EOI, WebP RIFF chunks), so a cut-off upload is rejected here
- * rather than failing later in a worker. Compressed data itself is not checked.
+ * rather than failing later in a worker. Compressed data itself is not checked, but a JPEG's scans
+ * are counted: each scan of a progressive JPEG costs a decoder a pass over the whole image, so a
+ * small file that repeats a scan thousands of times would hold a worker for hours.
  *
  * <p>Stateless and thread-safe. Runs in time linear in the input and, on any input, throws nothing
  * but {@link ImageRejectedException}.
@@ -28,6 +31,15 @@ public final class ImageProbe {
 
   private static final int JPEG_SOS = 0xDA;
   private static final int JPEG_EOI = 0xD9;
+
+  /**
+   * The most scans a JPEG may have. Encoders write about ten (libjpeg's default progressive script
+   * has ten for colour, six for grey; a baseline JPEG has one), and even a script that refines
+   * every coefficient band of three components stays far below this. NVIDIA's nvImageCodec refuses
+   * more than 256 by default against the same attack, found in a security review of libjpeg-turbo;
+   * we take the same figure.
+   */
+  public static final int MAX_JPEG_SCANS = 256;
 
   // RIFF four-character codes read big-endian, so they compare as they are spelled.
   private static final int RIFF = 0x52494646;
@@ -165,6 +177,7 @@ public final class ImageProbe {
     int pos = 2;
     int width = 0;
     int height = 0;
+    int scans = 0;
     while (true) {
       if (pos >= b.length) {
         throw reject(TRUNCATED, "The JPEG ends at byte %d before its EOI marker.", b.length);
@@ -214,6 +227,13 @@ public final class ImageProbe {
       if (marker == JPEG_SOS) {
         if (width == 0) {
           throw reject(MALFORMED, "The JPEG starts a scan before any frame header (SOFn).");
+        }
+        if (++scans > MAX_JPEG_SCANS) {
+          throw reject(
+              TOO_MANY_SCANS,
+              "The JPEG has more than %d scans (a progressive JPEG usually has about 10); each"
+                  + " scan costs a pass over the whole image, so it is refused.",
+              MAX_JPEG_SCANS);
         }
         pos = skipEntropyCodedData(b, pos);
         if (pos < 0) {

@@ -17,7 +17,9 @@ public final class ImageRejectedException extends Exception {
     /** The format is recognised but its structure is invalid (bad checksum, impossible values). */
     MALFORMED,
     /** The structure is valid as far as it goes but the file ends early. */
-    TRUNCATED
+    TRUNCATED,
+    /** A JPEG with more scans than any encoder writes: decoding it would cost minutes or hours. */
+    TOO_MANY_SCANS
   }
 
   private final Reason reason;

@@ -59,6 +59,9 @@ public final class JobJson {
     timings.put("createdAt", job.createdAt().toString());
     timings.put("startedAt", job.startedAt() == null ? null : job.startedAt().toString());
     timings.put("finishedAt", job.finishedAt() == null ? null : job.finishedAt().toString());
+    if (job.deadlineAt() != null) {
+      timings.put("deadlineAt", job.deadlineAt().toString());
+    }
     if (job.startedAt() != null) {
       timings.put("queuedMs", job.startedAt().toEpochMilli() - job.createdAt().toEpochMilli());
     }

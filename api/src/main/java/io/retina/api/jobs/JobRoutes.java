@@ -175,7 +175,7 @@ public final class JobRoutes extends AllDirectives {
     ModelVersion version = resolveModel(ref, tenant);
     Map<String, String> params;
     try {
-      params = version.resolveParameters(form.params());
+      params = version.resolveParameters(SubmitDeadline.withoutDeadline(form.params()));
     } catch (ModelVersion.InvalidParametersException e) {
       throw Problem.unprocessable("invalid-parameter", e.getMessage())
           .with("parameter", e.parameter());
@@ -185,6 +185,9 @@ public final class JobRoutes extends AllDirectives {
             .effective(tenant.id())
             .orElseThrow(() -> Problem.unauthorized("The tenant no longer exists."));
     ImageInfo image = admitImage(form, quota.maxPixels());
+    Duration deadline =
+        SubmitDeadline.resolve(
+            request, form.params(), quota.maxDeadline(), api.settings().defaultDeadline());
     String key = idempotencyKey(request);
     Duration wait = preferredWait(request);
 
@@ -204,7 +207,8 @@ public final class JobRoutes extends AllDirectives {
             image.height(),
             inputDigest,
             form.image(),
-            api.settings().maxAttempts());
+            api.settings().maxAttempts(),
+            deadline);
     Submission outcome =
         api.jobs()
             .submit(
@@ -285,6 +289,10 @@ public final class JobRoutes extends AllDirectives {
     } catch (ImageRejectedException e) {
       if (e.reason() == ImageRejectedException.Reason.UNSUPPORTED_FORMAT) {
         throw Problem.unsupportedMediaType(e.getMessage() + " Send PNG, JPEG or WebP.");
+      }
+      if (e.reason() == ImageRejectedException.Reason.TOO_MANY_SCANS) {
+        throw Problem.unprocessable("image-too-complex", e.getMessage())
+            .with("maxScans", ImageProbe.MAX_JPEG_SCANS);
       }
       throw Problem.unprocessable("invalid-image", e.getMessage())
           .with("reason", e.reason().name().toLowerCase());

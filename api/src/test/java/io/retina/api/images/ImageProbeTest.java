@@ -1,13 +1,16 @@
 package io.retina.api.images;
 
 import static io.retina.api.images.ImageRejectedException.Reason.MALFORMED;
+import static io.retina.api.images.ImageRejectedException.Reason.TOO_MANY_SCANS;
 import static io.retina.api.images.ImageRejectedException.Reason.TRUNCATED;
 import static io.retina.api.images.ImageRejectedException.Reason.UNSUPPORTED_FORMAT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.retina.platform.images.JpegBombs;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -73,6 +76,35 @@ class ImageProbeTest {
     byte[] jpeg = jpeg(image(120, 90, BufferedImage.TYPE_INT_RGB), true);
 
     assertEquals(new ImageInfo("image/jpeg", 120, 90), ImageProbe.probe(jpeg));
+  }
+
+  @Test
+  void refusesAJpegThatRepeatsAScanAThousandTimes() throws Exception {
+    byte[] progressive = jpeg(image(64, 64, BufferedImage.TYPE_INT_RGB), true);
+    byte[] bomb = JpegBombs.repeatLastScan(progressive, 1000);
+
+    ImageRejectedException e =
+        assertThrows(ImageRejectedException.class, () -> ImageProbe.probe(bomb));
+    assertEquals(TOO_MANY_SCANS, e.reason());
+  }
+
+  @Test
+  void acceptsAJpegWithAsManyScansAsTheLimit() throws Exception {
+    byte[] progressive = jpeg(image(64, 64, BufferedImage.TYPE_INT_RGB), true);
+    int scans = JpegBombs.scanCount(progressive);
+    byte[] atLimit = JpegBombs.repeatLastScan(progressive, ImageProbe.MAX_JPEG_SCANS - scans);
+
+    assertEquals(new ImageInfo("image/jpeg", 64, 64), ImageProbe.probe(atLimit));
+  }
+
+  @Test
+  void acceptsANormalProgressiveJpegWhoseScanDataHoldsStuffedBytes() throws Exception {
+    // noise makes the entropy-coded data dense with 0xFF bytes, which the writer stuffs as FF 00
+    byte[] progressive = jpeg(noise(300, 200), true);
+    assertTrue(JpegBombs.scanCount(progressive) > 1, "the writer made a progressive JPEG");
+    assertTrue(containsStuffedFf(progressive), "the scan data holds stuffed 0xFF bytes");
+
+    assertEquals(new ImageInfo("image/jpeg", 300, 200), ImageProbe.probe(progressive));
   }
 
   @Test
@@ -316,6 +348,26 @@ class ImageProbeTest {
       writer.dispose();
     }
     return out.toByteArray();
+  }
+
+  private static BufferedImage noise(int width, int height) {
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    Random random = new Random(7);
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        image.setRGB(x, y, random.nextInt(0x1000000));
+      }
+    }
+    return image;
+  }
+
+  private static boolean containsStuffedFf(byte[] b) {
+    for (int i = 0; i + 1 < b.length; i++) {
+      if ((b[i] & 0xFF) == 0xFF && b[i + 1] == 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A PNG whose IHDR says what we like, with a tiny IDAT the probe never inflates. */

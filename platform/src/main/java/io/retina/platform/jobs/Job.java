@@ -6,7 +6,8 @@ import java.util.UUID;
 
 /**
  * A tenant's request to run one model version on one image, as the store knows it (without
- * payloads).
+ * payloads). {@code deadlineAt} is when it must have finished by; null only for jobs stored before
+ * jobs had deadlines.
  */
 public record Job(
     UUID id,
@@ -29,7 +30,8 @@ public record Job(
     Instant createdAt,
     Instant startedAt,
     Instant finishedAt,
-    Double progress) {
+    Double progress,
+    Instant deadlineAt) {
 
   public String modelRef() {
     return modelName + "@" + modelVersion;

@@ -25,7 +25,8 @@ public final class JobRepository {
   static final String COLUMNS =
       "id, tenant_id, model_name, model_version, status, params, input_media_type, input_width,"
           + " input_height, input_bytes, input_digest, output_media_type, output_bytes, attempts,"
-          + " max_attempts, error_type, error_detail, created_at, started_at, finished_at, progress";
+          + " max_attempts, error_type, error_detail, created_at, started_at, finished_at, progress,"
+          + " deadline_at";
 
   private final Tx tx;
 
@@ -33,8 +34,12 @@ public final class JobRepository {
     this.tx = tx;
   }
 
-  /** A claimed job: the attempt number fences everything the claimant writes. */
-  public record Claim(Job job, int attempt) {}
+  /**
+   * A claimed job: the attempt number fences everything the claimant writes. {@code timeLeft} is
+   * how long the job had until its deadline when it was claimed, by the store's clock (so that a
+   * worker's clock need not agree with it); null when the job has no deadline.
+   */
+  public record Claim(Job job, int attempt, Duration timeLeft) {}
 
   /** Stores a job (with its input) and its idempotency record, in one transaction. */
   public Submission submit(
@@ -208,7 +213,8 @@ public final class JobRepository {
         c.prepareStatement(
             "insert into jobs (id, tenant_id, model_name, model_version, status, params,"
                 + " input_media_type, input_width, input_height, input_bytes, input_digest,"
-                + " max_attempts) values (?, ?, ?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?, ?)")) {
+                + " max_attempts, deadline_at)"
+                + " values (?, ?, ?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?, ?, now() + ?::interval)")) {
       st.setObject(1, id);
       st.setObject(2, job.tenantId());
       st.setString(3, job.modelName());
@@ -220,6 +226,7 @@ public final class JobRepository {
       st.setLong(9, job.input().length);
       st.setString(10, job.inputDigest());
       st.setInt(11, job.maxAttempts());
+      st.setString(12, job.deadline() == null ? null : job.deadline().toMillis() + " milliseconds");
       st.executeUpdate();
     }
     try (var st =
@@ -374,12 +381,26 @@ public final class JobRepository {
 
   /**
    * Claims a job for execution: a queued job, or a running one whose lease expired, whose attempts
-   * are not used up. Empty if someone else holds it, it finished, or it was canceled.
+   * are not used up. Empty if someone else holds it, it finished, or it was canceled. A job whose
+   * deadline has passed is not claimed but failed, {@code deadline-exceeded}, in the same
+   * transaction.
    */
   public Optional<Claim> claim(UUID jobId, String owner, Duration lease) {
     return tx.system()
         .call(
             c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "update jobs set status = 'failed', error_type = 'deadline-exceeded',"
+                          + " error_detail = ?, finished_at = now(), lease_owner = null,"
+                          + " lease_expires_at = null where id = ? and deadline_at <= now()"
+                          + " and (status = 'queued' or (status = 'running' and lease_expires_at < now()))")) {
+                st.setString(1, DEADLINE_PASSED_QUEUED);
+                st.setObject(2, jobId);
+                if (st.executeUpdate() == 1) {
+                  return Optional.empty();
+                }
+              }
               try (var st =
                   c.prepareStatement(
                       "update jobs set status = 'running', attempts = attempts + 1, lease_owner = ?,"
@@ -388,7 +409,8 @@ public final class JobRepository {
                           + " where id = ? and attempts < max_attempts and (status = 'queued'"
                           + " or (status = 'running' and lease_expires_at < now()))"
                           + " returning "
-                          + COLUMNS)) {
+                          + COLUMNS
+                          + ", (extract(epoch from deadline_at - now()) * 1000)::bigint as left_ms")) {
                 st.setString(1, owner);
                 st.setString(2, lease.toMillis() + " milliseconds");
                 st.setObject(3, jobId);
@@ -397,7 +419,34 @@ public final class JobRepository {
                     return Optional.empty();
                   }
                   Job job = job(rs);
-                  return Optional.of(new Claim(job, job.attempts()));
+                  Long left = Rows.nullableLong(rs, "left_ms");
+                  return Optional.of(
+                      new Claim(
+                          job, job.attempts(), left == null ? null : Duration.ofMillis(left)));
+                }
+              }
+            });
+  }
+
+  /** What a job failed for its deadline before it started is told. */
+  private static final String DEADLINE_PASSED_QUEUED =
+      "the job's deadline passed before a worker could start it";
+
+  /**
+   * Whether the job is still running at this attempt: false once it was canceled, failed by the
+   * sweeper, or claimed again. A worker asks between steps of long work, so that a cancel frees it.
+   */
+  public boolean stillHeld(UUID jobId, int attempt) {
+    return tx.system()
+        .call(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "select 1 from jobs where id = ? and attempts = ? and status = 'running'")) {
+                st.setObject(1, jobId);
+                st.setInt(2, attempt);
+                try (ResultSet rs = st.executeQuery()) {
+                  return rs.next();
                 }
               }
             });
@@ -591,6 +640,34 @@ public final class JobRepository {
             });
   }
 
+  /**
+   * Fails unfinished jobs whose deadline has passed: queued ones at once, running ones {@code
+   * grace} after it (their worker stops them itself within a second; this is for a worker that is
+   * gone or stuck). Type {@code deadline-exceeded}; nothing is billed. Returns how many.
+   */
+  public int failExpired(Duration grace) {
+    return tx.system()
+        .call(
+            c -> {
+              try (PreparedStatement st =
+                  c.prepareStatement(
+                      "update jobs set status = 'failed', error_type = 'deadline-exceeded',"
+                          + " error_detail = case when status = 'queued' then ? else ? end,"
+                          + " finished_at = now(), lease_owner = null, lease_expires_at = null"
+                          + " where status in ('queued', 'running') and deadline_at <= now()"
+                          + " and (status = 'queued' or deadline_at <= now() - ?::interval)")) {
+                st.setString(1, DEADLINE_PASSED_QUEUED);
+                st.setString(2, DEADLINE_PASSED_RUNNING);
+                st.setString(3, grace.toMillis() + " milliseconds");
+                return st.executeUpdate();
+              }
+            });
+  }
+
+  /** What a job failed for its deadline while it ran is told. */
+  public static final String DEADLINE_PASSED_RUNNING =
+      "the job's deadline passed while it ran; it was stopped and is not billed";
+
   static Job job(ResultSet rs) throws SQLException {
     return new Job(
         Rows.uuid(rs, "id"),
@@ -613,6 +690,7 @@ public final class JobRepository {
         Rows.instant(rs, "created_at"),
         Rows.instant(rs, "started_at"),
         Rows.instant(rs, "finished_at"),
-        rs.getObject("progress") == null ? null : rs.getDouble("progress"));
+        rs.getObject("progress") == null ? null : rs.getDouble("progress"),
+        Rows.instant(rs, "deadline_at"));
   }
 }

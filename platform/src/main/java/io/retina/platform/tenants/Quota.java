@@ -9,6 +9,7 @@ package io.retina.platform.tenants;
  * @param maxPixels the largest image accepted, in pixels
  * @param monthlySpendCapMicros spend per calendar month (UTC) after which jobs are refused
  * @param weight the tenant's share of a model's queue relative to other tenants
+ * @param maxDeadlineSeconds the longest deadline the tenant may set on a job, from its plan
  */
 public record Quota(
     String plan,
@@ -17,4 +18,11 @@ public record Quota(
     int maxConcurrentJobs,
     long maxPixels,
     long monthlySpendCapMicros,
-    int weight) {}
+    int weight,
+    long maxDeadlineSeconds) {
+
+  /** {@link #maxDeadlineSeconds} as a duration. */
+  public java.time.Duration maxDeadline() {
+    return java.time.Duration.ofSeconds(maxDeadlineSeconds);
+  }
+}

@@ -29,7 +29,7 @@ public final class QuotaRepository {
                       + " coalesce(q.max_concurrent_jobs, p.max_concurrent_jobs) as max_concurrent_jobs,"
                       + " coalesce(q.max_pixels, p.max_pixels) as max_pixels,"
                       + " coalesce(q.monthly_spend_cap_micros, p.monthly_spend_cap_micros)"
-                      + "   as monthly_spend_cap_micros, p.weight"
+                      + "   as monthly_spend_cap_micros, p.weight, p.max_deadline_seconds"
                       + " from tenants t join plans p on p.name = t.plan"
                       + " left join tenant_quotas q on q.tenant_id = t.id where t.id = ?")) {
             st.setObject(1, tenantId);
@@ -109,6 +109,7 @@ public final class QuotaRepository {
         rs.getInt("max_concurrent_jobs"),
         rs.getLong("max_pixels"),
         rs.getLong("monthly_spend_cap_micros"),
-        rs.getInt("weight"));
+        rs.getInt("weight"),
+        rs.getLong("max_deadline_seconds"));
   }
 }

@@ -147,6 +147,75 @@ class JobRepositoryTest {
     assertTrue(jobs.output(t.id(), job.id()).isEmpty());
   }
 
+  static Job submitWithDeadline(Tenant t, Duration deadline) {
+    NewJob j = newJob(t);
+    NewJob withDeadline =
+        new NewJob(
+            j.tenantId(),
+            j.modelName(),
+            j.modelVersion(),
+            j.params(),
+            j.inputMediaType(),
+            j.inputWidth(),
+            j.inputHeight(),
+            j.inputDigest(),
+            j.input(),
+            j.maxAttempts(),
+            deadline);
+    return ((Submission.Created) jobs.submit(withDeadline, AdmissionLimits.NONE, null, null, LOCK))
+        .job();
+  }
+
+  @Test
+  void aJobKeepsItsDeadlineAndItsClaimSaysHowLongIsLeft() {
+    Tenant t = tenants.create("deadline-tenant");
+    Job job = submitWithDeadline(t, Duration.ofMinutes(5));
+
+    assertEquals(Duration.ofMinutes(5), Duration.between(job.createdAt(), job.deadlineAt()));
+    Duration left = jobs.claim(job.id(), "w", LEASE).orElseThrow().timeLeft();
+    assertTrue(
+        left.compareTo(Duration.ofMinutes(4)) > 0 && left.compareTo(Duration.ofMinutes(5)) <= 0);
+  }
+
+  @Test
+  void aQueuedJobPastItsDeadlineIsFailedInsteadOfClaimedAndNotBilled() throws Exception {
+    Tenant t = tenants.create("expired-queued-tenant");
+    Job job = submitWithDeadline(t, Duration.ofMillis(50));
+    Thread.sleep(100);
+
+    assertTrue(jobs.claim(job.id(), "w", LEASE).isEmpty());
+    Job failed = jobs.find(t.id(), job.id()).orElseThrow();
+    assertEquals(JobStatus.FAILED, failed.status());
+    assertEquals("deadline-exceeded", failed.errorType());
+    assertEquals(0, ledgerRows(job.id()));
+  }
+
+  @Test
+  void theSweeperFailsARunningJobOnlyAGraceAfterItsDeadline() throws Exception {
+    Tenant t = tenants.create("expired-running-tenant");
+    Job job = submitWithDeadline(t, Duration.ofMillis(200));
+    var claim = jobs.claim(job.id(), "w", LEASE).orElseThrow();
+    Thread.sleep(300);
+
+    jobs.failExpired(Duration.ofMinutes(1));
+    assertTrue(jobs.stillHeld(job.id(), claim.attempt()), "within the grace its worker stops it");
+    jobs.failExpired(Duration.ZERO);
+    assertFalse(jobs.stillHeld(job.id(), claim.attempt()));
+    assertEquals("deadline-exceeded", jobs.find(t.id(), job.id()).orElseThrow().errorType());
+  }
+
+  @Test
+  void aCanceledJobIsNoLongerHeldByItsWorker() {
+    Tenant t = tenants.create("held-tenant");
+    Job job = submit(t);
+    var claim = jobs.claim(job.id(), "w", LEASE).orElseThrow();
+    assertTrue(jobs.stillHeld(job.id(), claim.attempt()));
+
+    jobs.cancel(t.id(), job.id());
+
+    assertFalse(jobs.stillHeld(job.id(), claim.attempt()));
+  }
+
   @Test
   void ledgerRowsCannotBeChangedOrDeleted() {
     Tenant t = tenants.create("ledger");

@@ -17,9 +17,9 @@ import org.apache.pekko.cluster.typed.SingletonActor;
 
 /**
  * The cluster singleton that makes actor messages mere hints: every interval it fails jobs whose
- * attempts are used up, and re-sends to their runners the jobs that were never claimed (a lost
- * dispatch) or whose lease expired (a dead worker). Idempotent: a runner ignores a job it cannot
- * claim.
+ * attempts are used up or whose deadline has passed, and re-sends to their runners the jobs that
+ * were never claimed (a lost dispatch) or whose lease expired (a dead worker). Idempotent: a runner
+ * ignores a job it cannot claim.
  */
 public final class Sweeper {
 
@@ -30,8 +30,14 @@ public final class Sweeper {
     INSTANCE
   }
 
-  private record Swept(List<JobRepository.Stray> strays, int failed, Throwable error)
+  private record Swept(List<JobRepository.Stray> strays, int failed, int expired, Throwable error)
       implements Command {}
+
+  /**
+   * How long after its deadline a running job is failed here. Its worker stops it within a second
+   * of the deadline and fails it itself; this catches a worker that died or is stuck in one kernel.
+   */
+  static final Duration RUNNING_DEADLINE_GRACE = Duration.ofSeconds(5);
 
   /** The sweeper's terms, from {@code retina.workers.sweeper}. */
   public record Settings(Duration interval, Duration unclaimedAfter, int batch) {}
@@ -72,11 +78,15 @@ public final class Sweeper {
                   CompletableFuture.supplyAsync(
                       () -> {
                         int failed = jobs.failExhausted();
+                        int expired = jobs.failExpired(RUNNING_DEADLINE_GRACE);
                         return new Swept(
-                            jobs.strays(settings.unclaimedAfter(), settings.batch()), failed, null);
+                            jobs.strays(settings.unclaimedAfter(), settings.batch()),
+                            failed,
+                            expired,
+                            null);
                       },
                       blocking),
-                  (swept, error) -> error != null ? new Swept(List.of(), 0, error) : swept);
+                  (swept, error) -> error != null ? new Swept(List.of(), 0, 0, error) : swept);
               return sweeping(ctx, jobs, settings, blocking);
             })
         .onMessage(Swept.class, s -> Behaviors.same())
@@ -95,6 +105,9 @@ public final class Sweeper {
               } else {
                 if (s.failed() > 0) {
                   ctx.getLog().warn("{} jobs failed after using up their attempts", s.failed());
+                }
+                if (s.expired() > 0) {
+                  ctx.getLog().info("{} jobs failed past their deadline", s.expired());
                 }
                 var sharding = ClusterSharding.get(ctx.getSystem());
                 for (JobRepository.Stray stray : s.strays()) {

@@ -4,10 +4,13 @@ import io.retina.platform.cluster.JobEvents;
 import io.retina.platform.cluster.ModelRunnerProtocol;
 import io.retina.platform.cluster.ModelRunnerProtocol.Command;
 import io.retina.platform.jobs.ContentDigest;
+import io.retina.platform.jobs.JobRepository;
 import io.retina.platform.jobs.JobRepository.Claim;
 import io.retina.platform.models.ModelArchive;
 import io.retina.platform.models.ModelLoads;
 import io.retina.platform.models.ModelVersion;
+import io.retina.workers.budget.WorkBudget;
+import io.retina.workers.budget.WorkStoppedException;
 import io.retina.workers.models.ArtifactStore;
 import io.retina.workers.models.CanonicalModels;
 import io.retina.workers.tasks.ImageTask;
@@ -407,6 +410,7 @@ public final class ModelRunner {
               })
           .toList();
     }
+    List<WorkBudget> budgets = claims.stream().map(this::budgetOf).toList();
     List<ImageTask.BatchItem> items = new ArrayList<>();
     for (Claim c : claims) {
       items.add(
@@ -415,9 +419,16 @@ public final class ModelRunner {
     }
     long start = System.nanoTime();
     List<ImageTask.BatchResult> results;
-    try {
+    try (WorkBudget.Binding bound = WorkBudget.ofAll(budgets).bind()) {
       results =
           claims.size() == 1 ? List.of(runOne(items.get(0), claims.get(0))) : task.runBatch(items);
+    } catch (WorkStoppedException e) {
+      List<Outcome> outcomes = new ArrayList<>();
+      for (int i = 0; i < claims.size(); i++) {
+        WorkStoppedException.Reason own = budgets.get(i).spent();
+        outcomes.add(stopped(claims.get(i), own != null ? own : e.reason(), start));
+      }
+      return outcomes;
     } catch (RuntimeException | OutOfMemoryError e) {
       log.error("jobs of {} failed in the model", versionRef, e);
       return claims.stream()
@@ -433,7 +444,11 @@ public final class ModelRunner {
     List<Outcome> outcomes = new ArrayList<>();
     for (int i = 0; i < claims.size(); i++) {
       worker.metrics().inference.observe(seconds / claims.size(), versionRef);
-      outcomes.add(commit(claims.get(i), results.get(i)));
+      WorkStoppedException.Reason spent = budgets.get(i).spent();
+      outcomes.add(
+          spent == null
+              ? commit(claims.get(i), results.get(i))
+              : stopped(claims.get(i), spent, start));
     }
     return outcomes;
   }
@@ -445,6 +460,45 @@ public final class ModelRunner {
     } catch (InvalidInputException e) {
       return new ImageTask.BatchResult(null, e);
     }
+  }
+
+  /**
+   * How often a running job looks at the store between steps to learn that it was canceled: with
+   * the decoder checking every row and tiles every model run, a cancel frees the worker within
+   * about this plus one step.
+   */
+  private static final Duration CANCEL_POLL = Duration.ofMillis(250);
+
+  /** The job's budget: its time left when claimed, and while this attempt still holds it. */
+  private WorkBudget budgetOf(Claim claim) {
+    return WorkBudget.of(claim.timeLeft(), () -> stillHeld(claim), CANCEL_POLL);
+  }
+
+  /** Whether the store still has the job running at this attempt; a store outage says yes. */
+  private boolean stillHeld(Claim claim) {
+    try {
+      return worker.jobs().stillHeld(claim.job().id(), claim.attempt());
+    } catch (RuntimeException e) {
+      log.warn(
+          "could not check whether job {} is still wanted: {}", claim.job().id(), e.toString());
+      return true;
+    }
+  }
+
+  /**
+   * Ends a job whose work stopped: past its deadline it fails {@code deadline-exceeded}, with no
+   * ledger row; canceled (or otherwise no longer held) it was already ended by whoever moved the
+   * fence, so nothing is written.
+   */
+  private Outcome stopped(Claim claim, WorkStoppedException.Reason why, long startedNanos) {
+    long ms = (System.nanoTime() - startedNanos) / 1_000_000;
+    log.info("job {} of {} stopped after {} ms: {}", claim.job().id(), versionRef, ms, why);
+    if (why == WorkStoppedException.Reason.DEADLINE_EXCEEDED
+        && worker.jobs().fail(claim, "deadline-exceeded", JobRepository.DEADLINE_PASSED_RUNNING)) {
+      return finished(claim, "failed");
+    }
+    worker.metrics().finished.inc(claim.job().modelRef(), "stopped");
+    return new Outcome(claim.job().id(), claim, "stopped");
   }
 
   /** The least time between two progress writes of one job: a tenant polls about that often. */

@@ -1,7 +1,15 @@
 package io.retina.workers.tfjs;
 
+import io.retina.workers.budget.WorkBudget;
+import io.retina.workers.budget.WorkStoppedException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.tensorflow.Graph;
@@ -15,13 +23,17 @@ import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphOptions;
 import org.tensorflow.proto.RewriterConfig;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
 /**
  * A runnable model: its graph, one session over it, and its signature. Thread-safe: {@link #run}
  * may be called concurrently (TensorFlow sessions are); {@link #close} waits for runs in flight and
- * later runs fail with {@link IllegalStateException}.
+ * later runs fail with {@link IllegalStateException}. Every run observes the {@link WorkBudget}
+ * bound to its thread: none starts once the budget is spent, and a run in flight when the job is
+ * canceled or out of time is left to finish on its own while the caller gets {@link
+ * WorkStoppedException} at once.
  */
 public final class TfModel implements AutoCloseable {
 
@@ -83,6 +95,10 @@ public final class TfModel implements AutoCloseable {
    * checked against the signature first, so a shape the graph can't take never reaches the runtime.
    */
   public FloatTensor run(FloatTensor input) throws FeedRejectedException {
+    return withinBudget(() -> runNow(input));
+  }
+
+  private FloatTensor runNow(FloatTensor input) throws FeedRejectedException {
     TensorSpec in = signature.input();
     TensorSpec out = signature.output();
     in.checkFeed(DataType.DT_FLOAT, input.shape());
@@ -95,11 +111,11 @@ public final class TfModel implements AutoCloseable {
               TFloat32.tensorOf(
                   Shape.of(input.shape()), DataBuffers.of(input.data(), true, false));
           Result result =
-              session
-                  .runner()
-                  .feed(in.opName(), in.index(), feed)
-                  .fetch(out.opName(), out.index())
-                  .run()) {
+              runWithinBudget(
+                  session
+                      .runner()
+                      .feed(in.opName(), in.index(), feed)
+                      .fetch(out.opName(), out.index()))) {
         Tensor fetched = result.get(0);
         if (!(fetched instanceof TFloat32 floats)) {
           throw new IllegalStateException(out.name() + " is " + fetched.dataType() + ", not float");
@@ -120,6 +136,10 @@ public final class TfModel implements AutoCloseable {
    * TF.js's {@code tf.cast} does). It is checked against the signature first, like {@link #run}.
    */
   public Map<String, FloatTensor> runAll(FloatTensor input) throws FeedRejectedException {
+    return withinBudget(() -> runAllNow(input));
+  }
+
+  private Map<String, FloatTensor> runAllNow(FloatTensor input) throws FeedRejectedException {
     TensorSpec in = signature.input();
     if (in.dtype() != DataType.DT_FLOAT && in.dtype() != DataType.DT_INT32) {
       throw new FeedRejectedException(in.name() + " takes " + in.dtype() + ", not float or int32");
@@ -135,7 +155,7 @@ public final class TfModel implements AutoCloseable {
         for (TensorSpec out : signature.outputs()) {
           runner.fetch(out.opName(), out.index());
         }
-        try (Result result = runner.run()) {
+        try (Result result = runWithinBudget(runner)) {
           Map<String, FloatTensor> outputs = new LinkedHashMap<>();
           for (int i = 0; i < signature.outputs().size(); i++) {
             outputs.put(signature.outputs().get(i).name(), floats(result.get(i)));
@@ -145,6 +165,93 @@ public final class TfModel implements AutoCloseable {
       }
     } finally {
       lifecycle.readLock().unlock();
+    }
+  }
+
+  /** One run of the model, from feeding to copying out its outputs. */
+  @FunctionalInterface
+  private interface Run<T> {
+    T call() throws FeedRejectedException;
+  }
+
+  /**
+   * Runs of jobs with a budget. A run whose job is canceled or runs out of time is left here to
+   * finish (TensorFlow can't stop a step midway, see below) while the job's worker moves on; the
+   * run holds the model open and owns its tensors until it ends, so no memory is freed under it.
+   * Daemon threads, made as needed: at most the runner's parallelism plus the runs left behind,
+   * each of which ends within one model run.
+   */
+  private static final ExecutorService RUNS =
+      Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "retina-model-run");
+            t.setDaemon(true);
+            return t;
+          });
+
+  /** How often a caller waiting for a run looks at its budget. */
+  private static final long WAIT_SLICE_MS = 50;
+
+  /**
+   * Runs {@code run} within the calling thread's work budget: not at all once it is spent, and
+   * otherwise on a helper thread while the caller watches the budget, so that a cancel or the
+   * deadline frees the caller within {@link #WAIT_SLICE_MS} plus the budget's poll, however long
+   * the run. Without a budget (warm-up, tests), runs inline.
+   */
+  private static <T> T withinBudget(Run<T> run) throws FeedRejectedException {
+    WorkBudget budget = WorkBudget.current();
+    if (budget == WorkBudget.UNBOUNDED) {
+      return run.call();
+    }
+    budget.check();
+    Future<T> running =
+        RUNS.submit(
+            () -> {
+              try (WorkBudget.Binding bound = budget.bind()) {
+                return run.call();
+              }
+            });
+    while (true) {
+      try {
+        return running.get(WAIT_SLICE_MS, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        budget.check(); // a spent budget leaves the run behind
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while the model ran", e);
+      } catch (ExecutionException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof FeedRejectedException rejected) {
+          throw rejected;
+        }
+        if (cause instanceof RuntimeException runtime) {
+          throw runtime;
+        }
+        if (cause instanceof Error error) {
+          throw error;
+        }
+        throw new IllegalStateException(cause);
+      }
+    }
+  }
+
+  /**
+   * Runs unless the thread's work budget is spent, with the time left to its deadline as the run's
+   * timeout. Measured with TensorFlow Java 1.1.0 on CPU, the timeout does not shorten a step: the
+   * kernels of a single-device graph run to the end and only then is DEADLINE_EXCEEDED reported. So
+   * it only makes such a run fail as the deadline; what frees the worker is {@link #withinBudget}.
+   */
+  private static Result runWithinBudget(Session.Runner runner) {
+    WorkBudget budget = WorkBudget.current();
+    budget.check();
+    budget
+        .millisLeft()
+        .ifPresent(ms -> runner.setOptions(RunOptions.newBuilder().setTimeoutInMs(ms).build()));
+    try {
+      return runner.run();
+    } catch (RuntimeException e) {
+      budget.check(); // a run that timed out at the deadline fails as the deadline, not as an error
+      throw e;
     }
   }
 
@@ -186,6 +293,12 @@ public final class TfModel implements AutoCloseable {
   public java.util.List<FloatTensor> run(
       java.util.Map<TensorSpec, FloatTensor> feeds, java.util.List<TensorSpec> fetches)
       throws FeedRejectedException {
+    return withinBudget(() -> runNow(feeds, fetches));
+  }
+
+  private java.util.List<FloatTensor> runNow(
+      java.util.Map<TensorSpec, FloatTensor> feeds, java.util.List<TensorSpec> fetches)
+      throws FeedRejectedException {
     for (TensorSpec in : signature.inputs()) {
       FloatTensor feed = feeds.get(in);
       if (feed == null) {
@@ -213,7 +326,7 @@ public final class TfModel implements AutoCloseable {
         runner.feed(e.getKey().opName(), e.getKey().index(), t);
       }
       fetches.forEach(out -> runner.fetch(out.opName(), out.index()));
-      try (Result result = runner.run()) {
+      try (Result result = runWithinBudget(runner)) {
         java.util.List<FloatTensor> outputs = new java.util.ArrayList<>();
         for (int i = 0; i < fetches.size(); i++) {
           if (!(result.get(i) instanceof TFloat32 floats)) {
