@@ -301,7 +301,8 @@ class ConsoleBrowserTest {
     } finally {
       // the class's tests share the node: background-removal stays on @1 whatever happened here
       if (activeVersion("background-removal") != 1) {
-        adminPost("/admin/models/background-removal/versions/1/promote");
+        Http.Reply back = adminPost("/admin/models/background-removal/versions/1/promote");
+        assertEquals(200, back.status(), back.toString());
       }
     }
 
@@ -659,15 +660,6 @@ class ConsoleBrowserTest {
       if (v.get("ref").asText().equals(ref)) return v.get("status").asText();
     }
     throw new AssertionError(ref + " is not listed");
-  }
-
-  private static void adminPost(String path) {
-    Http.Reply r =
-        http.send(
-            http.to(path)
-                .header("Authorization", "Bearer " + TestNode.ADMIN_TOKEN)
-                .POST(HttpRequest.BodyPublishers.noBody()));
-    assertEquals(200, r.status(), r.toString());
   }
 
   /**
