@@ -125,7 +125,8 @@ public final class ApiServer extends AllDirectives {
   private static void refuseNul(HttpRequest request) {
     var uri = request.getUri();
     boolean nul =
-        uri.path().indexOf('\u0000') >= 0
+        java.util.stream.StreamSupport.stream(uri.pathSegments().spliterator(), false)
+                .anyMatch(segment -> segment.indexOf('\u0000') >= 0)
             || uri.query().toList().stream()
                 .anyMatch(
                     p -> p.first().indexOf('\u0000') >= 0 || p.second().indexOf('\u0000') >= 0);
@@ -158,6 +159,11 @@ public final class ApiServer extends AllDirectives {
     }
     if (e instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) {
       return Problem.tooLarge("payload-too-large", "The body is larger than this endpoint accepts.")
+          .toResponse(instance);
+    }
+    if (e instanceof org.apache.pekko.http.scaladsl.model.EntityStreamException) {
+      // the client stopped sending mid-body (it closed, or broke the framing): nobody's fault here
+      return Problem.badRequest("bad-request", "The body ended before it was complete.")
           .toResponse(instance);
     }
     if (e instanceof org.apache.pekko.http.scaladsl.model.IllegalRequestException) {

@@ -100,7 +100,7 @@ public final class Node {
         Welcome.print(config, port, admin, tenants);
       }
       return node;
-    } catch (RuntimeException | IOException e) {
+    } catch (RuntimeException e) {
       database.close();
       throw e;
     }
