@@ -15,6 +15,8 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,6 +26,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -220,7 +224,71 @@ class HostileHttpTest {
     assertEquals(200, http.get("/v1/jobs", key).status(), "the key itself still works");
   }
 
+  @Test
+  void hostileHeadersLeaveNoKeyOrTokenInTheNodesLog() throws Exception {
+    Path dataDir = Files.createTempDirectory("retina-hostile-log");
+    int port = NodeProcess.freePort();
+    Map<String, String> env =
+        Map.of(
+            "RETINA_DATA_DIR",
+            dataDir.toString(),
+            "RETINA_ADMIN_TOKEN",
+            TestNode.ADMIN_TOKEN,
+            "RETINA_DEMO_TENANT",
+            "true",
+            "RETINA_CLUSTER_PORT",
+            Integer.toString(NodeProcess.freePort()));
+    // the production logging (Pekko at INFO), not the quieter test configuration
+    String logback = Path.of(HostileHttpTest.class.getResource("/logback.xml").toURI()).toString();
+    try (NodeProcess process =
+        NodeProcess.start(env, port, List.of("-Dlogback.configurationFile=" + logback))) {
+      process.awaitReady(Duration.ofSeconds(120));
+      Matcher shown = Pattern.compile("API key \\(shown once\\): (\\S+)").matcher(process.log());
+      assertTrue(shown.find(), "the first start prints the demo key");
+      String demo = shown.group(1);
+      String issued = new Http(process.base).newTenantKey("log-scan");
+      List<String> secrets = List.of(demo, issued, TestNode.ADMIN_TOKEN);
+      for (String secret : secrets) {
+        List<String> headers = new ArrayList<>();
+        for (String junk : List.of(",", " x", ",x=y", "\"", " ,,", "\u0007")) {
+          headers.add("Authorization: Bearer " + secret + junk);
+          headers.add("Authorization: " + secret + junk);
+          headers.add("Authorization: Basic " + secret + junk);
+          headers.add("Proxy-Authorization: Bearer " + secret + junk);
+        }
+        headers.add("Authorization: Bearer " + secret + "a".repeat(9000));
+        headers.add("X-Api-Key: " + secret + ";" + "b".repeat(9000));
+        for (String header : headers) {
+          for (String target : List.of("GET /v1/jobs", "GET /admin/tenants")) {
+            try (Socket s =
+                send(
+                    port,
+                    target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + header + "\r\n\r\n",
+                    new byte[0])) {
+              int status = read(s).status();
+              assertTrue(status == 400 || status == 401 || status == 431, header + ": " + status);
+            }
+          }
+        }
+      }
+      Thread.sleep(1000); // what the node logged about the last requests reaches its file
+      String log = process.log();
+      assertTrue(log.contains("Retina is up"), "this is the node's log");
+      assertEquals(1, occurrences(log, demo), "the demo key is printed once, at first start");
+      assertEquals(0, occurrences(log, issued), "an issued key is never logged");
+      assertEquals(0, occurrences(log, TestNode.ADMIN_TOKEN), "the admin token is never logged");
+    }
+  }
+
   // ---- helpers ----
+
+  private static int occurrences(String text, String secret) {
+    int n = 0;
+    for (int i = text.indexOf(secret); i >= 0; i = text.indexOf(secret, i + 1)) {
+      n++;
+    }
+    return n;
+  }
 
   private static long heapUsedAfterGc() throws InterruptedException {
     var memory = ManagementFactory.getMemoryMXBean();
@@ -252,7 +320,11 @@ class HostileHttpTest {
   }
 
   private static Socket send(String head, byte[] body) throws IOException {
-    Socket s = new Socket("127.0.0.1", Integer.parseInt(node.base.replaceAll(".*:", "")));
+    return send(node.node.httpPort(), head, body);
+  }
+
+  private static Socket send(int port, String head, byte[] body) throws IOException {
+    Socket s = new Socket("127.0.0.1", port);
     try {
       s.setSoTimeout(20_000);
       s.getOutputStream().write(head.getBytes(StandardCharsets.ISO_8859_1));
