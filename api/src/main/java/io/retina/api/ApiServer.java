@@ -111,7 +111,7 @@ public final class ApiServer extends AllDirectives {
         path,
         new Problem(
                 503,
-                "request-timeout",
+                "response-timeout",
                 "Service unavailable",
                 "The node did not answer in time; retry shortly.")
             .withHeader(RawHeader.create("Retry-After", "5"))

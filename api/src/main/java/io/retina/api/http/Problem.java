@@ -80,7 +80,7 @@ public final class Problem extends RuntimeException {
       case 401 -> "unauthorized";
       case 404 -> "not-found";
       case 405 -> "method-not-allowed";
-      case 408 -> "request-timeout";
+      case 408 -> "body-timeout";
       case 413 -> "payload-too-large";
       case 414 -> "uri-too-long";
       case 415 -> "unsupported-media-type";
