@@ -2,7 +2,9 @@ package io.retina.api;
 
 import io.retina.api.account.AccountRoutes;
 import io.retina.api.admin.AdminRoutes;
+import io.retina.api.http.BodyBudget;
 import io.retina.api.http.Problem;
+import io.retina.api.http.SecurityHeaders;
 import io.retina.api.jobs.JobRoutes;
 import io.retina.api.models.ModelRoutes;
 import io.retina.api.ops.OpsRoutes;
@@ -36,6 +38,7 @@ public final class ApiServer extends AllDirectives {
   private final ActorSystem<?> system;
   private final Counter requests;
   private final Histogram latency;
+  private final BodyBudget bodies;
 
   public ApiServer(ApiContext api, ActorSystem<?> system) {
     this.api = api;
@@ -50,6 +53,12 @@ public final class ApiServer extends AllDirectives {
                 "Time to answer an HTTP request.",
                 MetricsRegistry.LATENCY_SECONDS_BUCKETS,
                 "method");
+    this.bodies = new BodyBudget(api.settings().maxBodyBytesInFlight());
+    api.metrics()
+        .gauge(
+            "retina_http_body_bytes_in_flight",
+            "Bytes of request bodies this node holds in memory now.",
+            bodies::inFlight);
   }
 
   public CompletionStage<ServerBinding> start() {
@@ -58,7 +67,7 @@ public final class ApiServer extends AllDirectives {
 
   /** The whole API; the routes are built once, errors are rendered per request. */
   public Route route() {
-    Route jobs = new JobRoutes(api, system).route();
+    Route jobs = new JobRoutes(api, system, bodies).route();
     Route models = new ModelRoutes(api).route();
     Route account = new AccountRoutes(api).route();
     Route admin = new AdminRoutes(api).route();
@@ -74,15 +83,57 @@ public final class ApiServer extends AllDirectives {
     return extractRequest(
         request -> {
           long start = System.nanoTime();
+          String path = request.getUri().path();
           return mapResponse(
               response -> {
                 String method = request.method().value();
                 requests.inc(method, Integer.toString(response.status().intValue()));
                 latency.observe((System.nanoTime() - start) / 1e9, method);
-                return response;
+                return SecurityHeaders.apply(path, response);
               },
-              () -> handleExceptions(exceptions(request), () -> endpoints));
+              () ->
+                  withRequestTimeoutResponse(
+                      ApiServer::timedOut,
+                      () ->
+                          handleExceptions(
+                              exceptions(request),
+                              () -> {
+                                refuseNul(request);
+                                return endpoints;
+                              })));
         });
+  }
+
+  /** What a client sees when its request took longer than {@code request-timeout}. */
+  private static HttpResponse timedOut(HttpRequest request) {
+    String path = request.getUri().path();
+    return SecurityHeaders.apply(
+        path,
+        new Problem(
+                503,
+                "response-timeout",
+                "Service unavailable",
+                "The node did not answer in time; retry shortly.")
+            .withHeader(RawHeader.create("Retry-After", "5"))
+            .toResponse(path));
+  }
+
+  /**
+   * PostgreSQL text cannot hold U+0000, so a name or description with one would fail in the store:
+   * it is refused here for every path segment and query parameter alike.
+   */
+  private static void refuseNul(HttpRequest request) {
+    var uri = request.getUri();
+    boolean nul =
+        java.util.stream.StreamSupport.stream(uri.pathSegments().spliterator(), false)
+                .anyMatch(segment -> segment.indexOf('\u0000') >= 0)
+            || uri.query().toList().stream()
+                .anyMatch(
+                    p -> p.first().indexOf('\u0000') >= 0 || p.second().indexOf('\u0000') >= 0);
+    if (nul) {
+      throw Problem.badRequest(
+          "invalid-character", "Names, parameters and text may not contain U+0000 (NUL).");
+    }
   }
 
   private ExceptionHandler exceptions(HttpRequest request) {
@@ -108,6 +159,11 @@ public final class ApiServer extends AllDirectives {
     }
     if (e instanceof org.apache.pekko.http.scaladsl.model.EntityStreamSizeException) {
       return Problem.tooLarge("payload-too-large", "The body is larger than this endpoint accepts.")
+          .toResponse(instance);
+    }
+    if (e instanceof org.apache.pekko.http.scaladsl.model.EntityStreamException) {
+      // the client stopped sending mid-body (it closed, or broke the framing): nobody's fault here
+      return Problem.badRequest("bad-request", "The body ended before it was complete.")
           .toResponse(instance);
     }
     if (e instanceof org.apache.pekko.http.scaladsl.model.IllegalRequestException) {
@@ -163,18 +219,10 @@ public final class ApiServer extends AllDirectives {
                       ? s.getData().utf8String()
                       : response.status().reason();
               int status = response.status().intValue();
-              return new Problem(status, slugFor(status), response.status().reason(), detail)
+              return new Problem(
+                      status, Problem.slugFor(status), response.status().reason(), detail)
                   .toResponse(null)
                   .addHeaders(response.getHeaders());
             });
-  }
-
-  private static String slugFor(int status) {
-    return switch (status) {
-      case 413 -> "payload-too-large";
-      case 415 -> "unsupported-media-type";
-      case 401 -> "unauthorized";
-      default -> "bad-request";
-    };
   }
 }

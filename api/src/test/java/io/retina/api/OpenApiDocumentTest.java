@@ -90,6 +90,12 @@ class OpenApiDocumentTest {
           "public\\s+static\\s+Problem\\s+(\\w+)\\(\\s*String\\s+slug\\b[^)]*\\)\\s*\\{\\s*"
               + "return\\s+new\\s+Problem\\(\\s*(\\d{3})\\s*,\\s*slug\\b");
 
+  /**
+   * {@code case 414 -> "slug";} in Problem.slugFor: the types of refusals known by status alone.
+   */
+  private static final Pattern BY_STATUS =
+      Pattern.compile("case\\s+(\\d{3})\\s*->\\s*\"([^\"]+)\"");
+
   private static String text;
   private static JsonNode doc;
 
@@ -246,6 +252,11 @@ class OpenApiDocumentTest {
     assertTrue(factories.containsKey("notFound"), "Problem.java's factories were not found");
 
     Map<String, Integer> slugs = new TreeMap<>();
+    Matcher b = BY_STATUS.matcher(read(PROBLEM_SOURCE));
+    while (b.find()) {
+      slugs.put(b.group(2), Integer.parseInt(b.group(1)));
+    }
+    assertTrue(slugs.containsKey("uri-too-long"), "Problem.slugFor's cases were not found");
     try (Stream<Path> files = Files.walk(SOURCES)) {
       for (Path file : files.filter(p -> p.toString().endsWith(".java")).toList()) {
         String source = read(file);

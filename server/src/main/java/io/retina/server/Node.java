@@ -55,6 +55,9 @@ public final class Node {
     Set<String> roles = NodeConfig.roles(config);
     Path dataDir = Path.of(config.getString("retina.node.data-dir")).toAbsolutePath();
     Files.createDirectories(dataDir);
+    // before the store starts: a node with an unusable admin token stops here, with the reason
+    AdminToken.Resolved admin =
+        AdminToken.resolve(config.getString("retina.node.admin-token"), dataDir);
     Database database = Database.open(config.getConfig("retina.store"));
     try {
       TenantRepository tenants = new TenantRepository(database.tx());
@@ -63,8 +66,6 @@ public final class Node {
       Path modelCache = Path.of(config.getString("retina.workers.model-cache"));
       List<BuiltinCatalog.Entry> catalog = BuiltinCatalog.register(config, modelCache, models);
       log.info("catalog: {}", catalog.stream().map(e -> e.version().ref()).toList());
-      AdminToken.Resolved admin =
-          AdminToken.resolve(config.getString("retina.node.admin-token"), dataDir);
       Services services =
           new Services(
               config,
@@ -99,7 +100,7 @@ public final class Node {
         Welcome.print(config, port, admin, tenants);
       }
       return node;
-    } catch (RuntimeException | IOException e) {
+    } catch (RuntimeException e) {
       database.close();
       throw e;
     }

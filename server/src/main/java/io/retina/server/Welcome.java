@@ -31,14 +31,14 @@ final class Welcome {
     if (config.getBoolean("retina.node.demo-tenant") && tenants.list().isEmpty()) {
       var demo = tenants.create("demo");
       var key = tenants.issueKey(demo.id(), "demo key");
+      // the key is printed this once: every copy in a log is one more place it can leak from
       out.append("  Demo tenant  'demo', API key (shown once): ").append(key.secret()).append("\n");
-      out.append("\n  Try:  curl -s -X POST '")
+      out.append("\n  Try:  KEY=<the demo key above>\n        curl -s -X POST '")
           .append(base)
           .append("/v1/jobs?model=super-resolution&scale=2' \\\n")
-          .append("          -H 'Authorization: Bearer ")
-          .append(key.secret())
+          .append("          -H \"Authorization: Bearer $KEY\"")
           .append(
-              "' \\\n          -H 'Content-Type: image/png' -H 'Prefer: wait=30' --data-binary @photo.png\n");
+              " \\\n          -H 'Content-Type: image/png' -H 'Prefer: wait=30' --data-binary @photo.png\n");
     }
     System.out.println(out.append("======================\n"));
   }

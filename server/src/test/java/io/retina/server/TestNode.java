@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * PostgreSQL, the real built-in models, HTTP and cluster on free loopback ports.
  */
 final class TestNode implements AutoCloseable {
-  static final String ADMIN_TOKEN = "test-admin-token-0123456789";
+  static final String ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
   final Node node;
   final String base;

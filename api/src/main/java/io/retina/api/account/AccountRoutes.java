@@ -93,7 +93,12 @@ public final class AccountRoutes extends AllDirectives {
       return YearMonth.now(ZoneOffset.UTC);
     }
     try {
-      return YearMonth.parse(value);
+      YearMonth month = YearMonth.parse(value);
+      // YearMonth reaches the year 999999999; PostgreSQL's dates and any real invoice do not
+      if (month.getYear() < 1970 || month.getYear() > 9999) {
+        throw new DateTimeParseException("out of range", value, 0);
+      }
+      return month;
     } catch (DateTimeParseException e) {
       throw Problem.badRequest("bad-month", "month is YYYY-MM, e.g. 2026-11; not '" + value + "'.");
     }

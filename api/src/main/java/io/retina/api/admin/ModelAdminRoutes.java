@@ -51,6 +51,9 @@ import org.apache.pekko.stream.javadsl.FileIO;
  * model-unavailable} and is seen there. A staged upload runs jobs that pin it ({@code name@v}) only
  * for the tenants named as its canaries, so it can be tried before it is promoted; a retired one
  * runs none that were not queued before.
+ *
+ * <p>An upload is authorized from its headers before its body is read, and the body streams to a
+ * temporary file, never whole into the heap.
  */
 final class ModelAdminRoutes extends AdminDirectives {
   /** 200 MiB: the largest catalog package zips to about 150 MB. */
@@ -128,28 +131,14 @@ final class ModelAdminRoutes extends AdminDirectives {
               + maxUploadBytes
               + ".");
     }
-    try {
-      api.auth().admin(request); // before a byte of the body is stored
-      String type = request.entity().getContentType().mediaType().toString();
-      if (!ZIP_TYPES.contains(type)) {
-        throw Problem.unsupportedMediaType(
-            "Send the artifact as the body, Content-Type: application/zip; not " + type + ".");
-      }
-    } catch (Problem refused) {
-      // read the body away first: closing on a client still sending it can cost the client the
-      // answer (its connection is reset), and it would see an I/O error instead of this problem
-      return extractMaterializer(
-          mat ->
-              completeWithFuture(
-                  request
-                      .entity()
-                      .withSizeLimit(maxUploadBytes)
-                      .discardBytes(mat)
-                      .completionStage()
-                      .<HttpResponse>handle(
-                          (done, e) -> {
-                            throw refused;
-                          })));
+    // from the headers alone: a refused upload is answered before a byte of its body is read, and
+    // Pekko closes the connection with the rest unread. A client that sends a large body should
+    // send Expect: 100-continue (curl does above 1 MB) to hear of the refusal before sending it.
+    api.auth().admin(request);
+    String type = request.entity().getContentType().mediaType().toString();
+    if (!ZIP_TYPES.contains(type)) {
+      throw Problem.unsupportedMediaType(
+          "Send the artifact as the body, Content-Type: application/zip; not " + type + ".");
     }
     return withSizeLimit(
         maxUploadBytes,

@@ -22,6 +22,11 @@ public final class JsonBodies {
       if (node == null || !node.isObject()) {
         throw Problem.badRequest("bad-json", "The body must be a JSON object.");
       }
+      if (hasNul(node)) {
+        // PostgreSQL text cannot hold it: refused here rather than failing in the store
+        throw Problem.badRequest(
+            "invalid-character", "Names, parameters and text may not contain U+0000 (NUL).");
+      }
       return node;
     } catch (IOException e) {
       throw Problem.badRequest(
@@ -31,6 +36,24 @@ public final class JsonBodies {
                   ? j.getOriginalMessage()
                   : e.getMessage()));
     }
+  }
+
+  private static boolean hasNul(JsonNode node) {
+    if (node.isTextual()) {
+      return node.asText().indexOf('\u0000') >= 0;
+    }
+    var names = node.fieldNames();
+    while (names.hasNext()) {
+      if (names.next().indexOf('\u0000') >= 0) {
+        return true;
+      }
+    }
+    for (JsonNode child : node) {
+      if (hasNul(child)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** A required string member, 1 to {@code max} characters. */

@@ -71,6 +71,28 @@ public final class Problem extends RuntimeException {
             PROBLEM_JSON, Json.write(body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
+  /**
+   * The type of an error answered by status alone (Pekko's own refusals, before or after routing);
+   * the OpenAPI description lists each.
+   */
+  public static String slugFor(int status) {
+    return switch (status) {
+      case 401 -> "unauthorized";
+      case 404 -> "not-found";
+      case 405 -> "method-not-allowed";
+      case 408 -> "body-timeout";
+      case 413 -> "payload-too-large";
+      case 414 -> "uri-too-long";
+      case 415 -> "unsupported-media-type";
+      case 417 -> "expectation-failed";
+      case 431 -> "headers-too-large";
+      case 501 -> "not-implemented";
+      case 503 -> "service-unavailable";
+      case 505 -> "http-version-not-supported";
+      default -> status >= 500 ? "internal-error" : "bad-request";
+    };
+  }
+
   public static Problem badRequest(String slug, String detail) {
     return new Problem(400, slug, "The request is malformed", detail);
   }

@@ -1,6 +1,7 @@
 package io.retina.api.jobs;
 
 import io.retina.api.ApiContext;
+import io.retina.api.http.BodyBudget;
 import io.retina.api.http.Problem;
 import io.retina.api.http.Responses;
 import io.retina.api.images.ImageInfo;
@@ -32,7 +33,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -42,11 +42,17 @@ import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.Materializer;
 
 /**
  * The tenant's job API under {@code /v1/jobs}: submit, poll, fetch the result, cancel, list. Thin:
  * each handler authenticates, calls the store on the store executor, and maps the outcome to a
  * response.
+ *
+ * <p>A submission is authenticated and admitted from its headers before its body is read. The body
+ * is then read whole into memory (it is probed and stored as one value), under the node's {@link
+ * BodyBudget}: that bound, not the per-request limit, is what keeps many concurrent uploads from
+ * exhausting the heap.
  */
 public final class JobRoutes extends AllDirectives {
   private static final Duration BODY_TIMEOUT = Duration.ofSeconds(60);
@@ -60,10 +66,12 @@ public final class JobRoutes extends AllDirectives {
   private final ApiContext api;
   private final ActorSystem<?> system;
   private final Counter submitted;
+  private final BodyBudget bodies;
 
-  public JobRoutes(ApiContext api, ActorSystem<?> system) {
+  public JobRoutes(ApiContext api, ActorSystem<?> system, BodyBudget bodies) {
     this.api = api;
     this.system = system;
+    this.bodies = bodies;
     this.submitted =
         api.metrics().counter("retina_jobs_submitted_total", "Jobs stored by this node.", "model");
   }
@@ -112,14 +120,15 @@ public final class JobRoutes extends AllDirectives {
           "payload-too-large",
           "The body is " + declared.getAsLong() + " bytes; the limit is " + max + ".");
     }
-    return withSizeLimit(
-        max,
-        () ->
-            extractStrictEntity(
-                BODY_TIMEOUT, max, entity -> completeWithFuture(submit(request, entity))));
+    return extractMaterializer(mat -> completeWithFuture(submit(request, mat)));
   }
 
-  private CompletionStage<HttpResponse> submit(HttpRequest request, HttpEntity.Strict entity) {
+  /**
+   * Authenticates and admits from the headers alone, and only then reads the body: a request
+   * without a valid key, or over its tenant's rate, is answered before a byte of its body is read
+   * (Pekko then closes the connection, the rest unread).
+   */
+  private CompletionStage<HttpResponse> submit(HttpRequest request, Materializer mat) {
     return CompletableFuture.supplyAsync(() -> api.auth().tenant(request), api.store())
         .thenCompose(
             tenant ->
@@ -139,10 +148,16 @@ public final class JobRoutes extends AllDirectives {
                           if (!decision.admitted()) {
                             throw rateLimited(decision);
                           }
-                          return SubmitRequest.read(request, entity, system)
-                              .thenComposeAsync(
-                                  form -> admitAndStore(request, tenant, form, decision),
-                                  api.store());
+                          return bodies.read(
+                              request.entity(),
+                              api.settings().maxBodyBytes(),
+                              BODY_TIMEOUT,
+                              mat,
+                              entity ->
+                                  SubmitRequest.read(request, entity, system)
+                                      .thenComposeAsync(
+                                          form -> admitAndStore(request, tenant, form, decision),
+                                          api.store()));
                         }));
   }
 

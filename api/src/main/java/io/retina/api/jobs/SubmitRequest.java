@@ -28,9 +28,18 @@ public record SubmitRequest(
     String mediaType = essence(entity.getContentType().mediaType());
     Map<String, String> query = new LinkedHashMap<>(request.getUri().query().toMap());
     if (mediaType.equals("multipart/form-data")) {
+      if (!entity.getContentType().mediaType().toString().contains("boundary=")) {
+        throw Problem.badRequest(
+            "bad-form", "A multipart/form-data body needs its boundary in the Content-Type.");
+      }
       return Unmarshaller.entityToMultipartFormData()
           .unmarshal(entity, Materializer.matFromSystem(system))
           .thenCompose(form -> form.toStrict(PART_TIMEOUT_MS, Materializer.matFromSystem(system)))
+          .exceptionally(
+              e -> {
+                throw Problem.badRequest(
+                    "bad-form", "The multipart/form-data body is malformed; it could not be read.");
+              })
           .thenApply(form -> fromForm(form, query));
     }
     if (!(mediaType.startsWith("image/") || mediaType.equals("application/octet-stream"))) {

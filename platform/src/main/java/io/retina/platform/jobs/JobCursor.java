@@ -16,6 +16,9 @@ public record JobCursor(Instant createdAt, UUID id) {
         .encodeToString(raw.getBytes(StandardCharsets.UTF_8));
   }
 
+  /** 9999-12-31T23:59:59Z. */
+  private static final long LATEST_SECOND = 253_402_300_799L;
+
   /** The cursor a client sent back, if it is one this server made. */
   public static Optional<JobCursor> decode(String token) {
     try {
@@ -24,8 +27,15 @@ public record JobCursor(Instant createdAt, UUID id) {
       if (parts.length != 3) {
         return Optional.empty();
       }
-      Instant at = Instant.ofEpochSecond(Long.parseLong(parts[0]), Long.parseLong(parts[1]));
-      return Optional.of(new JobCursor(at, UUID.fromString(parts[2])));
+      long seconds = Long.parseLong(parts[0]);
+      long nanos = Long.parseLong(parts[1]);
+      // a job's creation time: this server never made a cursor outside these, and PostgreSQL's
+      // timestamps end long before Instant's do
+      if (seconds < 0 || seconds > LATEST_SECOND || nanos < 0 || nanos > 999_999_999) {
+        return Optional.empty();
+      }
+      return Optional.of(
+          new JobCursor(Instant.ofEpochSecond(seconds, nanos), UUID.fromString(parts[2])));
     } catch (IllegalArgumentException e) {
       return Optional.empty();
     }

@@ -542,7 +542,10 @@ public final class JobRepository {
             });
   }
 
-  /** Records a failure that retrying won't cure, fenced like a success. Nothing is billed. */
+  /**
+   * Records a failure that retrying won't cure, fenced like a success. Nothing is billed. The
+   * detail is stored as the tenant will read it ({@link JobErrorDetail}).
+   */
   public boolean fail(Claim claim, String errorType, String detail) {
     return tx.system()
         .call(
@@ -553,7 +556,7 @@ public final class JobRepository {
                           + " finished_at = now(), lease_owner = null, lease_expires_at = null"
                           + " where id = ? and attempts = ? and status = 'running'")) {
                 st.setString(1, errorType);
-                st.setString(2, detail);
+                st.setString(2, JobErrorDetail.forTenant(detail));
                 st.setObject(3, claim.job().id());
                 st.setInt(4, claim.attempt());
                 return st.executeUpdate() == 1;
@@ -574,7 +577,7 @@ public final class JobRepository {
                   c.prepareStatement(
                       "update jobs set status = 'queued', lease_owner = null, lease_expires_at = null,"
                           + " error_detail = ? where id = ? and attempts = ? and status = 'running'")) {
-                st.setString(1, reason);
+                st.setString(1, JobErrorDetail.forTenant(reason));
                 st.setObject(2, claim.job().id());
                 st.setInt(3, claim.attempt());
                 return st.executeUpdate() == 1;
