@@ -87,6 +87,20 @@ class HostileHttpTest {
   }
 
   @Test
+  void anAdminUploadWithoutTheTokenIsRefusedBeforeItsBodyIsSent() throws Exception {
+    try (Socket s =
+        send(
+            "POST /admin/models/super-resolution/versions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Content-Type: application/zip\r\nContent-Length: 150000000\r\n\r\n",
+            new byte[4096])) {
+      Response r = read(s);
+      assertEquals(401, r.status(), r.toString());
+      assertEquals("/problems/unauthorized", r.json().get("type").asText());
+      assertEquals("close", r.header("connection"), "the rest of the body is never read");
+    }
+  }
+
+  @Test
   void anUploadThatWouldExceedTheBodiesInFlightIsToldToRetryAndTheNextOneIsServed()
       throws Exception {
     Socket stalled =
