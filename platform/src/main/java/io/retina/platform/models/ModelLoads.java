@@ -53,19 +53,7 @@ public final class ModelLoads {
 
   /** Every node's last load of every version, by model, version and node. */
   public List<Load> all() {
-    return tx.call(
-        c -> {
-          try (var st =
-                  c.prepareStatement(
-                      "select * from model_loads order by model_name, version, node");
-              ResultSet rs = st.executeQuery()) {
-            List<Load> loads = new ArrayList<>();
-            while (rs.next()) {
-              loads.add(load(rs));
-            }
-            return loads;
-          }
-        });
+    return query("select * from model_loads order by model_name, version, node");
   }
 
   /**
@@ -73,14 +61,17 @@ public final class ModelLoads {
    * some node can't serve. By model, version and node.
    */
   public List<Load> degraded() {
+    return query(
+        "select l.* from model_loads l join model_versions v"
+            + " on v.model_name = l.model_name and v.version = l.version"
+            + " where v.status = 'active' and l.outcome = 'failed'"
+            + " order by l.model_name, l.version, l.node");
+  }
+
+  private List<Load> query(String sql) {
     return tx.call(
         c -> {
-          try (var st =
-                  c.prepareStatement(
-                      "select l.* from model_loads l join model_versions v"
-                          + " on v.model_name = l.model_name and v.version = l.version"
-                          + " where v.status = 'active' and l.outcome = 'failed'"
-                          + " order by l.model_name, l.version, l.node");
+          try (var st = c.prepareStatement(sql);
               ResultSet rs = st.executeQuery()) {
             List<Load> loads = new ArrayList<>();
             while (rs.next()) {
