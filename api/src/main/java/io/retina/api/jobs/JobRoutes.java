@@ -279,10 +279,7 @@ public final class JobRoutes extends AllDirectives {
   private ModelVersion resolveModel(SubmitRequest.ModelRef ref, Tenant tenant) {
     Optional<ModelVersion> found =
         ref.version().isPresent()
-            ? api.models()
-                .find(ref.name(), ref.version().get())
-                .filter(v -> v.status() != ModelVersion.Status.RETIRED)
-                .filter(v -> api.models().runnableBy(v.modelName(), v.version(), tenant.id()))
+            ? api.models().findFor(ref.name(), ref.version().get(), tenant.id())
             : api.models().findActive(ref.name());
     return found.orElseThrow(
         () ->

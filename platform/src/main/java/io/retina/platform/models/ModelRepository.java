@@ -117,18 +117,20 @@ public final class ModelRepository {
   }
 
   /**
-   * The versions {@code tenant} may run and see: every published one that is not retired (the
-   * active ones, the catalog's, and those once active), and the staged uploads it is a canary of.
+   * The condition on {@code v} that a tenant (the statement's parameter) may run and see it: not
+   * retired, and published (active, the catalog's, or once active) or with the tenant as a canary.
    */
+  private static final String RUNNABLE_BY_TENANT =
+      "v.status <> 'retired' and (v.published or exists (select 1 from model_canaries k"
+          + " where k.model_name = v.model_name and k.version = v.version and k.tenant_id = ?))";
+
+  /** The versions {@code tenant} may run and see, by model and version. */
   public List<ModelVersion> listFor(UUID tenant) {
     return tx.call(
         c -> {
           try (var st =
               c.prepareStatement(
-                  SELECT
-                      + " where v.status <> 'retired' and (v.published or exists (select 1 from"
-                      + " model_canaries k where k.model_name = v.model_name and k.version ="
-                      + " v.version and k.tenant_id = ?)) order by v.model_name, v.version")) {
+                  SELECT + " where " + RUNNABLE_BY_TENANT + " order by v.model_name, v.version")) {
             st.setObject(1, tenant);
             List<ModelVersion> out = new ArrayList<>();
             try (ResultSet rs = st.executeQuery()) {
@@ -141,20 +143,18 @@ public final class ModelRepository {
         });
   }
 
-  /** Whether {@code tenant} may run the version: it is published, or the tenant is a canary. */
-  public boolean runnableBy(String name, int version, UUID tenant) {
+  /** The version, if {@code tenant} may run it (see {@link #listFor}), in one query. */
+  public Optional<ModelVersion> findFor(String name, int version, UUID tenant) {
     return tx.call(
         c -> {
           try (var st =
               c.prepareStatement(
-                  "select v.published or exists (select 1 from model_canaries k where"
-                      + " k.model_name = v.model_name and k.version = v.version and k.tenant_id = ?)"
-                      + " from model_versions v where v.model_name = ? and v.version = ?")) {
-            st.setObject(1, tenant);
-            st.setString(2, name);
-            st.setInt(3, version);
+                  SELECT + " where v.model_name = ? and v.version = ? and " + RUNNABLE_BY_TENANT)) {
+            st.setString(1, name);
+            st.setInt(2, version);
+            st.setObject(3, tenant);
             try (ResultSet rs = st.executeQuery()) {
-              return rs.next() && rs.getBoolean(1);
+              return rs.next() ? Optional.of(version(rs)) : Optional.empty();
             }
           }
         });

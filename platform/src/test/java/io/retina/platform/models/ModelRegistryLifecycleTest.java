@@ -72,11 +72,11 @@ class ModelRegistryLifecycleTest {
     String name = builtIn();
     ModelVersion staged = upload(name, bytes("a staged upload"));
 
-    assertTrue(models.runnableBy(name, 1, other), "the catalog's version is everyone's");
-    assertFalse(models.runnableBy(name, staged.version(), canary), "no canary named yet");
+    assertTrue(models.findFor(name, 1, other).isPresent(), "the catalog's version is everyone's");
+    assertFalse(models.findFor(name, staged.version(), canary).isPresent(), "no canary named yet");
     assertTrue(models.setCanaries(name, staged.version(), Set.of(canary)));
-    assertTrue(models.runnableBy(name, staged.version(), canary));
-    assertFalse(models.runnableBy(name, staged.version(), other));
+    assertTrue(models.findFor(name, staged.version(), canary).isPresent());
+    assertFalse(models.findFor(name, staged.version(), other).isPresent());
     assertTrue(listed(canary, name).contains(staged.ref()));
     assertFalse(listed(other, name).contains(staged.ref()), "nor is it listed for the others");
     assertEquals(List.of(canary), models.canaries(name, staged.version()));
@@ -84,7 +84,7 @@ class ModelRegistryLifecycleTest {
     models.promote(name, staged.version());
     models.rollback(name);
     assertTrue(
-        models.runnableBy(name, staged.version(), other),
+        models.findFor(name, staged.version(), other).isPresent(),
         "once active, it stays pinnable after a rollback");
     assertFalse(models.setCanaries(name, 99, Set.of(canary)), "no such version");
   }
