@@ -1,12 +1,15 @@
 package io.retina.api;
 
 import io.retina.api.auth.Authenticator;
-import io.retina.api.jobs.Dispatcher;
 import io.retina.api.jobs.JobWaiters;
 import io.retina.api.quota.TenantGates;
 import io.retina.platform.audit.AuditRepository;
 import io.retina.platform.billing.UsageRepository;
 import io.retina.platform.cluster.Membership;
+import io.retina.platform.cluster.RunnerClient;
+import io.retina.platform.cluster.RunnerLoads;
+import io.retina.platform.cluster.Scaling;
+import io.retina.platform.cluster.ScalingStore;
 import io.retina.platform.cluster.WorkerNodes;
 import io.retina.platform.jobs.JobAdminQueries;
 import io.retina.platform.jobs.JobRepository;
@@ -41,7 +44,10 @@ public record ApiContext(
     JobAdminQueries jobAdmin,
     ModelRepository models,
     ArtifactInspector inspector,
-    Dispatcher dispatcher,
+    RunnerClient runners,
+    RunnerLoads.View runnerLoads,
+    ScalingStore scaling,
+    Scaling defaultScaling,
     JobWaiters waiters,
     MetricsRegistry metrics,
     Supplier<List<String>> readiness,

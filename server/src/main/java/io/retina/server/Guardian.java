@@ -11,15 +11,21 @@ import io.retina.platform.audit.AuditRepository;
 import io.retina.platform.billing.UsageRepository;
 import io.retina.platform.cluster.JobEvents;
 import io.retina.platform.cluster.Membership;
-import io.retina.platform.cluster.ModelRunnerProtocol;
+import io.retina.platform.cluster.RunnerClient;
+import io.retina.platform.cluster.RunnerLoads;
+import io.retina.platform.cluster.Scaling;
+import io.retina.platform.cluster.ScalingStore;
 import io.retina.platform.cluster.WorkerNodes;
 import io.retina.platform.jobs.JobAdminQueries;
 import io.retina.platform.models.ModelArchive;
 import io.retina.platform.tenants.QuotaRepository;
 import io.retina.workers.devices.Devices;
 import io.retina.workers.models.ArtifactStore;
+import io.retina.workers.models.ModelLoader;
 import io.retina.workers.recovery.Sweeper;
+import io.retina.workers.runners.Autoscaler;
 import io.retina.workers.runners.ModelRunner;
+import io.retina.workers.runners.ReplicaHost;
 import io.retina.workers.runners.Residency;
 import io.retina.workers.runners.WorkerContext;
 import io.retina.workers.runners.WorkerMetrics;
@@ -34,9 +40,11 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.stream.Collectors;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -73,6 +81,7 @@ final class Guardian {
           Executor store =
               system.dispatchers().lookup(DispatcherSelector.fromConfig("retina-store-dispatcher"));
           var topic = JobEvents.topic(system);
+          var loads = RunnerLoads.topic(system);
           String nodeName = cluster.selfMember().address().toString();
 
           if (s.roles().contains("worker")) {
@@ -84,20 +93,30 @@ final class Guardian {
                     "retina_worker_gpu",
                     "1 when this worker runs models on a GPU, 0 on the CPU.",
                     () -> device.kind().equals("gpu") ? 1 : 0);
-            ModelRunner.init(
-                system,
+            var scaling = w.getConfig("scaling");
+            WorkerContext worker =
                 new WorkerContext(
                     s.jobs(),
-                    s.models(),
-                    s.modelCache(),
+                    new ModelLoader(s.models(), s.modelCache(), nodeName),
+                    new ScalingStore(s.database().tx()),
+                    Scaling.defaults(scaling),
+                    new Autoscaler.Settings(
+                        scaling.getDuration("up-after"),
+                        scaling.getDuration("idle-before-down"),
+                        scaling.getDuration("cooldown")),
                     w.getDuration("lease"),
                     w.getInt("parallelism"),
                     batching(w.getString("batching"), device),
                     blocking,
                     nodeName,
+                    device.kind(),
                     topic,
+                    loads,
                     ctx.spawn(residency(s, nodeName, device, blocking), "model-residency"),
-                    new WorkerMetrics(s.metrics())));
+                    new WorkerMetrics(s.metrics()));
+            var host = ctx.spawn(ReplicaHost.create(worker), "replica-host");
+            drainOnShutdown(system, host);
+            ModelRunner.init(system, worker);
             pruneUploads(system, s, nodeName, w.getDuration("prune-uploads-every"), blocking);
             Sweeper.init(
                 system,
@@ -108,7 +127,7 @@ final class Guardian {
                     w.getInt("sweeper.batch")),
                 blocking);
           } else {
-            ModelRunnerProtocol.initProxy(system);
+            RunnerClient.initProxy(system);
           }
 
           if (s.roles().contains("api")) {
@@ -128,7 +147,10 @@ final class Guardian {
                     new JobAdminQueries(s.database().tx()),
                     s.models(),
                     new GraphInspector(),
-                    new ShardedDispatcher(system),
+                    new RunnerClient(system),
+                    RunnerLoads.subscribe(system, loads),
+                    new ScalingStore(s.database().tx()),
+                    Scaling.defaults(s.config().getConfig("retina.workers.scaling")),
                     new JobWaiters(system, topic),
                     s.metrics(),
                     () -> readiness(s, cluster),
@@ -151,6 +173,21 @@ final class Guardian {
           }
           return Behaviors.empty();
         });
+  }
+
+  /**
+   * On shutdown, before this node's shards hand off, its replicas hand back what they have not
+   * started and finish what they have; the phase's timeout (cluster.conf) bounds the wait.
+   */
+  private static void drainOnShutdown(
+      ActorSystem<?> system, org.apache.pekko.actor.typed.ActorRef<ReplicaHost.Command> host) {
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseClusterShardingShutdownRegion(),
+            "drain-replicas",
+            () ->
+                AskPattern.ask(
+                    host, ReplicaHost.DrainAll::new, Duration.ofSeconds(55), system.scheduler()));
   }
 
   /**
@@ -243,12 +280,13 @@ final class Guardian {
     }
     if (s.roles().contains("worker") && reasons.isEmpty()) {
       for (var v : s.models().listServable()) {
-        if (ModelArchive.isStored(v)) {
-          continue; // uploaded artifacts live in the store and are fetched when first needed
+        if (ModelArchive.isStored(v) || v.artifact().get("root") == null) {
+          // uploaded artifacts live in the store and are fetched when first needed; some tasks
+          // need no artifact at all
+          continue;
         }
         String root = v.artifact().get("root");
-        if (root == null
-            || !Files.isRegularFile(s.modelCache().resolve(root).resolve(".verified"))) {
+        if (!Files.isRegularFile(s.modelCache().resolve(root).resolve(".verified"))) {
           reasons.add("model " + v.ref() + " has no verified artifact in " + s.modelCache());
         }
       }

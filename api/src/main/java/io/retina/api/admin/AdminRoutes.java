@@ -25,6 +25,7 @@ public final class AdminRoutes extends AdminDirectives {
         tenants.route(),
         billing.route(),
         new ModelAdminRoutes(api).route(),
+        new ScalingAdminRoutes(api).route(),
         new WorkerAdminRoutes(api).route(),
         new JobAdminRoutes(api).route(),
         path(

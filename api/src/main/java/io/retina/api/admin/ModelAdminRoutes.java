@@ -7,6 +7,7 @@ import io.retina.api.ApiContext;
 import io.retina.api.http.Problem;
 import io.retina.api.http.Responses;
 import io.retina.api.models.ModelVersionJson;
+import io.retina.platform.cluster.RunnerId;
 import io.retina.platform.models.Model;
 import io.retina.platform.models.ModelArchive;
 import io.retina.platform.models.ModelLoads;
@@ -248,7 +249,7 @@ final class ModelAdminRoutes extends AdminDirectives {
     details.put("task", task);
     api.audit().record(ACTOR, "model.upload", "model_version", stored.ref(), details);
     // its load's outcome reaches the registry in moments, with no job needed to find out
-    api.dispatcher().prepare(stored.ref(), "uploaded");
+    api.runners().prepare(RunnerId.of(stored), "uploaded");
     return Responses.json(201, version(stored, List.of()))
         .addHeader(Location.create("/admin/models/" + name));
   }
@@ -387,7 +388,7 @@ final class ModelAdminRoutes extends AdminDirectives {
         api.audit().record(ACTOR, action, "model_version", target, details);
         if (t.to() != null && !action.equals("model.retire")) {
           // the version that now takes the model's jobs: loaded before most of them arrive
-          api.dispatcher().prepare(name + "@" + t.to(), action);
+          api.runners().prepare(new RunnerId(name, t.to()), action);
         }
       }
       case UNCHANGED -> {

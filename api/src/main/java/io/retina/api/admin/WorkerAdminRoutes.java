@@ -3,6 +3,7 @@ package io.retina.api.admin;
 import io.retina.api.ApiContext;
 import io.retina.api.http.Responses;
 import io.retina.platform.cluster.Membership;
+import io.retina.platform.cluster.RunnerLoads;
 import io.retina.platform.cluster.WorkerNodes;
 import io.retina.platform.models.ModelLoads;
 import java.time.Instant;
@@ -21,9 +22,9 @@ import org.apache.pekko.http.javadsl.server.Route;
  * The worker cluster under {@code GET /admin/workers}: every member as this node sees it now
  * (roles, status, reachability, the leader), with what each worker node last said about itself
  * (device, the versions it holds in memory, when) and how it last loaded each version; nodes that
- * left but are still in the store, as history; and the latest load failures with their reason.
- * Reads the membership and the store only: no runner is asked anything, since asking would start
- * it.
+ * left but are still in the store, as history; and the latest load failures with their reason. Each
+ * version's replicas and queue come from its runner's last load report, and the scaling decisions
+ * from the store. No runner is asked anything, since asking would start it.
  */
 final class WorkerAdminRoutes extends AdminDirectives {
   /** Nodes that left, newest first: enough to see the last deployments. */
@@ -31,6 +32,9 @@ final class WorkerAdminRoutes extends AdminDirectives {
 
   /** Load failures, newest first: enough to see a bad version across a cluster. */
   static final int RECENT_FAILURES = 20;
+
+  /** Scaling decisions, newest first: a few minutes of a busy cluster. */
+  static final int SCALING_EVENTS = 30;
 
   WorkerAdminRoutes(ApiContext api) {
     super(api);
@@ -43,13 +47,38 @@ final class WorkerAdminRoutes extends AdminDirectives {
             get(
                 () ->
                     admin(
-                        r ->
-                            Responses.ok(
-                                view(
-                                    api.membership().get(),
-                                    api.workerNodes().all(),
-                                    api.models().loads().all(),
-                                    Instant.now())))));
+                        r -> {
+                          Map<String, Object> view =
+                              view(
+                                  api.membership().get(),
+                                  api.workerNodes().all(),
+                                  api.models().loads().all(),
+                                  Instant.now());
+                          view.put("versions", versions(api.runnerLoads().all()));
+                          view.put(
+                              "scalingEvents",
+                              api.scaling().recent(null, SCALING_EVENTS).stream()
+                                  .map(ScalingAdminRoutes::event)
+                                  .toList());
+                          return Responses.ok(view);
+                        })));
+  }
+
+  /** Each version's replicas and queue, as its runner last reported them. */
+  static List<Map<String, Object>> versions(List<RunnerLoads.Load> loads) {
+    return loads.stream()
+        .sorted(Comparator.comparing(RunnerLoads.Load::runner))
+        .map(
+            l -> {
+              Map<String, Object> v = new LinkedHashMap<>();
+              v.put("version", l.runner());
+              v.put("replicas", l.replicas());
+              v.put("queued", l.queued());
+              v.put("expectedWaitSeconds", l.expectedWaitMillis() / 1e3);
+              v.put("maxWaitSeconds", l.maxWaitMillis() / 1e3);
+              return v;
+            })
+        .toList();
   }
 
   static Map<String, Object> view(

@@ -9,6 +9,7 @@ import io.retina.api.images.ImageProbe;
 import io.retina.api.images.ImageRejectedException;
 import io.retina.api.quota.RateLimitHeaders;
 import io.retina.api.quota.TenantGate;
+import io.retina.platform.cluster.RunnerId;
 import io.retina.platform.jobs.AdmissionLimits;
 import io.retina.platform.jobs.ContentDigest;
 import io.retina.platform.jobs.Job;
@@ -235,8 +236,8 @@ public final class JobRoutes extends AllDirectives {
     var rateHeaders = RateLimitHeaders.of(decision);
     if (outcome instanceof Submission.Created created) {
       submitted.inc(version.ref());
-      api.dispatcher()
-          .submitted(version.runnerId(), created.job().id(), tenant.id(), quota.weight());
+      api.runners()
+          .submitted(RunnerId.of(version), created.job().id(), tenant.id(), quota.weight());
       return answer(tenant, created.job(), wait, false)
           .thenApply(r -> r.addHeaders(rateHeaders))
           .whenComplete((r, e) -> release(tenant, key));
@@ -407,8 +408,8 @@ public final class JobRoutes extends AllDirectives {
     if (job.status() != JobStatus.QUEUED) {
       return CompletableFuture.completedFuture(JobJson.of(job, null));
     }
-    return api.dispatcher()
-        .position(job.modelRef(), job.id())
+    return api.runners()
+        .position(RunnerId.parse(job.modelRef()), job.id())
         .handle(
             (p, error) ->
                 error == null && p.position() >= 0

@@ -72,11 +72,6 @@ public record ModelVersion(
     return modelName + "@" + version;
   }
 
-  /** The entity id of this version's runner in the cluster. */
-  public String runnerId() {
-    return ref();
-  }
-
   /**
    * The request's parameters with defaults filled in, or the reason they are refused: unknown names
    * and values outside a parameter's allowed set are errors, never silently ignored.

@@ -72,6 +72,9 @@ public final class ArtifactStore {
    *     cannot be unpacked safely
    */
   public Path materialize(ModelVersion v, Path modelCache) throws IOException {
+    if (!isStored(v) && v.artifact().get("root") == null) {
+      return null; // a task that needs no model file
+    }
     if (!isStored(v)) {
       return modelCache.resolve(v.artifact().get("root"));
     }

@@ -1,6 +1,8 @@
 package io.retina.workers.recovery;
 
-import io.retina.platform.cluster.ModelRunnerProtocol;
+import io.retina.platform.cluster.RunnerClient;
+import io.retina.platform.cluster.RunnerId;
+import io.retina.platform.cluster.RunnerProtocol;
 import io.retina.platform.jobs.JobRepository;
 import java.time.Duration;
 import java.util.List;
@@ -11,7 +13,6 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.SingletonActor;
 
@@ -55,7 +56,7 @@ public final class Sweeper {
                     "job-sweeper")
                 .withSettings(
                     org.apache.pekko.cluster.typed.ClusterSingletonSettings.create(system)
-                        .withRole(ModelRunnerProtocol.WORKER_ROLE)));
+                        .withRole(RunnerProtocol.WORKER_ROLE)));
   }
 
   static Behavior<Command> create(JobRepository jobs, Settings settings, Executor blocking) {
@@ -109,15 +110,13 @@ public final class Sweeper {
                 if (s.expired() > 0) {
                   ctx.getLog().info("{} jobs failed past their deadline", s.expired());
                 }
-                var sharding = ClusterSharding.get(ctx.getSystem());
+                var runners = new RunnerClient(ctx.getSystem());
                 for (JobRepository.Stray stray : s.strays()) {
-                  sharding
-                      .entityRefFor(
-                          ModelRunnerProtocol.ENTITY_KEY,
-                          stray.modelName() + "@" + stray.modelVersion())
-                      .tell(
-                          new ModelRunnerProtocol.JobSubmitted(
-                              stray.jobId(), stray.tenantId(), stray.weight()));
+                  runners.submitted(
+                      new RunnerId(stray.modelName(), stray.modelVersion()),
+                      stray.jobId(),
+                      stray.tenantId(),
+                      stray.weight());
                 }
                 if (!s.strays().isEmpty()) {
                   ctx.getLog()

@@ -1,607 +1,653 @@
 package io.retina.workers.runners;
 
-import io.retina.platform.cluster.JobEvents;
-import io.retina.platform.cluster.ModelRunnerProtocol;
-import io.retina.platform.cluster.ModelRunnerProtocol.Command;
-import io.retina.platform.jobs.ContentDigest;
-import io.retina.platform.jobs.JobRepository;
-import io.retina.platform.jobs.JobRepository.Claim;
-import io.retina.platform.models.ModelArchive;
-import io.retina.platform.models.ModelLoads;
-import io.retina.platform.models.ModelVersion;
-import io.retina.workers.budget.WorkBudget;
-import io.retina.workers.budget.WorkStoppedException;
-import io.retina.workers.models.ArtifactStore;
-import io.retina.workers.models.CanonicalModels;
-import io.retina.workers.tasks.ImageTask;
-import io.retina.workers.tasks.ImageTasks;
-import io.retina.workers.tasks.InvalidInputException;
-import io.retina.workers.tasks.TaskOutput;
-import java.nio.file.Path;
+import io.retina.platform.cluster.CborSerializable;
+import io.retina.platform.cluster.RunnerId;
+import io.retina.platform.cluster.RunnerLoads;
+import io.retina.platform.cluster.RunnerProtocol;
+import io.retina.platform.cluster.RunnerProtocol.Command;
+import io.retina.platform.cluster.Scaling;
+import io.retina.platform.cluster.ScalingStore;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
-import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The sharded runner of one model version on this node (entity id {@code name@version}). It loads
- * the model once, keeps a queue of job ids it was told about, claims each from the store before
- * running it, runs at most {@code parallelism} at a time on the blocking executor, and commits each
- * outcome fenced by the attempt it claimed. Its queue is only a hint: the store holds every job,
- * and the sweeper re-sends what a lost runner dropped.
+ * A model version's runner: the sharded entity (id {@link RunnerId}) that keeps the version's one
+ * fair queue across all its replicas. It hands each replica no more jobs than the replica can
+ * start, places replicas on worker nodes and drains them as the {@link Autoscaler} decides, answers
+ * queue positions from the replicas' measured service times, and publishes the version's expected
+ * wait on {@link RunnerLoads} for admission. Its queue and replica set are hints rebuilt from the
+ * replicas' reports and the sweeper's re-sends if its node dies: the store holds every job.
  */
 public final class ModelRunner {
   private static final Logger log = LoggerFactory.getLogger(ModelRunner.class);
 
-  /** The model finished loading, or failed to. */
-  private record Loaded(ModelVersion version, ImageTask task, long bytes, Throwable error)
+  /** A replica's states, as it reports them. */
+  static final String LOADING = "loading";
+
+  static final String READY = "ready";
+  static final String FAILED = "failed";
+  static final String DRAINING = "draining";
+
+  /** Why a replica left when its node's residency keeper needed the memory. */
+  static final String YIELDED_MEMORY = "unloaded to free memory for another version";
+
+  /**
+   * A replica's state: what it holds (running or waiting to start), the jobs it has received so
+   * far, what it can hold in all, its measured time per job (-1 before its first), and its model's
+   * size.
+   */
+  public record ReplicaReport(
+      ActorRef<Replica.Command> replica,
+      String node,
+      String state,
+      int capacity,
+      long received,
+      List<UUID> holding,
+      long millisPerJob,
+      long bytes,
+      String loadError)
       implements Command {}
 
-  /** This node's residency keeper asks the runner to unload its version if it is idle. */
-  private record EvictRequested(Residency.Evict request) implements Command {}
+  /** A replica hands back jobs it will not start (it drains). */
+  public record JobsReturned(ActorRef<Replica.Command> replica, List<UUID> jobIds)
+      implements Command {}
 
-  /** Jobs this runner started together have ended, however each ended, after {@code millis}. */
-  private record BatchEnded(List<Outcome> outcomes, long millis) implements Command {}
+  /** A replica stopped, having finished all it started. */
+  public record ReplicaLeft(ActorRef<Replica.Command> replica, String node, String reason)
+      implements Command {}
 
-  /** The batch delay of the oldest queued job is over: start what is queued. */
-  private enum FlushBatch implements Command {
+  private record SettingsLoaded(Scaling scaling) implements Command {}
+
+  private record HostsChanged(Set<ActorRef<ReplicaHost.Command>> hosts) implements Command {}
+
+  private record Offered(long round, ReplicaHost.Offer offer) implements Command {}
+
+  private record OffersClosed(long round, String reason) implements Command {}
+
+  private record PlacementAnswered(ReplicaHost.Placed placed) implements Command {}
+
+  private record ReplicaTerminated(ActorRef<Replica.Command> replica) implements Command {}
+
+  private enum Tick implements Command {
     INSTANCE
   }
 
-  /** Time to renew the leases of the jobs running here. */
-  private enum RenewLeases implements Command {
+  private enum Stop implements Command, CborSerializable {
     INSTANCE
   }
 
-  /** Sharding asks the runner to stop (passivation, rebalance, shutdown). */
-  private enum Stop implements Command {
-    INSTANCE
+  /** A job waiting in the queue or handed to a replica: its lane in the fair order. */
+  private record Ticket(UUID tenantId, int weight) {}
+
+  /** What the runner knows of one replica. */
+  private static final class ReplicaView {
+    final ActorRef<Replica.Command> ref;
+    final String node;
+    String state = LOADING;
+    int capacity;
+    long received;
+
+    /** Sent jobs by sequence number: those past {@code received} are still in transit. */
+    final LinkedHashMap<UUID, Long> sent = new LinkedHashMap<>();
+
+    long sentCount;
+    Set<UUID> holding = new HashSet<>();
+    long millisPerJob = -1;
+    long bytes;
+    long idleSince;
+    boolean draining;
+
+    ReplicaView(ActorRef<Replica.Command> ref, String node, long now) {
+      this.ref = ref;
+      this.node = node;
+      this.idleSince = now;
+    }
+
+    /** Jobs the replica holds or that are on their way to it. */
+    Set<UUID> jobs() {
+      Set<UUID> all = new HashSet<>(holding);
+      all.addAll(sent.keySet());
+      return all;
+    }
+
+    int credit() {
+      return draining ? 0 : capacity - jobs().size();
+    }
+
+    boolean serving() {
+      return !draining && !state.equals(DRAINING);
+    }
   }
+
+  /** How long a placement waits for hosts to make offers. */
+  private static final Duration OFFER_WINDOW = Duration.ofMillis(300);
+
+  /** How long a placed replica may take to report before it is assumed lost. */
+  private static final Duration PLACEMENT_TIMEOUT = Duration.ofMinutes(2);
+
+  /** How often a runner re-reads its settings, besides when told they changed. */
+  private static final Duration SETTINGS_EVERY = Duration.ofSeconds(15);
 
   /** Starts the runners' sharding on a worker node. */
   public static void init(ActorSystem<?> system, WorkerContext worker) {
     ClusterSharding.get(system)
         .init(
             Entity.of(
-                    ModelRunnerProtocol.ENTITY_KEY,
-                    ctx -> create(ctx.getEntityId(), ctx.getShard(), worker))
-                .withRole(ModelRunnerProtocol.WORKER_ROLE)
+                    RunnerProtocol.ENTITY_KEY,
+                    ctx -> create(RunnerId.parse(ctx.getEntityId()), worker))
+                .withRole(RunnerProtocol.WORKER_ROLE)
                 .withStopMessage(Stop.INSTANCE));
   }
 
-  public static Behavior<Command> create(
-      String versionRef, ActorRef<ClusterSharding.ShardCommand> shard, WorkerContext worker) {
+  public static Behavior<Command> create(RunnerId id, WorkerContext worker) {
     return Behaviors.setup(
-        ctx ->
-            Behaviors.withTimers(
-                timers -> new ModelRunner(ctx, timers, versionRef, shard, worker).loading()));
+        ctx -> Behaviors.withTimers(timers -> new ModelRunner(ctx, timers, id, worker).behavior()));
   }
 
   private final ActorContext<Command> ctx;
-  private final TimerScheduler<Command> timers;
-
-  /** When the oldest job now queued began to wait for a batch to fill (System.nanoTime). */
-  private long queueWaitingSince;
-
-  private final String versionRef;
+  private final RunnerId id;
   private final WorkerContext worker;
+  private final Autoscaler<ActorRef<Replica.Command>> autoscaler;
   private final FairQueue queue = new FairQueue();
+  private final Map<UUID, Ticket> tickets = new HashMap<>();
+  private final Map<ActorRef<Replica.Command>, ReplicaView> replicas = new LinkedHashMap<>();
 
-  /** Recent job wall time, smoothed: the basis of start estimates. */
-  private double averageJobMillis = 1000;
+  /** Nodes asked to start a replica that has not reported yet, with when they were asked. */
+  private final Map<String, Long> placing = new HashMap<>();
 
-  /** Jobs started and not yet ended; owned by the actor. */
-  private final Set<UUID> running = new HashSet<>();
+  private Set<ActorRef<ReplicaHost.Command>> hosts = Set.of();
+  private Scaling scaling;
+  private long lastSettingsRead;
+  private long offerRound;
+  private final List<ReplicaHost.Offer> offers = new ArrayList<>();
+  private String pendingReason;
+  private long lastNoRoomLog;
+  private long yieldedMemoryAt = Long.MIN_VALUE / 2;
 
-  /** The claims of running jobs, written by the executor threads, read to renew their leases. */
-  private final Map<UUID, Claim> held = new ConcurrentHashMap<>();
+  /** The last measured time per job of any replica: the estimate for a replica not yet measured. */
+  private long knownMillisPerJob = 1000;
 
-  private final ActorRef<ClusterSharding.ShardCommand> shard;
-  private ModelVersion version;
-  private ImageTask task;
-  private String loadError;
-  private boolean stopping;
+  private boolean measured;
 
   private ModelRunner(
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
-      String versionRef,
-      ActorRef<ClusterSharding.ShardCommand> shard,
+      RunnerId id,
       WorkerContext worker) {
     this.ctx = ctx;
-    this.shard = shard;
-    this.timers = timers;
-    this.versionRef = versionRef;
+    this.id = id;
     this.worker = worker;
-    Duration every = worker.lease().dividedBy(3);
-    timers.startTimerWithFixedDelay(RenewLeases.INSTANCE, every);
-    ctx.pipeToSelf(
-        CompletableFuture.supplyAsync(this::load, worker.blocking()),
-        (loaded, error) -> error != null ? new Loaded(null, null, 0, error) : loaded);
+    this.autoscaler = new Autoscaler<>(worker.autoscaling());
+    this.scaling = worker.defaultScaling();
+    timers.startTimerWithFixedDelay(Tick.INSTANCE, Replica.REPORT_EVERY);
+    ActorRef<Receptionist.Listing> listings =
+        ctx.messageAdapter(
+            Receptionist.Listing.class,
+            l -> new HostsChanged(Set.copyOf(l.getServiceInstances(ReplicaHost.KEY))));
+    ctx.getSystem().receptionist().tell(Receptionist.subscribe(ReplicaHost.KEY, listings));
+    readSettings();
   }
 
-  private Loaded load() {
-    int at = versionRef.lastIndexOf('@');
-    String name = versionRef.substring(0, at);
-    int number = Integer.parseInt(versionRef.substring(at + 1));
-    ModelVersion v =
-        worker
-            .models()
-            .find(name, number)
-            .orElseThrow(() -> new IllegalStateException("no model version " + versionRef));
-    Map<String, String> options = new HashMap<>(v.artifact());
-    options.remove("root");
-    options.remove(ModelArchive.STORE_OPTION); // says where the artifact is; not a model file
-    CanonicalModels canonical = new CanonicalModels(worker.modelCache());
-    Loaded loaded;
-    try {
-      Path dir = new ArtifactStore(worker.models()).materialize(v, worker.modelCache());
-      ImageTask t = ImageTasks.load(v.task(), dir, options, canonical);
-      long warm = Warmup.run(t);
-      log.info("{} warmed up in {} ms", versionRef, warm);
-      loaded =
-          new Loaded(
-              v,
-              t,
-              Footprint.bytes(
-                  canonical.loaded().stream().map(CanonicalModels.Loaded::form).toList()),
-              null);
-    } catch (Exception | OutOfMemoryError e) {
-      loaded = new Loaded(v, null, 0, e);
-    }
-    report(v, loaded, canonical.loaded());
-    return loaded;
-  }
-
-  /** Tells the registry how this node's load went; a store outage only costs the record. */
-  private void report(ModelVersion v, Loaded loaded, List<CanonicalModels.Loaded> forms) {
-    try {
-      ModelLoads loads = worker.models().loads();
-      if (loaded.error() == null) {
-        Path root = worker.modelCache().toAbsolutePath();
-        loads.loaded(
-            v.modelName(),
-            v.version(),
-            worker.nodeName(),
-            forms.stream()
-                .map(
-                    f ->
-                        new ModelLoads.Form(
-                            file(root, f.source()), f.sourceDigest(), f.canonicalDigest()))
-                .toList());
-      } else {
-        loads.failed(v.modelName(), v.version(), worker.nodeName(), reason(loaded.error()));
-      }
-    } catch (RuntimeException e) {
-      log.warn("could not record the load of {} in the registry: {}", versionRef, e.toString());
-    }
-  }
-
-  /** A model file as the admin knows it: relative to its package or upload, not to this node. */
-  private static String file(Path cache, Path source) {
-    Path p = source.toAbsolutePath().normalize();
-    if (!p.startsWith(cache)) {
-      return p.getFileName().toString();
-    }
-    Path relative = cache.relativize(p);
-    // <package>/<file>, or uploads/<digest>/<file>: drop the folder that names the artifact
-    int skip = relative.getName(0).toString().equals("uploads") ? 2 : 1;
-    return relative.getNameCount() > skip
-        ? relative.subpath(skip, relative.getNameCount()).toString()
-        : relative.toString();
-  }
-
-  /** The error and its causes' messages, which say more than the outermost alone. */
-  private static String reason(Throwable error) {
-    StringBuilder why = new StringBuilder();
-    for (Throwable t = error; t != null && why.length() < 2000; t = t.getCause()) {
-      String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-      if (why.indexOf(message) < 0) {
-        why.append(why.length() == 0 ? "" : ": ").append(message);
-      }
-    }
-    return why.toString();
-  }
-
-  private Behavior<Command> loading() {
+  private Behavior<Command> behavior() {
     return Behaviors.receive(Command.class)
-        .onMessage(ModelRunnerProtocol.JobSubmitted.class, this::onJobSubmitted)
-        .onMessage(ModelRunnerProtocol.GetStatus.class, this::onGetStatus)
-        .onMessage(ModelRunnerProtocol.Prepare.class, m -> Behaviors.same())
-        .onMessage(ModelRunnerProtocol.GetQueuePosition.class, this::onGetQueuePosition)
-        .onMessage(Loaded.class, this::onLoaded)
-        .onMessage(EvictRequested.class, this::onEvictRequested)
-        .onMessageEquals(RenewLeases.INSTANCE, () -> Behaviors.same())
-        .onMessageEquals(Stop.INSTANCE, this::onStop)
-        .onSignal(PostStop.class, s -> onPostStop())
+        .onMessage(RunnerProtocol.JobSubmitted.class, this::onJobSubmitted)
+        .onMessage(RunnerProtocol.Prepare.class, this::onPrepare)
+        .onMessage(RunnerProtocol.SettingsChanged.class, m -> onSettingsChanged())
+        .onMessage(RunnerProtocol.GetQueuePosition.class, this::onGetQueuePosition)
+        .onMessage(ReplicaReport.class, this::onReplicaReport)
+        .onMessage(JobsReturned.class, this::onJobsReturned)
+        .onMessage(ReplicaLeft.class, this::onReplicaLeft)
+        .onMessage(ReplicaTerminated.class, this::onReplicaTerminated)
+        .onMessage(SettingsLoaded.class, this::onSettingsLoaded)
+        .onMessage(HostsChanged.class, this::onHostsChanged)
+        .onMessage(Offered.class, this::onOffered)
+        .onMessage(OffersClosed.class, this::onOffersClosed)
+        .onMessage(PlacementAnswered.class, this::onPlacementAnswered)
+        .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
+        .onSignal(Terminated.class, t -> Behaviors.same())
         .build();
   }
 
-  private Behavior<Command> onLoaded(Loaded loaded) {
-    version = loaded.version();
-    if (loaded.error() != null) {
-      loadError = reason(loaded.error());
-      log.error("{} failed to load on {}: {}", versionRef, worker.nodeName(), loadError);
-      worker.metrics().modelLoads.inc(versionRef, "failed");
-    } else {
-      task = loaded.task();
-      log.info("{} loaded on {}", versionRef, worker.nodeName());
-      worker.metrics().modelLoads.inc(versionRef, "loaded");
-      worker
-          .residency()
-          .tell(
-              new Residency.Loaded(
-                  versionRef,
-                  loaded.bytes(),
-                  ctx.messageAdapter(Residency.Evict.class, EvictRequested::new)));
-    }
-    if (stopping) {
-      return Behaviors.stopped();
-    }
-    startMore();
-    return ready();
-  }
+  // ---- jobs ----
 
-  private Behavior<Command> ready() {
-    return Behaviors.receive(Command.class)
-        .onMessage(ModelRunnerProtocol.JobSubmitted.class, this::onJobSubmitted)
-        .onMessage(ModelRunnerProtocol.GetStatus.class, this::onGetStatus)
-        .onMessage(ModelRunnerProtocol.Prepare.class, m -> Behaviors.same())
-        .onMessage(ModelRunnerProtocol.GetQueuePosition.class, this::onGetQueuePosition)
-        .onMessage(BatchEnded.class, this::onBatchEnded)
-        .onMessage(EvictRequested.class, this::onEvictRequested)
-        .onMessageEquals(FlushBatch.INSTANCE, this::onFlushBatch)
-        .onMessageEquals(RenewLeases.INSTANCE, this::onRenewLeases)
-        .onMessageEquals(Stop.INSTANCE, this::onStop)
-        .onSignal(PostStop.class, s -> onPostStop())
-        .build();
-  }
-
-  private Behavior<Command> onJobSubmitted(ModelRunnerProtocol.JobSubmitted m) {
-    if (!stopping && !running.contains(m.jobId())) {
-      if (queue.isEmpty()) {
-        queueWaitingSince = System.nanoTime();
-      }
-      queue.add(m.jobId(), m.tenantId(), m.weight());
-      if (task != null || loadError != null) {
-        startMore();
-      }
+  private Behavior<Command> onJobSubmitted(RunnerProtocol.JobSubmitted m) {
+    if (tickets.containsKey(m.jobId())) {
+      return Behaviors.same(); // queued or handed out already: a repeated hint
+    }
+    tickets.put(m.jobId(), new Ticket(m.tenantId(), m.weight()));
+    queue.add(m.jobId(), m.tenantId(), m.weight());
+    dispatch();
+    if (replicas.isEmpty() && placing.isEmpty()) {
+      scale();
     }
     return Behaviors.same();
   }
 
-  private Behavior<Command> onGetStatus(ModelRunnerProtocol.GetStatus m) {
-    m.replyTo()
-        .tell(
-            new ModelRunnerProtocol.RunnerStatus(
-                versionRef,
-                task != null,
-                loadError,
-                queue.size(),
-                running.size(),
-                worker.nodeName()));
-    return Behaviors.same();
+  /** Hands queued jobs, in fair order, to the replicas that have room. */
+  private void dispatch() {
+    while (!queue.isEmpty()) {
+      ReplicaView target = roomiest();
+      if (target == null) {
+        return;
+      }
+      List<UUID> work = new ArrayList<>();
+      int room = target.credit();
+      while (work.size() < room && !queue.isEmpty()) {
+        UUID job = queue.poll().orElseThrow();
+        work.add(job);
+        target.sent.put(job, ++target.sentCount);
+      }
+      target.idleSince = Long.MAX_VALUE;
+      target.ref.tell(new Replica.Work(work));
+    }
   }
 
-  private Behavior<Command> onGetQueuePosition(ModelRunnerProtocol.GetQueuePosition m) {
+  /**
+   * The ready replica with the most room; a failed one (which fails the jobs it takes, saying why)
+   * only when no replica is ready or loading, so one node's failure does not fail jobs another node
+   * could run.
+   */
+  private ReplicaView roomiest() {
+    Comparator<ReplicaView> byCredit = Comparator.comparingInt(ReplicaView::credit);
+    var ready =
+        replicas.values().stream()
+            .filter(r -> r.serving() && r.state.equals(READY) && r.credit() > 0)
+            .max(byCredit);
+    if (ready.isPresent()) {
+      return ready.get();
+    }
+    boolean coming =
+        !placing.isEmpty()
+            || replicas.values().stream()
+                .anyMatch(r -> r.serving() && (r.state.equals(READY) || r.state.equals(LOADING)));
+    if (coming) {
+      return null;
+    }
+    return replicas.values().stream()
+        .filter(r -> r.serving() && r.state.equals(FAILED) && r.credit() > 0)
+        .max(byCredit)
+        .orElse(null);
+  }
+
+  private Behavior<Command> onGetQueuePosition(RunnerProtocol.GetQueuePosition m) {
     int position = queue.position(m.jobId()).orElse(-1);
-    long estimate =
-        position < 0
-            ? 0
-            : Math.round((position / worker.parallelism() + 1) * averageJobMillis)
-                + (task == null && loadError == null ? 2000 : 0);
-    m.replyTo().tell(new ModelRunnerProtocol.QueuePosition(position, estimate));
+    long estimate = position < 0 ? 0 : Math.round(waitMillis(position));
+    m.replyTo().tell(new RunnerProtocol.QueuePosition(position, estimate));
     return Behaviors.same();
   }
 
-  private void startMore() {
-    while (!stopping && running.size() < worker.parallelism() && !queue.isEmpty()) {
-      int max =
-          worker.batching() && version != null && version.batchSafe() ? version.maxBatchSize() : 1;
-      if (max > 1 && queue.size() < max && !batchDelayOver()) {
-        long waited = (System.nanoTime() - queueWaitingSince) / 1_000_000;
-        timers.startSingleTimer(
-            FlushBatch.INSTANCE,
-            Duration.ofMillis(Math.max(1, version.maxBatchDelayMs() - waited)));
-        return;
+  /**
+   * The expected wait of a job with {@code ahead} jobs before it: the replicas' combined throughput
+   * clears them; with no replica ready, the first one's load comes first (counted as one job).
+   */
+  private double waitMillis(int ahead) {
+    double perSecond = 0;
+    int ready = 0;
+    int free = 0;
+    for (ReplicaView r : replicas.values()) {
+      if (r.serving() && !r.state.equals(FAILED)) {
+        perSecond += 1000.0 / (r.millisPerJob > 0 ? r.millisPerJob : knownMillisPerJob);
+        ready += r.state.equals(READY) ? 1 : 0;
+        free += r.state.equals(READY) ? Math.max(0, r.credit()) : 0;
       }
-      List<UUID> batch = new ArrayList<>();
-      while (batch.size() < max && !queue.isEmpty()) {
-        batch.add(queue.poll().orElseThrow());
+    }
+    if (perSecond == 0) {
+      perSecond = 1000.0 / knownMillisPerJob;
+    }
+    double wait = ahead * 1000.0 / perSecond;
+    if (ready == 0) {
+      wait += knownMillisPerJob;
+    } else if (free == 0) {
+      wait += 500.0 / perSecond; // the running jobs are on average half done
+    }
+    return wait;
+  }
+
+  // ---- replicas ----
+
+  private Behavior<Command> onReplicaReport(ReplicaReport m) {
+    ReplicaView r = replicas.get(m.replica());
+    if (r == null) {
+      r = new ReplicaView(m.replica(), m.node(), System.currentTimeMillis());
+      replicas.put(m.replica(), r);
+      ctx.watchWith(m.replica(), new ReplicaTerminated(m.replica()));
+      placing.remove(m.node());
+      log.info("{}: replica on {} is {}", id, m.node(), m.state());
+    } else if (!r.state.equals(m.state())) {
+      log.info("{}: replica on {} is {}", id, m.node(), m.state());
+    }
+    Set<UUID> before = r.jobs();
+    r.state = m.state();
+    r.capacity = m.capacity();
+    r.received = m.received();
+    r.sent.values().removeIf(seq -> seq <= m.received());
+    r.holding = new HashSet<>(m.holding());
+    r.bytes = m.bytes();
+    if (m.millisPerJob() > 0) {
+      r.millisPerJob = m.millisPerJob();
+      knownMillisPerJob = m.millisPerJob();
+      measured = true;
+    }
+    Set<UUID> now = r.jobs();
+    before.removeAll(now);
+    before.forEach(tickets::remove); // ended, one way or another
+    if (now.isEmpty() && r.idleSince == Long.MAX_VALUE) {
+      r.idleSince = System.currentTimeMillis();
+    }
+    dispatch();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onJobsReturned(JobsReturned m) {
+    ReplicaView r = replicas.get(m.replica());
+    for (UUID job : m.jobIds()) {
+      if (r != null) {
+        r.holding.remove(job);
+        r.sent.remove(job);
       }
-      queueWaitingSince = System.nanoTime();
-      running.addAll(batch);
-      worker.residency().tell(new Residency.Used(versionRef));
-      long started = System.nanoTime();
-      ctx.pipeToSelf(
-          CompletableFuture.supplyAsync(() -> execute(batch), worker.blocking()),
-          (outcomes, error) -> {
-            long millis = (System.nanoTime() - started) / 1_000_000;
-            if (error != null) {
-              log.error(
-                  "jobs {} on {} broke unexpectedly; their leases will expire",
-                  batch,
-                  versionRef,
-                  error);
-              return new BatchEnded(
-                  batch.stream().map(id -> new Outcome(id, null, "released")).toList(), millis);
-            }
-            return new BatchEnded(outcomes, millis);
-          });
+      requeue(job);
+    }
+    dispatch();
+    return Behaviors.same();
+  }
+
+  private void requeue(UUID job) {
+    Ticket t = tickets.get(job);
+    if (t != null) {
+      queue.add(job, t.tenantId(), t.weight());
     }
   }
 
-  /**
-   * Unloads (passivates) when idle, so that another version can have the memory; declines when
-   * busy.
-   */
-  private Behavior<Command> onEvictRequested(EvictRequested m) {
-    boolean idle = running.isEmpty() && queue.isEmpty();
-    m.request().replyTo().tell(new Residency.Idle(versionRef, idle));
-    if (idle) {
-      shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+  private Behavior<Command> onReplicaLeft(ReplicaLeft m) {
+    ReplicaView r = replicas.remove(m.replica());
+    if (r != null) {
+      ctx.unwatch(m.replica());
+      int before = replicas.size() + 1;
+      boolean asked = r.draining;
+      if (YIELDED_MEMORY.equals(m.reason())) {
+        yieldedMemoryAt = System.currentTimeMillis();
+      }
+      orphan(r);
+      if (!asked) {
+        event("lost", before, replicas.size(), m.node(), m.reason());
+      }
+      log.info("{}: replica on {} left: {}", id, m.node(), m.reason());
+      dispatch();
     }
     return Behaviors.same();
   }
 
-  private Behavior<Command> onFlushBatch() {
-    queueWaitingSince = System.nanoTime() - Duration.ofMillis(version.maxBatchDelayMs()).toNanos();
-    startMore();
+  private Behavior<Command> onReplicaTerminated(ReplicaTerminated m) {
+    ReplicaView r = replicas.remove(m.replica());
+    if (r != null) {
+      int before = replicas.size() + 1;
+      orphan(r);
+      event(
+          "lost",
+          before,
+          replicas.size(),
+          r.node,
+          "the replica stopped or its node left the cluster");
+      log.warn("{}: replica on {} is gone; its unstarted jobs go back in the queue", id, r.node);
+      dispatch();
+    }
     return Behaviors.same();
   }
 
-  private boolean batchDelayOver() {
-    return (System.nanoTime() - queueWaitingSince) / 1_000_000 >= version.maxBatchDelayMs();
+  /**
+   * Puts back in the queue what a departed replica held. A job it had claimed stays claimed until
+   * its lease expires (the claim then fails here and the sweeper re-sends it).
+   */
+  private void orphan(ReplicaView r) {
+    r.jobs().forEach(this::requeue);
+  }
+
+  // ---- scaling ----
+
+  private Behavior<Command> onPrepare(RunnerProtocol.Prepare m) {
+    log.info("{}: prepare ({})", id, m.why());
+    scale();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onTick() {
+    long now = System.currentTimeMillis();
+    placing.values().removeIf(since -> now - since > PLACEMENT_TIMEOUT.toMillis());
+    if (now - lastSettingsRead > SETTINGS_EVERY.toMillis()) {
+      readSettings();
+    }
+    scale();
+    publishLoad();
+    return Behaviors.same();
+  }
+
+  private void scale() {
+    long now = System.currentTimeMillis();
+    int serving = 0;
+    List<Autoscaler.Idle<ActorRef<Replica.Command>>> idle = new ArrayList<>();
+    for (ReplicaView r : replicas.values()) {
+      if (r.serving()) {
+        serving++;
+        if (!r.state.equals(LOADING) && r.jobs().isEmpty() && r.idleSince != Long.MAX_VALUE) {
+          idle.add(new Autoscaler.Idle<>(r.ref, r.idleSince));
+        }
+      }
+    }
+    int loading =
+        (int)
+            replicas.values().stream().filter(r -> r.serving() && r.state.equals(LOADING)).count();
+    var decision =
+        autoscaler.decide(
+            new Autoscaler.Observation<>(
+                now,
+                scaling,
+                serving + placing.size(),
+                loading + placing.size() + (pendingReason != null ? 1 : 0),
+                queue.size(),
+                Math.round(waitMillis(queue.size())),
+                idle,
+                now - yieldedMemoryAt < worker.autoscaling().idleBeforeDown().toMillis()));
+    if (decision instanceof Autoscaler.Up<?> up) {
+      place(up.reason());
+    } else if (decision instanceof Autoscaler.Down<ActorRef<Replica.Command>> down) {
+      ReplicaView r = replicas.get(down.replica());
+      r.draining = true;
+      log.info("{}: draining the replica on {}: {}", id, r.node, down.reason());
+      r.ref.tell(new Replica.Drain(down.reason()));
+      worker.metrics().scalingDecisions.inc(id.toString(), "down");
+      event("down", serving + placing.size(), serving + placing.size() - 1, r.node, down.reason());
+    }
+  }
+
+  /** Asks every host for an offer; the best one within the window gets the replica. */
+  private void place(String reason) {
+    if (pendingReason != null) {
+      return;
+    }
+    if (hosts.isEmpty()) {
+      noRoom("no worker node is up");
+      return;
+    }
+    pendingReason = reason;
+    offers.clear();
+    long round = ++offerRound;
+    ActorRef<ReplicaHost.Offer> replies =
+        ctx.messageAdapter(ReplicaHost.Offer.class, o -> new Offered(round, o));
+    hosts.forEach(h -> h.tell(new ReplicaHost.Describe(id, replies)));
+    ctx.scheduleOnce(OFFER_WINDOW, ctx.getSelf(), new OffersClosed(round, reason));
+  }
+
+  private Behavior<Command> onOffered(Offered m) {
+    if (m.round() == offerRound && pendingReason != null) {
+      offers.add(m.offer());
+    }
+    return Behaviors.same();
   }
 
   /**
-   * Claims, runs and commits a batch of jobs (often of one). Runs on the blocking executor, never
-   * on the actor's thread. Each job is claimed and committed on its own, fenced by its own attempt.
+   * Chooses among the offers: a node without a replica of this version, with the device the version
+   * needs and room for its model, the most free memory first, then the fewest replicas.
    */
-  private List<Outcome> execute(List<UUID> jobIds) {
-    List<Outcome> outcomes = new ArrayList<>();
-    List<Claim> claims = new ArrayList<>();
-    for (UUID jobId : jobIds) {
-      var claimed = worker.jobs().claim(jobId, worker.nodeName(), worker.lease());
-      if (claimed.isEmpty()) {
-        outcomes.add(new Outcome(jobId, null, "not-claimed"));
-      } else {
-        claims.add(claimed.get());
-        held.put(jobId, claimed.get());
-      }
+  private Behavior<Command> onOffersClosed(OffersClosed m) {
+    if (m.round() != offerRound || pendingReason == null) {
+      return Behaviors.same();
     }
-    try {
-      if (!claims.isEmpty()) {
-        outcomes.addAll(run(claims));
-      }
-      return outcomes;
-    } finally {
-      claims.forEach(c -> held.remove(c.job().id()));
+    pendingReason = null;
+    Set<String> taken = new HashSet<>(placing.keySet());
+    replicas.values().forEach(r -> taken.add(r.node));
+    long needs = replicas.values().stream().mapToLong(r -> r.bytes).max().orElse(0);
+    var best =
+        offers.stream()
+            .filter(o -> !o.holdsVersion() && !taken.contains(o.node()))
+            .filter(o -> scaling.device().equals("any") || o.device().equals(scaling.device()))
+            .filter(o -> o.freeBytes() >= needs || o.replicas() > 0)
+            .max(
+                Comparator.comparingLong(ReplicaHost.Offer::freeBytes)
+                    .thenComparing(
+                        Comparator.comparingInt(ReplicaHost.Offer::replicas).reversed()));
+    if (best.isEmpty()) {
+      noRoom(
+          offers.isEmpty()
+              ? "no worker node answered"
+              : "every worker node that could take it already runs one, lacks the device ("
+                  + scaling.device()
+                  + ") or the memory");
+      return Behaviors.same();
+    }
+    ReplicaHost.Offer o = best.get();
+    placing.put(o.node(), System.currentTimeMillis());
+    int before = (int) replicas.values().stream().filter(ReplicaView::serving).count();
+    worker.metrics().scalingDecisions.inc(id.toString(), "up");
+    event("up", before, before + placing.size(), o.node(), m.reason());
+    log.info("{}: placing a replica on {}: {}", id, o.node(), m.reason());
+    ctx.ask(
+        ReplicaHost.Placed.class,
+        o.host(),
+        Duration.ofSeconds(5),
+        replyTo -> new ReplicaHost.StartReplica(id, replyTo),
+        (placed, error) ->
+            new PlacementAnswered(
+                placed != null
+                    ? placed
+                    : new ReplicaHost.Placed(id, o.node(), false, "the node did not answer")));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onPlacementAnswered(PlacementAnswered m) {
+    if (!m.placed().started()) {
+      placing.remove(m.placed().node());
+      log.warn("{}: {} declined a replica: {}", id, m.placed().node(), m.placed().reason());
+    }
+    return Behaviors.same();
+  }
+
+  private void noRoom(String why) {
+    long now = System.currentTimeMillis();
+    if (now - lastNoRoomLog > 60_000) {
+      lastNoRoomLog = now;
+      log.warn("{}: cannot place another replica: {}", id, why);
     }
   }
 
-  private List<Outcome> run(List<Claim> claims) {
-    if (task == null) {
-      return claims.stream()
-          .map(
-              c -> {
-                worker
-                    .jobs()
-                    .fail(c, "model-unavailable", "the model could not be loaded: " + loadError);
-                return finished(c, "failed");
-              })
-          .toList();
-    }
-    List<WorkBudget> budgets = claims.stream().map(this::budgetOf).toList();
-    List<ImageTask.BatchItem> items = new ArrayList<>();
-    for (Claim c : claims) {
-      items.add(
-          new ImageTask.BatchItem(
-              worker.jobs().input(c.job().id()).orElseThrow(), c.job().params()));
-    }
-    long start = System.nanoTime();
-    List<ImageTask.BatchResult> results;
-    try (WorkBudget.Binding bound = WorkBudget.ofAll(budgets).bind()) {
-      results =
-          claims.size() == 1 ? List.of(runOne(items.get(0), claims.get(0))) : task.runBatch(items);
-    } catch (WorkStoppedException e) {
-      List<Outcome> outcomes = new ArrayList<>();
-      for (int i = 0; i < claims.size(); i++) {
-        WorkStoppedException.Reason own = budgets.get(i).spent();
-        outcomes.add(stopped(claims.get(i), own != null ? own : e.reason(), start));
-      }
-      return outcomes;
-    } catch (RuntimeException | OutOfMemoryError e) {
-      log.error("jobs of {} failed in the model", versionRef, e);
-      return claims.stream()
-          .map(
-              c -> {
-                worker.jobs().fail(c, "internal-error", "the model failed on this input: " + e);
-                return finished(c, "failed");
-              })
-          .toList();
-    }
-    double seconds = (System.nanoTime() - start) / 1e9;
-    worker.metrics().batchSize.observe(claims.size(), versionRef);
-    List<Outcome> outcomes = new ArrayList<>();
-    for (int i = 0; i < claims.size(); i++) {
-      worker.metrics().inference.observe(seconds / claims.size(), versionRef);
-      WorkStoppedException.Reason spent = budgets.get(i).spent();
-      outcomes.add(
-          spent == null
-              ? commit(claims.get(i), results.get(i))
-              : stopped(claims.get(i), spent, start));
-    }
-    return outcomes;
+  private Behavior<Command> onHostsChanged(HostsChanged m) {
+    hosts = m.hosts();
+    return Behaviors.same();
   }
 
-  private ImageTask.BatchResult runOne(ImageTask.BatchItem item, Claim claim) {
-    try {
-      return new ImageTask.BatchResult(
-          task.run(item.encodedImage(), item.params(), progressOf(claim)), null);
-    } catch (InvalidInputException e) {
-      return new ImageTask.BatchResult(null, e);
+  private void event(String direction, int from, int to, String node, String reason) {
+    var e = new ScalingStore.Event(Instant.now(), id.toString(), direction, from, to, node, reason);
+    CompletableFuture.runAsync(() -> worker.scaling().record(e), worker.blocking())
+        .exceptionally(
+            error -> {
+              log.warn("could not record a scaling event of {}: {}", id, error.toString());
+              return null;
+            });
+  }
+
+  // ---- settings and load ----
+
+  private void readSettings() {
+    lastSettingsRead = System.currentTimeMillis();
+    Scaling defaults = worker.defaultScaling();
+    ctx.pipeToSelf(
+        CompletableFuture.supplyAsync(
+            () -> worker.scaling().overrides(id).orElse(Scaling.Overrides.NONE).over(defaults),
+            worker.blocking()),
+        (s, error) -> {
+          if (error != null) {
+            log.warn("could not read the replica settings of {}: {}", id, error.toString());
+            return new SettingsLoaded(null);
+          }
+          return new SettingsLoaded(s);
+        });
+  }
+
+  private Behavior<Command> onSettingsChanged() {
+    readSettings();
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onSettingsLoaded(SettingsLoaded m) {
+    if (m.scaling() != null && !m.scaling().equals(scaling)) {
+      log.info("{}: replica settings {}", id, m.scaling());
+      scaling = m.scaling();
+      enforceMaximum();
+    }
+    return Behaviors.same();
+  }
+
+  /** Drains the newest replicas past a lowered maximum. */
+  private void enforceMaximum() {
+    List<ReplicaView> serving = replicas.values().stream().filter(ReplicaView::serving).toList();
+    for (int i = serving.size() - 1; i >= scaling.maxReplicas(); i--) {
+      ReplicaView r = serving.get(i);
+      r.draining = true;
+      String why = "above the new maximum of " + scaling.maxReplicas();
+      r.ref.tell(new Replica.Drain(why));
+      event("down", i + 1, i, r.node, why);
     }
   }
 
-  /**
-   * How often a running job looks at the store between steps to learn that it was canceled: with
-   * the decoder checking every row and tiles every model run, a cancel frees the worker within
-   * about this plus one step.
-   */
-  private static final Duration CANCEL_POLL = Duration.ofMillis(250);
-
-  /** The job's budget: its time left when claimed, and while this attempt still holds it. */
-  private WorkBudget budgetOf(Claim claim) {
-    return WorkBudget.of(claim.timeLeft(), () -> stillHeld(claim), CANCEL_POLL);
-  }
-
-  /** Whether the store still has the job running at this attempt; a store outage says yes. */
-  private boolean stillHeld(Claim claim) {
-    try {
-      return worker.jobs().stillHeld(claim.job().id(), claim.attempt());
-    } catch (RuntimeException e) {
-      log.warn(
-          "could not check whether job {} is still wanted: {}", claim.job().id(), e.toString());
-      return true;
-    }
-  }
-
-  /**
-   * Ends a job whose work stopped: past its deadline it fails {@code deadline-exceeded}, with no
-   * ledger row; canceled (or otherwise no longer held) it was already ended by whoever moved the
-   * fence, so nothing is written.
-   */
-  private Outcome stopped(Claim claim, WorkStoppedException.Reason why, long startedNanos) {
-    long ms = (System.nanoTime() - startedNanos) / 1_000_000;
-    log.info("job {} of {} stopped after {} ms: {}", claim.job().id(), versionRef, ms, why);
-    if (why == WorkStoppedException.Reason.DEADLINE_EXCEEDED
-        && worker.jobs().fail(claim, "deadline-exceeded", JobRepository.DEADLINE_PASSED_RUNNING)) {
-      return finished(claim, "failed");
-    }
-    worker.metrics().finished.inc(claim.job().modelRef(), "stopped");
-    return new Outcome(claim.job().id(), claim, "stopped");
-  }
-
-  /** The least time between two progress writes of one job: a tenant polls about that often. */
-  private static final long PROGRESS_EVERY_NANOS = Duration.ofMillis(500).toNanos();
-
-  /**
-   * Writes a job's progress to the store as its run reports it, at most every half second and never
-   * its end (the commit says that). A failed write costs only that report.
-   */
-  private ImageTask.Progress progressOf(Claim claim) {
-    long[] last = {System.nanoTime()};
-    return (done, total) -> {
-      long now = System.nanoTime();
-      if (done >= total || now - last[0] < PROGRESS_EVERY_NANOS) {
-        return;
-      }
-      last[0] = now;
-      try {
-        worker.jobs().reportProgress(claim.job().id(), claim.attempt(), (double) done / total);
-      } catch (RuntimeException e) {
-        log.warn("could not record the progress of job {}: {}", claim.job().id(), e.toString());
-      }
-    };
-  }
-
-  /** Commits one job's result, fenced by its attempt. */
-  private Outcome commit(Claim claim, ImageTask.BatchResult result) {
-    if (result.refused() != null) {
-      worker.jobs().fail(claim, "invalid-input", result.refused().getMessage());
-      return finished(claim, "failed");
-    }
-    TaskOutput out = result.output();
-    boolean committed =
-        worker
-            .jobs()
-            .succeed(
-                claim,
-                out.mediaType(),
-                out.body(),
-                ContentDigest.sha256(out.body()),
-                version.priceMicros(claim.job().pixels()));
-    if (!committed) {
-      return new Outcome(claim.job().id(), claim, "fenced");
-    }
+  private void publishLoad() {
+    int queued = queue.size();
+    long serving = replicas.values().stream().filter(ReplicaView::serving).count();
+    double perJob = waitMillis(1) - waitMillis(0);
     worker
-        .metrics()
-        .jobLatency
-        .observe(
-            Duration.between(claim.job().createdAt(), java.time.Instant.now()).toMillis() / 1e3,
-            versionRef);
-    return finished(claim, "succeeded");
-  }
-
-  /** How one job's execution ended: the claim it held (if any) and its status. */
-  private record Outcome(UUID jobId, Claim claim, String status) {}
-
-  private Outcome finished(Claim claim, String status) {
-    worker.metrics().finished.inc(claim.job().modelRef(), status);
-    return new Outcome(claim.job().id(), claim, status);
-  }
-
-  private Behavior<Command> onBatchEnded(BatchEnded m) {
-    long ran = m.outcomes().stream().filter(o -> o.claim() != null).count();
-    if (ran > 0) {
-      // an exponential moving average over roughly the last ten batches, per job
-      averageJobMillis = 0.9 * averageJobMillis + 0.1 * ((double) m.millis() / ran);
-    }
-    for (Outcome o : m.outcomes()) {
-      running.remove(o.jobId());
-      if (o.status().equals("succeeded") || o.status().equals("failed")) {
-        worker.jobEvents().tell(Topic.publish(new JobEvents.JobFinished(o.jobId(), o.status())));
-      }
-    }
-    if (stopping && running.isEmpty()) {
-      return Behaviors.stopped();
-    }
-    startMore();
-    return Behaviors.same();
-  }
-
-  private Behavior<Command> onRenewLeases() {
-    var claims = List.copyOf(held.values());
-    if (!claims.isEmpty()) {
-      CompletableFuture.runAsync(
-          () ->
-              claims.forEach(
-                  c -> worker.jobs().renewLease(c.job().id(), c.attempt(), worker.lease())),
-          worker.blocking());
-    }
-    return Behaviors.same();
-  }
-
-  private Behavior<Command> onStop() {
-    stopping = true;
-    queue.clear();
-    return running.isEmpty() ? Behaviors.stopped() : Behaviors.same();
-  }
-
-  private Behavior<Command> onPostStop() {
-    if (task != null) {
-      task.close();
-      worker.residency().tell(new Residency.Unloaded(versionRef));
-    }
-    return Behaviors.same();
+        .loads()
+        .tell(
+            Topic.publish(
+                new RunnerLoads.Load(
+                    id.toString(),
+                    Math.round(waitMillis(queued)),
+                    Math.max(1, Math.round(perJob)),
+                    scaling.maxWait().toMillis(),
+                    measured,
+                    (int) serving,
+                    queued,
+                    System.currentTimeMillis())));
   }
 }

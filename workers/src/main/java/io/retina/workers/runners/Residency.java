@@ -29,20 +29,26 @@ public final class Residency {
   /** A message to the residency keeper. */
   public interface Command {}
 
-  /** A runner loaded its version, whose weights take {@code bytes}. */
+  /** A replica loaded its version, whose weights take {@code bytes}. */
   public record Loaded(String version, long bytes, ActorRef<Evict> runner) implements Command {}
 
-  /** A runner ran a job: its version was just used. */
+  /** A replica ran a job: its version was just used. */
   public record Used(String version) implements Command {}
 
-  /** A runner unloaded its version. */
+  /** A replica unloaded its version. */
   public record Unloaded(String version) implements Command {}
 
-  /** A runner's answer to whether it may be evicted now: only when it holds no work. */
+  /** A replica's answer to whether it may be evicted now: only when it holds no work. */
   public record Idle(String version, boolean idle) implements Command {}
 
+  /** Asks how much of the model-memory budget is free now; answered with {@link Free}. */
+  public record GetFree(ActorRef<Free> replyTo) implements Command {}
+
+  /** The budget left after the versions loaded here (negative when over). */
+  public record Free(long bytes) {}
+
   /**
-   * Asks a runner to unload its version if it is idle; it answers {@link Idle} to {@code replyTo}.
+   * Asks a replica to unload its version if it is idle; it answers {@link Idle} to {@code replyTo}.
    */
   public record Evict(ActorRef<Idle> replyTo) {}
 
@@ -113,6 +119,13 @@ public final class Residency {
               if (loaded.remove(m.version()) != null) {
                 publish.run();
               }
+              return Behaviors.same();
+            })
+        .onMessage(
+            GetFree.class,
+            m -> {
+              long used = loaded.values().stream().mapToLong(Entry::bytes).sum();
+              m.replyTo().tell(new Free(budgetBytes - used));
               return Behaviors.same();
             })
         .onMessageEquals(

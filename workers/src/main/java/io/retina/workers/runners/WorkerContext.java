@@ -1,27 +1,34 @@
 package io.retina.workers.runners;
 
 import io.retina.platform.cluster.JobEvents;
+import io.retina.platform.cluster.RunnerLoads;
+import io.retina.platform.cluster.Scaling;
+import io.retina.platform.cluster.ScalingStore;
 import io.retina.platform.jobs.JobRepository;
-import io.retina.platform.models.ModelRepository;
-import java.nio.file.Path;
+import io.retina.workers.models.ModelLoader;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 
 /**
- * What a worker node's runners share: the store, where the model cache is, the blocking executor
- * that runs TensorFlow and JDBC, and the lease terms. Immutable.
+ * What a worker node's runners and replicas share: the store, the loader, the blocking executor
+ * that runs TensorFlow and JDBC, the lease terms, the scaling terms, and the node's device ("cpu"
+ * or "gpu"). Immutable.
  */
 public record WorkerContext(
     JobRepository jobs,
-    ModelRepository models,
-    Path modelCache,
+    ModelLoader loader,
+    ScalingStore scaling,
+    Scaling defaultScaling,
+    Autoscaler.Settings autoscaling,
     Duration lease,
     int parallelism,
     boolean batching,
     Executor blocking,
     String nodeName,
+    String device,
     ActorRef<Topic.Command<JobEvents.JobFinished>> jobEvents,
+    ActorRef<Topic.Command<RunnerLoads.Load>> loads,
     ActorRef<Residency.Command> residency,
     WorkerMetrics metrics) {}

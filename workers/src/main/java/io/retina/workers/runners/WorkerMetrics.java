@@ -14,6 +14,7 @@ public final class WorkerMetrics {
   final Histogram jobLatency;
   final Counter modelLoads;
   final Histogram batchSize;
+  final Counter scalingDecisions;
 
   public WorkerMetrics(MetricsRegistry registry) {
     finished =
@@ -43,5 +44,11 @@ public final class WorkerMetrics {
     modelLoads =
         registry.counter(
             "retina_model_loads_total", "Model version loads by outcome.", "model", "outcome");
+    scalingDecisions =
+        registry.counter(
+            "retina_scaling_decisions_total",
+            "Replicas placed (up) or drained (down) by the runners hosted on this node.",
+            "model",
+            "direction");
   }
 }

@@ -59,8 +59,19 @@ public final class ImageTasks {
       case "remove-background-two-class" -> MattingTask.twoClass(models.load("model"));
       case "matting" -> MattingTask.recurrent(models.load("model"));
       case "denoise", "deblur" -> RestoreTask.of(models.load("model"), task);
-      default -> throw new IllegalArgumentException("unknown task " + task);
+      default -> provided(task, artifactRoot, options);
     };
+  }
+
+  /** A task a {@link TaskProvider} on the classpath provides. */
+  private static ImageTask provided(String task, Path artifactRoot, Map<String, String> options)
+      throws IOException {
+    for (TaskProvider p : java.util.ServiceLoader.load(TaskProvider.class)) {
+      if (p.task().equals(task)) {
+        return p.load(artifactRoot, options);
+      }
+    }
+    throw new IllegalArgumentException("unknown task " + task);
   }
 
   /** Where the build puts the model packages unless told otherwise. */

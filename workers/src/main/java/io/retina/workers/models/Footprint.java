@@ -1,4 +1,4 @@
-package io.retina.workers.runners;
+package io.retina.workers.models;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package io.retina.workers.runners;
+package io.retina.workers.models;
 
 import io.retina.workers.imaging.PngEncoder;
 import io.retina.workers.imaging.RgbaImage;

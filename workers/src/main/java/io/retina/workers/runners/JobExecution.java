@@ -1,0 +1,254 @@
+package io.retina.workers.runners;
+
+import io.retina.platform.jobs.ContentDigest;
+import io.retina.platform.jobs.JobRepository;
+import io.retina.platform.jobs.JobRepository.Claim;
+import io.retina.platform.models.ModelVersion;
+import io.retina.workers.budget.WorkBudget;
+import io.retina.workers.budget.WorkStoppedException;
+import io.retina.workers.tasks.ImageTask;
+import io.retina.workers.tasks.InvalidInputException;
+import io.retina.workers.tasks.TaskOutput;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Executes jobs of one loaded version on this node: claims each from the store, runs the batch
+ * through the model under the jobs' budgets (deadline, cancel), and commits each outcome fenced by
+ * the attempt it claimed, so a duplicated execution can never commit or bill twice. Blocking: runs
+ * on the blocking executor. Thread-safe: a replica runs several batches at once.
+ */
+final class JobExecution {
+  private static final Logger log = LoggerFactory.getLogger(JobExecution.class);
+
+  /**
+   * How often a running job looks at the store between steps to learn that it was canceled: with
+   * the decoder checking every row and tiles every model run, a cancel frees the worker within
+   * about this plus one step.
+   */
+  private static final Duration CANCEL_POLL = Duration.ofMillis(250);
+
+  /** The least time between two progress writes of one job: a tenant polls about that often. */
+  private static final long PROGRESS_EVERY_NANOS = Duration.ofMillis(500).toNanos();
+
+  /** How one job's execution ended: the claim it held (if any) and its status. */
+  record Outcome(UUID jobId, Claim claim, String status) {
+    boolean ran() {
+      return claim != null;
+    }
+
+    boolean finished() {
+      return status.equals("succeeded") || status.equals("failed");
+    }
+  }
+
+  private final WorkerContext worker;
+  private final String runner;
+  private final ModelVersion version;
+  private final ImageTask task;
+  private final String loadError;
+
+  /** The claims of running jobs, written by the executing threads, read to renew their leases. */
+  private final Map<UUID, Claim> held = new ConcurrentHashMap<>();
+
+  /**
+   * An execution for a loaded version ({@code task} set) or one that failed to load ({@code
+   * loadError} set), whose jobs fail {@code model-unavailable} with the reason.
+   */
+  JobExecution(
+      WorkerContext worker, String runner, ModelVersion version, ImageTask task, String loadError) {
+    this.worker = worker;
+    this.runner = runner;
+    this.version = version;
+    this.task = task;
+    this.loadError = loadError;
+  }
+
+  private JobRepository jobs() {
+    return worker.jobs();
+  }
+
+  /** Claims, runs and commits a batch of jobs (often of one), each fenced by its own attempt. */
+  List<Outcome> execute(List<UUID> jobIds) {
+    List<Outcome> outcomes = new ArrayList<>();
+    List<Claim> claims = new ArrayList<>();
+    for (UUID jobId : jobIds) {
+      var claimed = jobs().claim(jobId, worker.nodeName(), worker.lease());
+      if (claimed.isEmpty()) {
+        outcomes.add(new Outcome(jobId, null, "not-claimed"));
+      } else {
+        claims.add(claimed.get());
+        held.put(jobId, claimed.get());
+      }
+    }
+    try {
+      if (!claims.isEmpty()) {
+        outcomes.addAll(run(claims));
+      }
+      return outcomes;
+    } finally {
+      claims.forEach(c -> held.remove(c.job().id()));
+    }
+  }
+
+  /** Renews the leases of the jobs running now; a failed renewal is retried at the next. */
+  void renewLeases() {
+    for (Claim c : List.copyOf(held.values())) {
+      try {
+        jobs().renewLease(c.job().id(), c.attempt(), worker.lease());
+      } catch (RuntimeException e) {
+        log.warn("could not renew the lease of job {}: {}", c.job().id(), e.toString());
+      }
+    }
+  }
+
+  private List<Outcome> run(List<Claim> claims) {
+    if (task == null) {
+      return claims.stream()
+          .map(
+              c -> {
+                jobs().fail(c, "model-unavailable", "the model could not be loaded: " + loadError);
+                return finished(c, "failed");
+              })
+          .toList();
+    }
+    List<WorkBudget> budgets = claims.stream().map(this::budgetOf).toList();
+    List<ImageTask.BatchItem> items = new ArrayList<>();
+    for (Claim c : claims) {
+      items.add(
+          new ImageTask.BatchItem(jobs().input(c.job().id()).orElseThrow(), c.job().params()));
+    }
+    long start = System.nanoTime();
+    List<ImageTask.BatchResult> results;
+    try (WorkBudget.Binding bound = WorkBudget.ofAll(budgets).bind()) {
+      results =
+          claims.size() == 1 ? List.of(runOne(items.get(0), claims.get(0))) : task.runBatch(items);
+    } catch (WorkStoppedException e) {
+      List<Outcome> outcomes = new ArrayList<>();
+      for (int i = 0; i < claims.size(); i++) {
+        WorkStoppedException.Reason own = budgets.get(i).spent();
+        outcomes.add(stopped(claims.get(i), own != null ? own : e.reason(), start));
+      }
+      return outcomes;
+    } catch (RuntimeException | OutOfMemoryError e) {
+      log.error("jobs of {} failed in the model", runner, e);
+      return claims.stream()
+          .map(
+              c -> {
+                jobs().fail(c, "internal-error", "the model failed on this input: " + e);
+                return finished(c, "failed");
+              })
+          .toList();
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    worker.metrics().batchSize.observe(claims.size(), runner);
+    List<Outcome> outcomes = new ArrayList<>();
+    for (int i = 0; i < claims.size(); i++) {
+      worker.metrics().inference.observe(seconds / claims.size(), runner);
+      WorkStoppedException.Reason spent = budgets.get(i).spent();
+      outcomes.add(
+          spent == null
+              ? commit(claims.get(i), results.get(i))
+              : stopped(claims.get(i), spent, start));
+    }
+    return outcomes;
+  }
+
+  private ImageTask.BatchResult runOne(ImageTask.BatchItem item, Claim claim) {
+    try {
+      return new ImageTask.BatchResult(
+          task.run(item.encodedImage(), item.params(), progressOf(claim)), null);
+    } catch (InvalidInputException e) {
+      return new ImageTask.BatchResult(null, e);
+    }
+  }
+
+  /** The job's budget: its time left when claimed, and while this attempt still holds it. */
+  private WorkBudget budgetOf(Claim claim) {
+    return WorkBudget.of(claim.timeLeft(), () -> stillHeld(claim), CANCEL_POLL);
+  }
+
+  /** Whether the store still has the job running at this attempt; a store outage says yes. */
+  private boolean stillHeld(Claim claim) {
+    try {
+      return jobs().stillHeld(claim.job().id(), claim.attempt());
+    } catch (RuntimeException e) {
+      log.warn(
+          "could not check whether job {} is still wanted: {}", claim.job().id(), e.toString());
+      return true;
+    }
+  }
+
+  /**
+   * Ends a job whose work stopped: past its deadline it fails {@code deadline-exceeded}, with no
+   * ledger row; canceled (or otherwise no longer held) it was already ended by whoever moved the
+   * fence, so nothing is written.
+   */
+  private Outcome stopped(Claim claim, WorkStoppedException.Reason why, long startedNanos) {
+    long ms = (System.nanoTime() - startedNanos) / 1_000_000;
+    log.info("job {} of {} stopped after {} ms: {}", claim.job().id(), runner, ms, why);
+    if (why == WorkStoppedException.Reason.DEADLINE_EXCEEDED
+        && jobs().fail(claim, "deadline-exceeded", JobRepository.DEADLINE_PASSED_RUNNING)) {
+      return finished(claim, "failed");
+    }
+    worker.metrics().finished.inc(claim.job().modelRef(), "stopped");
+    return new Outcome(claim.job().id(), claim, "stopped");
+  }
+
+  /**
+   * Writes a job's progress to the store as its run reports it, at most every half second and never
+   * its end (the commit says that). A failed write costs only that report.
+   */
+  private ImageTask.Progress progressOf(Claim claim) {
+    long[] last = {System.nanoTime()};
+    return (done, total) -> {
+      long now = System.nanoTime();
+      if (done >= total || now - last[0] < PROGRESS_EVERY_NANOS) {
+        return;
+      }
+      last[0] = now;
+      try {
+        jobs().reportProgress(claim.job().id(), claim.attempt(), (double) done / total);
+      } catch (RuntimeException e) {
+        log.warn("could not record the progress of job {}: {}", claim.job().id(), e.toString());
+      }
+    };
+  }
+
+  /** Commits one job's result, fenced by its attempt. */
+  private Outcome commit(Claim claim, ImageTask.BatchResult result) {
+    if (result.refused() != null) {
+      jobs().fail(claim, "invalid-input", result.refused().getMessage());
+      return finished(claim, "failed");
+    }
+    TaskOutput out = result.output();
+    boolean committed =
+        jobs()
+            .succeed(
+                claim,
+                out.mediaType(),
+                out.body(),
+                ContentDigest.sha256(out.body()),
+                version.priceMicros(claim.job().pixels()));
+    if (!committed) {
+      return new Outcome(claim.job().id(), claim, "fenced");
+    }
+    worker
+        .metrics()
+        .jobLatency
+        .observe(Duration.between(claim.job().createdAt(), Instant.now()).toMillis() / 1e3, runner);
+    return finished(claim, "succeeded");
+  }
+
+  private Outcome finished(Claim claim, String status) {
+    worker.metrics().finished.inc(claim.job().modelRef(), status);
+    return new Outcome(claim.job().id(), claim, status);
+  }
+}
