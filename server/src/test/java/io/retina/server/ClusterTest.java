@@ -161,4 +161,40 @@ class ClusterTest {
     }
     assertAllSucceededOnceAndBilledOnce(http, key, ids);
   }
+
+  @Test
+  void killingOneOfAVersionsReplicasUnderLoadLosesNothingAndBillsNothingTwice() throws Exception {
+    NodeProcess api = startCluster();
+    Http http = new Http(api.base);
+    String key = enterpriseTenant(http);
+    // a replica on each worker before the load
+    Http.Reply set =
+        http.send(
+            http.to("/admin/models/super-resolution/versions/1/scaling")
+                .header("Authorization", "Bearer " + TestNode.ADMIN_TOKEN)
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"minReplicas\":2,\"maxReplicas\":2}")));
+    assertEquals(200, set.status(), set.toString());
+    byte[] png = Photos.flowerPng();
+    Http.Reply first = http.submit("model=super-resolution", key, "image/png", png);
+    List<String> ids = new ArrayList<>(List.of(first.json().get("id").asText()));
+    JobContractTest.awaitFinal(http, ids.get(0), key);
+    List<NodeProcess> workers = nodes.subList(1, 3);
+    long deadline = System.nanoTime() + START.toNanos();
+    for (NodeProcess w : workers) {
+      while (!w.log().contains("super-resolution@1 loaded on")) {
+        assertTrue(System.nanoTime() < deadline, "a replica on each worker");
+        Thread.sleep(250);
+      }
+    }
+    for (int i = 0; i < 150; i++) {
+      Http.Reply r = http.submit("model=super-resolution", key, "image/png", png);
+      assertEquals(202, r.status(), r.toString());
+      ids.add(r.json().get("id").asText());
+      if (i == 40) {
+        workers.get(1).kill();
+      }
+    }
+    assertAllSucceededOnceAndBilledOnce(http, key, ids);
+  }
 }

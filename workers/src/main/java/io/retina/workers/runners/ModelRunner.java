@@ -333,6 +333,8 @@ public final class ModelRunner {
     ReplicaView r = replicas.get(m.replica());
     if (r == null) {
       r = new ReplicaView(m.replica(), m.node(), System.currentTimeMillis());
+      // a replica may have served an earlier runner of this version: number on from what it has
+      r.sentCount = m.received();
       replicas.put(m.replica(), r);
       ctx.watchWith(m.replica(), new ReplicaTerminated(m.replica()));
       placing.remove(m.node());
