@@ -10,6 +10,7 @@ import io.retina.platform.cluster.Membership;
 import io.retina.platform.cluster.WorkerNodes;
 import io.retina.platform.jobs.JobAdminQueries;
 import io.retina.platform.jobs.JobRepository;
+import io.retina.platform.jobs.JobSubmissions;
 import io.retina.platform.metrics.MetricsRegistry;
 import io.retina.platform.models.ArtifactInspector;
 import io.retina.platform.models.ModelRepository;
@@ -38,6 +39,7 @@ public record ApiContext(
     AuditRepository audit,
     TenantGates gates,
     JobRepository jobs,
+    JobSubmissions submissions,
     JobAdminQueries jobAdmin,
     ModelRepository models,
     ArtifactInspector inspector,

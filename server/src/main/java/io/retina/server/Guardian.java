@@ -87,7 +87,7 @@ final class Guardian {
             ModelRunner.init(
                 system,
                 new WorkerContext(
-                    s.jobs(),
+                    s.leases(),
                     s.models(),
                     s.modelCache(),
                     w.getDuration("lease"),
@@ -101,7 +101,7 @@ final class Guardian {
             pruneUploads(system, s, nodeName, w.getDuration("prune-uploads-every"), blocking);
             Sweeper.init(
                 system,
-                s.jobs(),
+                s.leases(),
                 new Sweeper.Settings(
                     w.getDuration("sweeper.interval"),
                     w.getDuration("sweeper.unclaimed-after"),
@@ -125,6 +125,7 @@ final class Guardian {
                     new AuditRepository(s.database().tx()),
                     new TenantGates(system),
                     s.jobs(),
+                    s.submissions(),
                     new JobAdminQueries(s.database().tx()),
                     s.models(),
                     new GraphInspector(),

@@ -225,7 +225,7 @@ public final class JobRoutes extends AllDirectives {
             api.settings().maxAttempts(),
             deadline);
     Submission outcome =
-        api.jobs()
+        api.submissions()
             .submit(
                 job,
                 new AdmissionLimits(quota.maxConcurrentJobs(), quota.monthlySpendCapMicros()),
@@ -268,7 +268,7 @@ public final class JobRoutes extends AllDirectives {
 
   private void release(Tenant tenant, String key) {
     if (key != null) {
-      CompletableFuture.runAsync(() -> api.jobs().releaseKey(tenant.id(), key), api.store());
+      CompletableFuture.runAsync(() -> api.submissions().releaseKey(tenant.id(), key), api.store());
     }
   }
 

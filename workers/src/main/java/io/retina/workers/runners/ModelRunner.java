@@ -4,8 +4,8 @@ import io.retina.platform.cluster.JobEvents;
 import io.retina.platform.cluster.ModelRunnerProtocol;
 import io.retina.platform.cluster.ModelRunnerProtocol.Command;
 import io.retina.platform.jobs.ContentDigest;
-import io.retina.platform.jobs.JobRepository;
-import io.retina.platform.jobs.JobRepository.Claim;
+import io.retina.platform.jobs.JobLeases;
+import io.retina.platform.jobs.JobLeases.Claim;
 import io.retina.platform.models.ModelArchive;
 import io.retina.platform.models.ModelLoads;
 import io.retina.platform.models.ModelVersion;
@@ -380,7 +380,7 @@ public final class ModelRunner {
     List<Outcome> outcomes = new ArrayList<>();
     List<Claim> claims = new ArrayList<>();
     for (UUID jobId : jobIds) {
-      var claimed = worker.jobs().claim(jobId, worker.nodeName(), worker.lease());
+      var claimed = worker.leases().claim(jobId, worker.nodeName(), worker.lease());
       if (claimed.isEmpty()) {
         outcomes.add(new Outcome(jobId, null, "not-claimed"));
       } else {
@@ -404,7 +404,7 @@ public final class ModelRunner {
           .map(
               c -> {
                 worker
-                    .jobs()
+                    .leases()
                     .fail(c, "model-unavailable", "the model could not be loaded: " + loadError);
                 return finished(c, "failed");
               })
@@ -413,9 +413,7 @@ public final class ModelRunner {
     List<WorkBudget> budgets = claims.stream().map(this::budgetOf).toList();
     List<ImageTask.BatchItem> items = new ArrayList<>();
     for (Claim c : claims) {
-      items.add(
-          new ImageTask.BatchItem(
-              worker.jobs().input(c.job().id()).orElseThrow(), c.job().params()));
+      items.add(new ImageTask.BatchItem(c.input(), c.job().params()));
     }
     long start = System.nanoTime();
     List<ImageTask.BatchResult> results;
@@ -434,7 +432,7 @@ public final class ModelRunner {
       return claims.stream()
           .map(
               c -> {
-                worker.jobs().fail(c, "internal-error", "the model failed on this input: " + e);
+                worker.leases().fail(c, "internal-error", "the model failed on this input: " + e);
                 return finished(c, "failed");
               })
           .toList();
@@ -477,7 +475,7 @@ public final class ModelRunner {
   /** Whether the store still has the job running at this attempt; a store outage says yes. */
   private boolean stillHeld(Claim claim) {
     try {
-      return worker.jobs().stillHeld(claim.job().id(), claim.attempt());
+      return worker.leases().stillHeld(claim.job().id(), claim.attempt());
     } catch (RuntimeException e) {
       log.warn(
           "could not check whether job {} is still wanted: {}", claim.job().id(), e.toString());
@@ -494,7 +492,7 @@ public final class ModelRunner {
     long ms = (System.nanoTime() - startedNanos) / 1_000_000;
     log.info("job {} of {} stopped after {} ms: {}", claim.job().id(), versionRef, ms, why);
     if (why == WorkStoppedException.Reason.DEADLINE_EXCEEDED
-        && worker.jobs().fail(claim, "deadline-exceeded", JobRepository.DEADLINE_PASSED_RUNNING)) {
+        && worker.leases().fail(claim, "deadline-exceeded", JobLeases.DEADLINE_PASSED_RUNNING)) {
       return finished(claim, "failed");
     }
     worker.metrics().finished.inc(claim.job().modelRef(), "stopped");
@@ -517,7 +515,7 @@ public final class ModelRunner {
       }
       last[0] = now;
       try {
-        worker.jobs().reportProgress(claim.job().id(), claim.attempt(), (double) done / total);
+        worker.leases().reportProgress(claim.job().id(), claim.attempt(), (double) done / total);
       } catch (RuntimeException e) {
         log.warn("could not record the progress of job {}: {}", claim.job().id(), e.toString());
       }
@@ -527,13 +525,13 @@ public final class ModelRunner {
   /** Commits one job's result, fenced by its attempt. */
   private Outcome commit(Claim claim, ImageTask.BatchResult result) {
     if (result.refused() != null) {
-      worker.jobs().fail(claim, "invalid-input", result.refused().getMessage());
+      worker.leases().fail(claim, "invalid-input", result.refused().getMessage());
       return finished(claim, "failed");
     }
     TaskOutput out = result.output();
     boolean committed =
         worker
-            .jobs()
+            .leases()
             .succeed(
                 claim,
                 out.mediaType(),
@@ -585,7 +583,7 @@ public final class ModelRunner {
       CompletableFuture.runAsync(
           () ->
               claims.forEach(
-                  c -> worker.jobs().renewLease(c.job().id(), c.attempt(), worker.lease())),
+                  c -> worker.leases().renewLease(c.job().id(), c.attempt(), worker.lease())),
           worker.blocking());
     }
     return Behaviors.same();

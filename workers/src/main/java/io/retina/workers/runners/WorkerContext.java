@@ -1,7 +1,7 @@
 package io.retina.workers.runners;
 
 import io.retina.platform.cluster.JobEvents;
-import io.retina.platform.jobs.JobRepository;
+import io.retina.platform.jobs.JobLeases;
 import io.retina.platform.models.ModelRepository;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,11 +10,11 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 
 /**
- * What a worker node's runners share: the store, where the model cache is, the blocking executor
- * that runs TensorFlow and JDBC, and the lease terms. Immutable.
+ * What a worker node's runners share: the job leases and the model store, where the model cache is,
+ * the blocking executor that runs TensorFlow and JDBC, and the lease terms. Immutable.
  */
 public record WorkerContext(
-    JobRepository jobs,
+    JobLeases leases,
     ModelRepository models,
     Path modelCache,
     Duration lease,
