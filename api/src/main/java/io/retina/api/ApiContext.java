@@ -1,6 +1,7 @@
 package io.retina.api;
 
 import io.retina.api.auth.Authenticator;
+import io.retina.api.jobs.Capacity;
 import io.retina.api.jobs.Dispatcher;
 import io.retina.api.jobs.JobWaiters;
 import io.retina.api.quota.TenantGates;
@@ -25,6 +26,7 @@ import java.util.function.Supplier;
  * to wait for one, metrics, readiness, the cluster's membership, and the blocking executor for
  * store calls. Immutable.
  *
+ * @param capacity whether a model version can take another job now; asked last in admission
  * @param inspector what refuses an uploaded model whose graph may not run (an op named)
  * @param readiness the reasons this node is not ready; empty when ready
  * @param workerNodes what each worker node last said about itself
@@ -43,6 +45,7 @@ public record ApiContext(
     JobAdminQueries jobAdmin,
     ModelRepository models,
     ArtifactInspector inspector,
+    Capacity capacity,
     Dispatcher dispatcher,
     JobWaiters waiters,
     MetricsRegistry metrics,

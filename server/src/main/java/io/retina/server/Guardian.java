@@ -4,6 +4,7 @@ import io.retina.api.ApiContext;
 import io.retina.api.ApiServer;
 import io.retina.api.ApiSettings;
 import io.retina.api.auth.Authenticator;
+import io.retina.api.jobs.Capacity;
 import io.retina.api.jobs.JobWaiters;
 import io.retina.api.quota.TenantGate;
 import io.retina.api.quota.TenantGates;
@@ -129,6 +130,7 @@ final class Guardian {
                     new JobAdminQueries(s.database().tx()),
                     s.models(),
                     new GraphInspector(),
+                    Capacity.unlimited(),
                     new ShardedDispatcher(system),
                     new JobWaiters(system, topic),
                     s.metrics(),
