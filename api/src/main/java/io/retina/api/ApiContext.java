@@ -1,6 +1,7 @@
 package io.retina.api;
 
 import io.retina.api.auth.Authenticator;
+import io.retina.api.jobs.Capacity;
 import io.retina.api.jobs.JobWaiters;
 import io.retina.api.quota.TenantGates;
 import io.retina.platform.audit.AuditRepository;
@@ -13,6 +14,7 @@ import io.retina.platform.cluster.ScalingStore;
 import io.retina.platform.cluster.WorkerNodes;
 import io.retina.platform.jobs.JobAdminQueries;
 import io.retina.platform.jobs.JobRepository;
+import io.retina.platform.jobs.JobSubmissions;
 import io.retina.platform.metrics.MetricsRegistry;
 import io.retina.platform.models.ArtifactInspector;
 import io.retina.platform.models.ModelRepository;
@@ -27,6 +29,7 @@ import java.util.function.Supplier;
  * to wait for one, metrics, readiness, the cluster's membership, and the blocking executor for
  * store calls. Immutable.
  *
+ * @param capacity whether a model version can take another job now; asked last in admission
  * @param inspector what refuses an uploaded model whose graph may not run (an op named)
  * @param readiness the reasons this node is not ready; empty when ready
  * @param workerNodes what each worker node last said about itself
@@ -41,9 +44,11 @@ public record ApiContext(
     AuditRepository audit,
     TenantGates gates,
     JobRepository jobs,
+    JobSubmissions submissions,
     JobAdminQueries jobAdmin,
     ModelRepository models,
     ArtifactInspector inspector,
+    Capacity capacity,
     RunnerClient runners,
     RunnerLoads.View runnerLoads,
     ScalingStore scaling,

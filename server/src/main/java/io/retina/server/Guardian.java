@@ -4,6 +4,7 @@ import io.retina.api.ApiContext;
 import io.retina.api.ApiServer;
 import io.retina.api.ApiSettings;
 import io.retina.api.auth.Authenticator;
+import io.retina.api.jobs.Capacity;
 import io.retina.api.jobs.JobWaiters;
 import io.retina.api.quota.TenantGate;
 import io.retina.api.quota.TenantGates;
@@ -96,7 +97,7 @@ final class Guardian {
             var scaling = w.getConfig("scaling");
             WorkerContext worker =
                 new WorkerContext(
-                    s.jobs(),
+                    s.leases(),
                     new ModelLoader(s.models(), s.modelCache(), nodeName),
                     new ScalingStore(s.database().tx()),
                     Scaling.defaults(scaling),
@@ -120,7 +121,7 @@ final class Guardian {
             pruneUploads(system, s, nodeName, w.getDuration("prune-uploads-every"), blocking);
             Sweeper.init(
                 system,
-                s.jobs(),
+                s.leases(),
                 new Sweeper.Settings(
                     w.getDuration("sweeper.interval"),
                     w.getDuration("sweeper.unclaimed-after"),
@@ -144,9 +145,11 @@ final class Guardian {
                     new AuditRepository(s.database().tx()),
                     new TenantGates(system),
                     s.jobs(),
+                    s.submissions(),
                     new JobAdminQueries(s.database().tx()),
                     s.models(),
                     new GraphInspector(),
+                    Capacity.unlimited(),
                     new RunnerClient(system),
                     RunnerLoads.subscribe(system, loads),
                     new ScalingStore(s.database().tx()),

@@ -1,7 +1,9 @@
 package io.retina.server;
 
 import com.typesafe.config.Config;
+import io.retina.platform.jobs.JobLeases;
 import io.retina.platform.jobs.JobRepository;
+import io.retina.platform.jobs.JobSubmissions;
 import io.retina.platform.metrics.MetricsRegistry;
 import io.retina.platform.models.BuiltinCatalog;
 import io.retina.platform.models.ModelRepository;
@@ -36,6 +38,8 @@ public final class Node {
       Database database,
       TenantRepository tenants,
       JobRepository jobs,
+      JobSubmissions submissions,
+      JobLeases leases,
       ModelRepository models,
       MetricsRegistry metrics,
       Path modelCache,
@@ -61,7 +65,6 @@ public final class Node {
     Database database = Database.open(config.getConfig("retina.store"));
     try {
       TenantRepository tenants = new TenantRepository(database.tx());
-      JobRepository jobs = new JobRepository(database.tx());
       ModelRepository models = new ModelRepository(database.tx());
       Path modelCache = Path.of(config.getString("retina.workers.model-cache"));
       List<BuiltinCatalog.Entry> catalog = BuiltinCatalog.register(config, modelCache, models);
@@ -72,7 +75,9 @@ public final class Node {
               roles,
               database,
               tenants,
-              jobs,
+              new JobRepository(database.tx()),
+              new JobSubmissions(database.tx()),
+              new JobLeases(database.tx()),
               models,
               new MetricsRegistry(),
               modelCache,

@@ -3,7 +3,7 @@ package io.retina.server;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.retina.platform.jobs.JobRepository;
+import io.retina.platform.jobs.JobSubmissions;
 import io.retina.platform.jobs.NewJob;
 import io.retina.platform.jobs.Submission;
 import io.retina.platform.tenants.TenantRepository;
@@ -370,12 +370,12 @@ class JobContractTest {
   @Test
   void jobWhoseDispatchWasLostIsRunByTheSweeper() throws Exception {
     TenantRepository tenants = new TenantRepository(node.node.database().tx());
-    JobRepository jobs = new JobRepository(node.node.database().tx());
+    JobSubmissions submissions = new JobSubmissions(node.node.database().tx());
     var tenant = tenants.create(Http.uniqueName("lost"));
     String token = tenants.issueKey(tenant.id(), "k").secret();
     byte[] png = Photos.flowerPng();
     var created =
-        jobs.submit(
+        submissions.submit(
             new NewJob(
                 tenant.id(),
                 "super-resolution",

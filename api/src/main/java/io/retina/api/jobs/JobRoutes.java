@@ -4,37 +4,27 @@ import io.retina.api.ApiContext;
 import io.retina.api.http.BodyBudget;
 import io.retina.api.http.Problem;
 import io.retina.api.http.Responses;
-import io.retina.api.images.ImageInfo;
-import io.retina.api.images.ImageProbe;
-import io.retina.api.images.ImageRejectedException;
 import io.retina.api.quota.RateLimitHeaders;
 import io.retina.api.quota.TenantGate;
 import io.retina.platform.cluster.RunnerId;
-import io.retina.platform.jobs.AdmissionLimits;
-import io.retina.platform.jobs.ContentDigest;
 import io.retina.platform.jobs.Job;
 import io.retina.platform.jobs.JobCursor;
 import io.retina.platform.jobs.JobPage;
 import io.retina.platform.jobs.JobStatus;
-import io.retina.platform.jobs.NewJob;
 import io.retina.platform.jobs.Submission;
 import io.retina.platform.metrics.Counter;
 import io.retina.platform.models.ModelVersion;
-import io.retina.platform.tenants.Quota;
 import io.retina.platform.tenants.Tenant;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
-import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -46,14 +36,15 @@ import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.stream.Materializer;
 
 /**
- * The tenant's job API under {@code /v1/jobs}: submit, poll, fetch the result, cancel, list. Thin:
- * each handler authenticates, calls the store on the store executor, and maps the outcome to a
- * response.
+ * The tenant's job API under {@code /v1/jobs}: submit, poll, fetch the result, cancel, list. Each
+ * handler authenticates, calls the store on the store executor, and answers. A submission is
+ * admitted by its tenant's rate gate from its headers alone, before its body is read; then by
+ * {@link Admission} from its body; then stored. Every refusal of it is a problem from {@link
+ * SubmitProblems}.
  *
- * <p>A submission is authenticated and admitted from its headers before its body is read. The body
- * is then read whole into memory (it is probed and stored as one value), under the node's {@link
- * BodyBudget}: that bound, not the per-request limit, is what keeps many concurrent uploads from
- * exhausting the heap.
+ * <p>The body is read whole into memory (it is probed and stored as one value), under the node's
+ * {@link BodyBudget}: that bound, not the per-request limit, is what keeps many concurrent uploads
+ * from exhausting the heap.
  */
 public final class JobRoutes extends AllDirectives {
   private static final Duration BODY_TIMEOUT = Duration.ofSeconds(60);
@@ -68,11 +59,13 @@ public final class JobRoutes extends AllDirectives {
   private final ActorSystem<?> system;
   private final Counter submitted;
   private final BodyBudget bodies;
+  private final Admission admission;
 
   public JobRoutes(ApiContext api, ActorSystem<?> system, BodyBudget bodies) {
     this.api = api;
     this.system = system;
     this.bodies = bodies;
+    this.admission = new Admission(api.settings(), api.models(), api.quotas(), api.capacity());
     this.submitted =
         api.metrics().counter("retina_jobs_submitted_total", "Jobs stored by this node.", "model");
   }
@@ -127,250 +120,83 @@ public final class JobRoutes extends AllDirectives {
   /**
    * Authenticates and admits from the headers alone, and only then reads the body: a request
    * without a valid key, or over its tenant's rate, is answered before a byte of its body is read
-   * (Pekko then closes the connection, the rest unread).
+   * (Pekko then closes the connection, the rest unread). Then: admit the body, store, answer.
    */
   private CompletionStage<HttpResponse> submit(HttpRequest request, Materializer mat) {
     return CompletableFuture.supplyAsync(() -> api.auth().tenant(request), api.store())
         .thenCompose(
             tenant ->
-                api.gates()
-                    .admit(tenant.id())
-                    .exceptionally(
-                        e -> {
-                          throw new Problem(
-                                  503,
-                                  "admission-unavailable",
-                                  "Service unavailable",
-                                  "The tenant's admission gate did not answer; retry shortly.")
-                              .withHeader(RawHeader.create("Retry-After", "1"));
-                        })
-                    .thenCompose(
-                        decision -> {
-                          if (!decision.admitted()) {
-                            throw rateLimited(decision);
-                          }
-                          return bodies.read(
-                              request.entity(),
-                              api.settings().maxBodyBytes(),
-                              BODY_TIMEOUT,
-                              mat,
-                              entity ->
-                                  SubmitRequest.read(request, entity, system)
-                                      .thenComposeAsync(
-                                          form -> admitAndStore(request, tenant, form, decision),
-                                          api.store()));
-                        }));
+                gate(tenant).thenCompose(decision -> readAndStore(request, mat, tenant, decision)));
   }
 
-  private static Problem rateLimited(TenantGate.Decision decision) {
-    if (!decision.known()) {
-      return new Problem(
-              503, "admission-unavailable", "Service unavailable", "The tenant's quota is unknown.")
-          .withHeader(RawHeader.create("Retry-After", "1"));
-    }
-    Problem p =
-        new Problem(
-                429,
-                "rate-limited",
-                "Too many requests",
-                "The tenant's rate is "
-                    + decision.ratePerSecond()
-                    + " jobs a second with bursts of "
-                    + decision.burst()
-                    + "; retry after the time in Retry-After.")
-            .withHeader(
-                RawHeader.create(
-                    "Retry-After", Long.toString(RateLimitHeaders.retryAfterSeconds(decision))));
-    RateLimitHeaders.of(decision).forEach(p::withHeader);
-    return p;
+  /** Reads the body, admits it and stores the job; admitting and storing on the store executor. */
+  private CompletionStage<HttpResponse> readAndStore(
+      HttpRequest request, Materializer mat, Tenant tenant, TenantGate.Decision decision) {
+    return bodies.read(
+        request.entity(),
+        api.settings().maxBodyBytes(),
+        BODY_TIMEOUT,
+        mat,
+        entity ->
+            SubmitRequest.read(request, entity, system)
+                .thenComposeAsync(
+                    form -> store(tenant, admission.admit(request, tenant, form), decision),
+                    api.store()));
   }
 
-  private CompletionStage<HttpResponse> admitAndStore(
-      HttpRequest request, Tenant tenant, SubmitRequest form, TenantGate.Decision decision) {
-    var ref = SubmitRequest.ModelRef.parse(form.model());
-    ModelVersion version = resolveModel(ref, tenant);
-    Map<String, String> params;
-    try {
-      params = version.resolveParameters(SubmitDeadline.withoutDeadline(form.params()));
-    } catch (ModelVersion.InvalidParametersException e) {
-      throw Problem.unprocessable("invalid-parameter", e.getMessage())
-          .with("parameter", e.parameter());
-    }
-    Quota quota =
-        api.quotas()
-            .effective(tenant.id())
-            .orElseThrow(() -> Problem.unauthorized("The tenant no longer exists."));
-    ImageInfo image = admitImage(form, quota.maxPixels());
-    Duration deadline =
-        SubmitDeadline.resolve(
-            request, form.params(), quota.maxDeadline(), api.settings().defaultDeadline());
-    String key = idempotencyKey(request);
-    Duration wait = preferredWait(request);
+  /** Takes a token from the tenant's rate gate; fails with the problem if there is none. */
+  private CompletionStage<TenantGate.Decision> gate(Tenant tenant) {
+    return api.gates()
+        .admit(tenant.id())
+        .exceptionally(
+            e -> {
+              throw SubmitProblems.gateUnavailable();
+            })
+        .thenApply(
+            decision -> {
+              if (!decision.admitted()) {
+                throw SubmitProblems.refusedByGate(decision);
+              }
+              return decision;
+            });
+  }
 
-    String inputDigest = ContentDigest.sha256(form.image());
-    String requestDigest =
-        ContentDigest.sha256(
-            (version.ref() + "\n" + new TreeMap<>(params) + "\n" + inputDigest)
-                .getBytes(StandardCharsets.UTF_8));
-    NewJob job =
-        new NewJob(
-            tenant.id(),
-            version.modelName(),
-            version.version(),
-            params,
-            image.mediaType(),
-            image.width(),
-            image.height(),
-            inputDigest,
-            form.image(),
-            api.settings().maxAttempts(),
-            deadline);
+  /**
+   * Stores an admitted job and answers: a new job is dispatched to its runner, a replayed one is
+   * answered as it now is; a refusal is thrown as its problem.
+   */
+  private CompletionStage<HttpResponse> store(
+      Tenant tenant, Admission.Admitted admitted, TenantGate.Decision decision) {
     Submission outcome =
-        api.jobs()
+        api.submissions()
             .submit(
-                job,
-                new AdmissionLimits(quota.maxConcurrentJobs(), quota.monthlySpendCapMicros()),
-                key,
-                requestDigest,
+                admitted.job(),
+                admitted.limits(),
+                admitted.idempotencyKey(),
+                admitted.requestDigest(),
                 api.settings().idempotencyLock());
     var rateHeaders = RateLimitHeaders.of(decision);
     if (outcome instanceof Submission.Created created) {
+      ModelVersion version = admitted.version();
       submitted.inc(version.ref());
       api.runners()
-          .submitted(RunnerId.of(version), created.job().id(), tenant.id(), quota.weight());
-      return answer(tenant, created.job(), wait, false)
+          .submitted(
+              RunnerId.of(version), created.job().id(), tenant.id(), admitted.quota().weight());
+      return answer(tenant, created.job(), admitted.preferredWait(), false)
           .thenApply(r -> r.addHeaders(rateHeaders))
-          .whenComplete((r, e) -> release(tenant, key));
+          .whenComplete((r, e) -> release(tenant, admitted.idempotencyKey()));
     }
     if (outcome instanceof Submission.Replayed replayed) {
       return answer(tenant, replayed.job(), Duration.ZERO, true)
           .thenApply(r -> r.addHeaders(rateHeaders));
     }
-    if (outcome instanceof Submission.OverQuota over) {
-      Problem p =
-          over.limit().equals("monthly-spend")
-              ? new Problem(429, "spend-cap-reached", "Too many requests", over.detail())
-              : new Problem(429, "concurrency-limit", "Too many requests", over.detail());
-      p.with("limit", over.limit())
-          .withHeader(RawHeader.create("Retry-After", Long.toString(over.retryAfterSeconds())));
-      rateHeaders.forEach(p::withHeader);
-      throw p;
-    }
-    if (outcome instanceof Submission.InFlight) {
-      throw Problem.conflict(
-              "idempotency-key-in-flight",
-              "A request with this Idempotency-Key is still being answered; retry shortly.")
-          .withHeader(RawHeader.create("Retry-After", "1"));
-    }
-    throw Problem.unprocessable(
-        "idempotency-key-reused",
-        "This Idempotency-Key was used for a different request (model, parameters or image).");
+    throw SubmitProblems.refusedByStore(outcome, rateHeaders);
   }
 
   private void release(Tenant tenant, String key) {
     if (key != null) {
-      CompletableFuture.runAsync(() -> api.jobs().releaseKey(tenant.id(), key), api.store());
+      CompletableFuture.runAsync(() -> api.submissions().releaseKey(tenant.id(), key), api.store());
     }
-  }
-
-  /**
-   * The version a job names: the active one, or a pinned one the tenant may run (published, or
-   * staged with the tenant as a canary). Any other is not found, as if it didn't exist.
-   */
-  private ModelVersion resolveModel(SubmitRequest.ModelRef ref, Tenant tenant) {
-    Optional<ModelVersion> found =
-        ref.version().isPresent()
-            ? api.models().findFor(ref.name(), ref.version().get(), tenant.id())
-            : api.models().findActive(ref.name());
-    return found.orElseThrow(
-        () ->
-            Problem.notFound(
-                "model-not-found",
-                "No servable model '"
-                    + ref.name()
-                    + ref.version().map(v -> "@" + v).orElse("")
-                    + "'; GET /v1/models lists them."));
-  }
-
-  private ImageInfo admitImage(SubmitRequest form, long tenantMaxPixels) {
-    if (form.image().length == 0) {
-      throw Problem.badRequest("missing-image", "The image is empty.");
-    }
-    ImageInfo info;
-    try {
-      info = ImageProbe.probe(form.image());
-    } catch (ImageRejectedException e) {
-      if (e.reason() == ImageRejectedException.Reason.UNSUPPORTED_FORMAT) {
-        throw Problem.unsupportedMediaType(e.getMessage() + " Send PNG, JPEG or WebP.");
-      }
-      if (e.reason() == ImageRejectedException.Reason.TOO_MANY_SCANS) {
-        throw Problem.unprocessable("image-too-complex", e.getMessage())
-            .with("maxScans", ImageProbe.MAX_JPEG_SCANS);
-      }
-      throw Problem.unprocessable("invalid-image", e.getMessage())
-          .with("reason", e.reason().name().toLowerCase());
-    }
-    String declared = form.declaredType();
-    if (declared != null && declared.startsWith("image/") && !declared.equals(info.mediaType())) {
-      throw Problem.unsupportedMediaType(
-          "The body was declared " + declared + " but is " + info.mediaType() + ".");
-    }
-    int maxSide = api.settings().maxSide();
-    long maxPixels = Math.min(api.settings().maxPixels(), tenantMaxPixels);
-    if (info.width() > maxSide || info.height() > maxSide || info.pixels() > maxPixels) {
-      throw Problem.tooLarge(
-              "image-too-large",
-              "The image is "
-                  + info.width()
-                  + "x"
-                  + info.height()
-                  + "; the limits are "
-                  + maxSide
-                  + " pixels a side and "
-                  + maxPixels
-                  + " pixels in all.")
-          .with("width", info.width())
-          .with("height", info.height());
-    }
-    return info;
-  }
-
-  private static String idempotencyKey(HttpRequest request) {
-    Optional<String> key = request.getHeader("Idempotency-Key").map(HttpHeader::value);
-    if (key.isEmpty()) {
-      return null;
-    }
-    String k = key.get().trim();
-    if (k.isEmpty() || k.length() > 255 || !k.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-      throw Problem.badRequest(
-          "bad-idempotency-key", "An Idempotency-Key is 1 to 255 printable ASCII characters.");
-    }
-    return k;
-  }
-
-  /** The wait asked for with {@code Prefer: wait=N}, cut to the configured maximum. */
-  private Duration preferredWait(HttpRequest request) {
-    Optional<String> prefer = request.getHeader("Prefer").map(HttpHeader::value);
-    if (prefer.isEmpty()) {
-      return Duration.ZERO;
-    }
-    for (String token : prefer.get().split("[,;]")) {
-      String t = token.trim().toLowerCase();
-      if (t.startsWith("wait=")) {
-        try {
-          long seconds = Long.parseLong(t.substring(5).trim());
-          if (seconds < 0) {
-            throw new NumberFormatException();
-          }
-          Duration asked = Duration.ofSeconds(seconds);
-          return asked.compareTo(api.settings().maxWait()) > 0 ? api.settings().maxWait() : asked;
-        } catch (NumberFormatException e) {
-          throw Problem.badRequest(
-              "bad-prefer", "Prefer: wait takes whole seconds, e.g. 'wait=10'.");
-        }
-      }
-    }
-    return Duration.ZERO;
   }
 
   /**

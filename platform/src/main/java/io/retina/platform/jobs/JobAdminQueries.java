@@ -58,7 +58,7 @@ public final class JobAdminQueries {
 
   private static final String SELECT =
       "select "
-          + JobRepository.COLUMNS
+          + JobRows.COLUMNS
           + ", lease_owner, lease_expires_at,"
           + " (select t.name from tenants t where t.id = jobs.tenant_id) as tenant_name from jobs";
 
@@ -151,7 +151,7 @@ public final class JobAdminQueries {
 
   private static TenantJob tenantJob(ResultSet rs) throws SQLException {
     return new TenantJob(
-        JobRepository.job(rs),
+        JobRows.job(rs),
         rs.getString("tenant_name"),
         rs.getString("lease_owner"),
         Rows.instant(rs, "lease_expires_at"));

@@ -26,6 +26,8 @@ class JobAdminQueriesTest {
 
   Database db;
   JobRepository jobs;
+  JobSubmissions submissions;
+  JobLeases leases;
   JobAdminQueries admin;
   TenantRepository tenants;
 
@@ -34,6 +36,8 @@ class JobAdminQueriesTest {
   void open() {
     db = TestDatabases.fresh();
     jobs = new JobRepository(db.tx());
+    submissions = new JobSubmissions(db.tx());
+    leases = new JobLeases(db.tx());
     admin = new JobAdminQueries(db.tx());
     tenants = new TenantRepository(db.tx());
     var models = new ModelRepository(db.tx());
@@ -51,7 +55,7 @@ class JobAdminQueriesTest {
         new NewJob(
             t.id(), model, 1, Map.of(), "image/png", 20, 10, "sha256-x", new byte[] {1, 2, 3}, 3);
     return ((Submission.Created)
-            jobs.submit(job, AdmissionLimits.NONE, null, null, Duration.ofSeconds(30)))
+            submissions.submit(job, AdmissionLimits.NONE, null, null, Duration.ofSeconds(30)))
         .job();
   }
 
@@ -81,7 +85,7 @@ class JobAdminQueriesTest {
     Tenant b = tenants.create("beta");
     Job queued = submit(a, "echo");
     Job failed = submit(a, "echo");
-    jobs.fail(jobs.claim(failed.id(), "node-a", LEASE).orElseThrow(), "invalid-input", "bad");
+    leases.fail(leases.claim(failed.id(), "node-a", LEASE).orElseThrow(), "invalid-input", "bad");
     Job otherModel = submit(a, "other");
     Job otherTenant = submit(b, "echo");
 
@@ -132,7 +136,7 @@ class JobAdminQueriesTest {
   void findsAnyTenantsJobWithItsLeaseWhileItRuns() {
     Tenant a = tenants.create("alpha");
     Job job = submit(a, "echo");
-    jobs.claim(job.id(), "node-a", LEASE).orElseThrow();
+    leases.claim(job.id(), "node-a", LEASE).orElseThrow();
 
     TenantJob found = admin.find(job.id()).orElseThrow();
 
@@ -148,7 +152,7 @@ class JobAdminQueriesTest {
   void cancelsARunningJobWhoseWorkerThenCannotCommit() {
     Tenant a = tenants.create("alpha");
     Job job = submit(a, "echo");
-    var claim = jobs.claim(job.id(), "node-a", LEASE).orElseThrow();
+    var claim = leases.claim(job.id(), "node-a", LEASE).orElseThrow();
 
     var outcome = admin.cancel(job.id());
 
@@ -156,7 +160,7 @@ class JobAdminQueriesTest {
     assertEquals(JobStatus.CANCELED, canceled.status());
     assertEquals("canceled", canceled.errorType());
     assertEquals("canceled by an operator", canceled.errorDetail());
-    assertFalse(jobs.succeed(claim, "image/png", new byte[] {9}, "d", 1), "fenced out");
+    assertFalse(leases.succeed(claim, "image/png", new byte[] {9}, "d", 1), "fenced out");
     assertEquals(JobStatus.CANCELED, jobs.find(a.id(), job.id()).orElseThrow().status());
   }
 
@@ -164,8 +168,8 @@ class JobAdminQueriesTest {
   void leavesAFinishedJobAsItWas() {
     Tenant a = tenants.create("alpha");
     Job job = submit(a, "echo");
-    jobs.succeed(
-        jobs.claim(job.id(), "node-a", LEASE).orElseThrow(), "image/png", new byte[] {9}, "d", 1);
+    leases.succeed(
+        leases.claim(job.id(), "node-a", LEASE).orElseThrow(), "image/png", new byte[] {9}, "d", 1);
 
     var outcome = admin.cancel(job.id());
 

@@ -9,8 +9,6 @@ import io.retina.platform.store.TestDatabases;
 import io.retina.platform.tenants.Tenant;
 import io.retina.platform.tenants.TenantRepository;
 import java.time.Duration;
-import java.util.Map;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,14 +16,16 @@ import org.junit.jupiter.api.Test;
 class JobRepositoryTest {
   static Database db;
   static JobRepository jobs;
+  static JobSubmissions submissions;
+  static JobLeases leases;
   static TenantRepository tenants;
-  static final Duration LEASE = Duration.ofSeconds(30);
-  static final Duration LOCK = Duration.ofSeconds(30);
 
   @BeforeAll
   static void open() {
     db = TestDatabases.fresh();
     jobs = new JobRepository(db.tx());
+    submissions = new JobSubmissions(db.tx());
+    leases = new JobLeases(db.tx());
     tenants = new TenantRepository(db.tx());
     new ModelRepository(db.tx()).register(TestModels.echo(1), "test model");
   }
@@ -35,48 +35,8 @@ class JobRepositoryTest {
     db.close();
   }
 
-  static NewJob newJob(Tenant t) {
-    return new NewJob(
-        t.id(),
-        "echo",
-        1,
-        Map.of("scale", "2"),
-        "image/png",
-        2000,
-        1000,
-        "sha256-x",
-        new byte[] {1, 2, 3},
-        3);
-  }
-
   static Job submit(Tenant t) {
-    return ((Submission.Created) jobs.submit(newJob(t), AdmissionLimits.NONE, null, null, LOCK))
-        .job();
-  }
-
-  static long ledgerRows(UUID jobId) {
-    return db.tx()
-        .system()
-        .call(
-            c -> {
-              try (var st =
-                  c.prepareStatement("select count(*) from usage_ledger where job_id = ?")) {
-                st.setObject(1, jobId);
-                try (var rs = st.executeQuery()) {
-                  rs.next();
-                  return rs.getLong(1);
-                }
-              }
-            });
-  }
-
-  @Test
-  void submittedJobIsQueuedWithItsInput() {
-    Tenant t = tenants.create("queued-tenant");
-    Job job = submit(t);
-    assertEquals(JobStatus.QUEUED, job.status());
-    assertArrayEquals(new byte[] {1, 2, 3}, jobs.input(job.id()).orElseThrow());
-    assertEquals(0, job.attempts());
+    return TestJobs.submit(submissions, t);
   }
 
   @Test
@@ -88,149 +48,6 @@ class JobRepositoryTest {
     assertTrue(jobs.cancel(other.id(), job.id()).isEmpty());
     assertEquals(JobStatus.QUEUED, jobs.find(owner.id(), job.id()).orElseThrow().status());
     assertTrue(jobs.output(other.id(), job.id()).isEmpty());
-  }
-
-  @Test
-  void successIsCommittedOnceWithOneLedgerRow() {
-    Tenant t = tenants.create("success");
-    Job job = submit(t);
-    var claim = jobs.claim(job.id(), "node-a", LEASE).orElseThrow();
-    assertEquals(1, claim.attempt());
-    assertTrue(jobs.claim(job.id(), "node-b", LEASE).isEmpty(), "a held lease can't be claimed");
-    assertTrue(jobs.succeed(claim, "image/png", new byte[] {9}, "d", 2000));
-    assertFalse(jobs.succeed(claim, "image/png", new byte[] {9}, "d", 2000));
-    Job done = jobs.find(t.id(), job.id()).orElseThrow();
-    assertEquals(JobStatus.SUCCEEDED, done.status());
-    assertArrayEquals(new byte[] {9}, jobs.output(t.id(), job.id()).orElseThrow());
-    assertEquals(1, ledgerRows(job.id()));
-  }
-
-  @Test
-  void staleAttemptCannotCommitAfterReclaim() throws InterruptedException {
-    Tenant t = tenants.create("stale");
-    Job job = submit(t);
-    var first = jobs.claim(job.id(), "node-a", Duration.ofMillis(1)).orElseThrow();
-    Thread.sleep(20);
-    var second = jobs.claim(job.id(), "node-b", LEASE).orElseThrow();
-    assertEquals(2, second.attempt());
-    assertFalse(jobs.succeed(first, "image/png", new byte[] {1}, "d", 1), "fenced out");
-    assertTrue(jobs.succeed(second, "image/png", new byte[] {2}, "d", 1));
-    assertEquals(1, ledgerRows(job.id()));
-    assertArrayEquals(new byte[] {2}, jobs.output(t.id(), job.id()).orElseThrow());
-  }
-
-  @Test
-  void progressIsKeptForTheHeldAttemptOnlyAndANewAttemptStartsAgain() throws Exception {
-    Tenant t = tenants.create("progress");
-    Job job = submit(t);
-    assertFalse(jobs.reportProgress(job.id(), 1, 0.5), "a queued job has no attempt to report");
-    var first = jobs.claim(job.id(), "node-a", Duration.ofMillis(1)).orElseThrow();
-    assertTrue(jobs.reportProgress(job.id(), first.attempt(), 0.25));
-    assertEquals(0.25, jobs.find(t.id(), job.id()).orElseThrow().progress(), 1e-6);
-    Thread.sleep(20);
-    var second = jobs.claim(job.id(), "node-b", LEASE).orElseThrow();
-    assertNull(jobs.find(t.id(), job.id()).orElseThrow().progress(), "the new attempt starts at 0");
-    assertFalse(jobs.reportProgress(job.id(), first.attempt(), 0.75), "fenced out");
-    assertTrue(jobs.reportProgress(job.id(), second.attempt(), 0.5));
-    assertEquals(0.5, jobs.find(t.id(), job.id()).orElseThrow().progress(), 1e-6);
-    assertThrows(IllegalArgumentException.class, () -> jobs.reportProgress(job.id(), 2, 1.5));
-  }
-
-  @Test
-  void canceledRunningJobDiscardsItsResultAndBillsNothing() {
-    Tenant t = tenants.create("cancel");
-    Job job = submit(t);
-    var claim = jobs.claim(job.id(), "node-a", LEASE).orElseThrow();
-    assertEquals(JobStatus.CANCELED, jobs.cancel(t.id(), job.id()).orElseThrow().status());
-    assertFalse(jobs.succeed(claim, "image/png", new byte[] {1}, "d", 1));
-    assertEquals(0, ledgerRows(job.id()));
-    assertTrue(jobs.output(t.id(), job.id()).isEmpty());
-  }
-
-  static Job submitWithDeadline(Tenant t, Duration deadline) {
-    NewJob j = newJob(t);
-    NewJob withDeadline =
-        new NewJob(
-            j.tenantId(),
-            j.modelName(),
-            j.modelVersion(),
-            j.params(),
-            j.inputMediaType(),
-            j.inputWidth(),
-            j.inputHeight(),
-            j.inputDigest(),
-            j.input(),
-            j.maxAttempts(),
-            deadline);
-    return ((Submission.Created) jobs.submit(withDeadline, AdmissionLimits.NONE, null, null, LOCK))
-        .job();
-  }
-
-  @Test
-  void aJobKeepsItsDeadlineAndItsClaimSaysHowLongIsLeft() {
-    Tenant t = tenants.create("deadline-tenant");
-    Job job = submitWithDeadline(t, Duration.ofMinutes(5));
-
-    assertEquals(Duration.ofMinutes(5), Duration.between(job.createdAt(), job.deadlineAt()));
-    Duration left = jobs.claim(job.id(), "w", LEASE).orElseThrow().timeLeft();
-    assertTrue(
-        left.compareTo(Duration.ofMinutes(4)) > 0 && left.compareTo(Duration.ofMinutes(5)) <= 0);
-  }
-
-  @Test
-  void aQueuedJobPastItsDeadlineIsFailedInsteadOfClaimedAndNotBilled() throws Exception {
-    Tenant t = tenants.create("expired-queued-tenant");
-    Job job = submitWithDeadline(t, Duration.ofMillis(50));
-    Thread.sleep(100);
-
-    assertTrue(jobs.claim(job.id(), "w", LEASE).isEmpty());
-    Job failed = jobs.find(t.id(), job.id()).orElseThrow();
-    assertEquals(JobStatus.FAILED, failed.status());
-    assertEquals("deadline-exceeded", failed.errorType());
-    assertEquals(0, ledgerRows(job.id()));
-  }
-
-  @Test
-  void theSweeperFailsARunningJobOnlyAGraceAfterItsDeadline() throws Exception {
-    Tenant t = tenants.create("expired-running-tenant");
-    Job job = submitWithDeadline(t, Duration.ofMillis(200));
-    var claim = jobs.claim(job.id(), "w", LEASE).orElseThrow();
-    Thread.sleep(300);
-
-    jobs.failExpired(Duration.ofMinutes(1));
-    assertTrue(jobs.stillHeld(job.id(), claim.attempt()), "within the grace its worker stops it");
-    jobs.failExpired(Duration.ZERO);
-    assertFalse(jobs.stillHeld(job.id(), claim.attempt()));
-    assertEquals("deadline-exceeded", jobs.find(t.id(), job.id()).orElseThrow().errorType());
-  }
-
-  @Test
-  void aCanceledJobIsNoLongerHeldByItsWorker() {
-    Tenant t = tenants.create("held-tenant");
-    Job job = submit(t);
-    var claim = jobs.claim(job.id(), "w", LEASE).orElseThrow();
-    assertTrue(jobs.stillHeld(job.id(), claim.attempt()));
-
-    jobs.cancel(t.id(), job.id());
-
-    assertFalse(jobs.stillHeld(job.id(), claim.attempt()));
-  }
-
-  @Test
-  void ledgerRowsCannotBeChangedOrDeleted() {
-    Tenant t = tenants.create("ledger");
-    Job job = submit(t);
-    var claim = jobs.claim(job.id(), "node-a", LEASE).orElseThrow();
-    jobs.succeed(claim, "image/png", new byte[] {1}, "d", 1);
-    for (String sql :
-        new String[] {"update usage_ledger set amount_micros = 0", "delete from usage_ledger"}) {
-      var refused =
-          assertThrows(
-              io.retina.platform.store.StoreException.class,
-              () -> db.tx().system().run(c -> c.createStatement().executeUpdate(sql)));
-      assertEquals("42501", refused.sqlState(), "the application role lacks the privilege");
-    }
-    assertEquals(1, ledgerRows(job.id()));
   }
 
   @Test
@@ -285,26 +102,6 @@ class JobRepositoryTest {
   }
 
   @Test
-  void idempotencyKeyReplaysSameRequestAndRefusesDifferentOne() {
-    Tenant t = tenants.create("idem");
-    var first = jobs.submit(newJob(t), AdmissionLimits.NONE, "k1", "digest-a", LOCK);
-    Job created = ((Submission.Created) first).job();
-    assertInstanceOf(
-        Submission.InFlight.class,
-        jobs.submit(newJob(t), AdmissionLimits.NONE, "k1", "digest-a", LOCK));
-    jobs.releaseKey(t.id(), "k1");
-    var replay = jobs.submit(newJob(t), AdmissionLimits.NONE, "k1", "digest-a", LOCK);
-    assertEquals(created.id(), ((Submission.Replayed) replay).job().id());
-    assertInstanceOf(
-        Submission.KeyReused.class,
-        jobs.submit(newJob(t), AdmissionLimits.NONE, "k1", "digest-b", LOCK));
-    Tenant other = tenants.create("idem-other");
-    assertInstanceOf(
-        Submission.Created.class,
-        jobs.submit(newJob(other), AdmissionLimits.NONE, "k1", "digest-b", LOCK));
-  }
-
-  @Test
   void listPagesNewestFirstWithStatusFilter() {
     Tenant t = tenants.create("pages");
     for (int i = 0; i < 5; i++) {
@@ -325,59 +122,24 @@ class JobRepositoryTest {
   }
 
   @Test
-  void exhaustedJobsFailWithReadableReason() throws Exception {
-    Tenant t = tenants.create("exhausted");
-    NewJob once =
-        new NewJob(t.id(), "echo", 1, Map.of(), "image/png", 10, 10, "d", new byte[] {1}, 1);
-    Job job =
-        ((Submission.Created) jobs.submit(once, AdmissionLimits.NONE, null, null, LOCK)).job();
-    jobs.claim(job.id(), "dead-node", Duration.ofMillis(1)).orElseThrow();
-    Thread.sleep(20);
-    assertTrue(jobs.claim(job.id(), "node-b", LEASE).isEmpty());
-    assertTrue(
-        jobs.strays(Duration.ofHours(1), 10).stream().anyMatch(s -> s.jobId().equals(job.id())));
-    assertTrue(jobs.failExhausted() >= 1);
-    Job failed = jobs.find(t.id(), job.id()).orElseThrow();
-    assertEquals(JobStatus.FAILED, failed.status());
-    assertEquals("attempts-exhausted", failed.errorType());
+  void aJobsQueuePositionCountsTheQueuedJobsOfItsVersionBeforeIt() {
+    Tenant a = tenants.create("queue-a");
+    Tenant b = tenants.create("queue-b");
+    Job first = submit(a);
+    Job running = submit(b);
+    leases.claim(running.id(), "w", Duration.ofSeconds(30)).orElseThrow();
+    Job third = submit(b);
+
+    assertEquals(1, jobs.queuePosition(third) - jobs.queuePosition(first));
   }
 
   @Test
-  void concurrencyLimitHoldsUnderConcurrentSubmissions() throws Exception {
-    Tenant t = tenants.create("concurrency");
-    AdmissionLimits limits = new AdmissionLimits(3, Long.MAX_VALUE);
-    var pool = java.util.concurrent.Executors.newFixedThreadPool(8);
-    try {
-      var outcomes = new java.util.ArrayList<java.util.concurrent.Future<Submission>>();
-      for (int i = 0; i < 20; i++) {
-        outcomes.add(pool.submit(() -> jobs.submit(newJob(t), limits, null, null, LOCK)));
-      }
-      int created = 0;
-      for (var f : outcomes) {
-        Submission s = f.get();
-        if (s instanceof Submission.Created) {
-          created++;
-        } else {
-          assertEquals("concurrent-jobs", ((Submission.OverQuota) s).limit());
-        }
-      }
-      assertEquals(3, created);
-    } finally {
-      pool.shutdown();
-    }
-  }
+  void aTenantsUnfinishedJobsAreItsQueuedAndRunningOnes() {
+    Tenant t = tenants.create("unfinished");
+    submit(t);
+    leases.claim(submit(t).id(), "w", Duration.ofSeconds(30)).orElseThrow();
+    jobs.cancel(t.id(), submit(t).id());
 
-  @Test
-  void spendCapRefusesJobsOnceTheMonthsLedgerReachesIt() {
-    Tenant t = tenants.create("spender");
-    Job job = submit(t);
-    var claim = jobs.claim(job.id(), "node-a", LEASE).orElseThrow();
-    jobs.succeed(claim, "image/png", new byte[] {1}, "d", 5000);
-    var refused = jobs.submit(newJob(t), new AdmissionLimits(100, 5000), null, null, LOCK);
-    assertEquals("monthly-spend", ((Submission.OverQuota) refused).limit());
-    assertTrue(((Submission.OverQuota) refused).retryAfterSeconds() > 0);
-    assertInstanceOf(
-        Submission.Created.class,
-        jobs.submit(newJob(t), new AdmissionLimits(100, 5001), null, null, LOCK));
+    assertEquals(2, jobs.unfinished(t.id()));
   }
 }

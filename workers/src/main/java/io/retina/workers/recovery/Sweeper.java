@@ -3,7 +3,7 @@ package io.retina.workers.recovery;
 import io.retina.platform.cluster.RunnerClient;
 import io.retina.platform.cluster.RunnerId;
 import io.retina.platform.cluster.RunnerProtocol;
-import io.retina.platform.jobs.JobRepository;
+import io.retina.platform.jobs.JobLeases;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -31,7 +31,7 @@ public final class Sweeper {
     INSTANCE
   }
 
-  private record Swept(List<JobRepository.Stray> strays, int failed, int expired, Throwable error)
+  private record Swept(List<JobLeases.Stray> strays, int failed, int expired, Throwable error)
       implements Command {}
 
   /**
@@ -45,7 +45,7 @@ public final class Sweeper {
 
   /** Starts the singleton (on worker nodes) and returns nothing: it runs on its own. */
   public static void init(
-      ActorSystem<?> system, JobRepository jobs, Settings settings, Executor blocking) {
+      ActorSystem<?> system, JobLeases jobs, Settings settings, Executor blocking) {
     ClusterSingleton.get(system)
         .init(
             SingletonActor.of(
@@ -59,7 +59,7 @@ public final class Sweeper {
                         .withRole(RunnerProtocol.WORKER_ROLE)));
   }
 
-  static Behavior<Command> create(JobRepository jobs, Settings settings, Executor blocking) {
+  static Behavior<Command> create(JobLeases jobs, Settings settings, Executor blocking) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
@@ -70,7 +70,7 @@ public final class Sweeper {
   }
 
   private static Behavior<Command> idle(
-      ActorContext<Command> ctx, JobRepository jobs, Settings settings, Executor blocking) {
+      ActorContext<Command> ctx, JobLeases jobs, Settings settings, Executor blocking) {
     return Behaviors.receive(Command.class)
         .onMessageEquals(
             Sweep.INSTANCE,
@@ -95,7 +95,7 @@ public final class Sweeper {
   }
 
   private static Behavior<Command> sweeping(
-      ActorContext<Command> ctx, JobRepository jobs, Settings settings, Executor blocking) {
+      ActorContext<Command> ctx, JobLeases jobs, Settings settings, Executor blocking) {
     return Behaviors.receive(Command.class)
         .onMessageEquals(Sweep.INSTANCE, Behaviors::same)
         .onMessage(
@@ -111,7 +111,7 @@ public final class Sweeper {
                   ctx.getLog().info("{} jobs failed past their deadline", s.expired());
                 }
                 var runners = new RunnerClient(ctx.getSystem());
-                for (JobRepository.Stray stray : s.strays()) {
+                for (JobLeases.Stray stray : s.strays()) {
                   runners.submitted(
                       new RunnerId(stray.modelName(), stray.modelVersion()),
                       stray.jobId(),

@@ -1,8 +1,8 @@
 package io.retina.workers.runners;
 
 import io.retina.platform.jobs.ContentDigest;
-import io.retina.platform.jobs.JobRepository;
-import io.retina.platform.jobs.JobRepository.Claim;
+import io.retina.platform.jobs.JobLeases;
+import io.retina.platform.jobs.JobLeases.Claim;
 import io.retina.platform.models.ModelVersion;
 import io.retina.workers.budget.WorkBudget;
 import io.retina.workers.budget.WorkStoppedException;
@@ -71,8 +71,8 @@ final class JobExecution {
     this.loadError = loadError;
   }
 
-  private JobRepository jobs() {
-    return worker.jobs();
+  private JobLeases jobs() {
+    return worker.leases();
   }
 
   /** Claims, runs and commits a batch of jobs (often of one), each fenced by its own attempt. */
@@ -122,8 +122,7 @@ final class JobExecution {
     List<WorkBudget> budgets = claims.stream().map(this::budgetOf).toList();
     List<ImageTask.BatchItem> items = new ArrayList<>();
     for (Claim c : claims) {
-      items.add(
-          new ImageTask.BatchItem(jobs().input(c.job().id()).orElseThrow(), c.job().params()));
+      items.add(new ImageTask.BatchItem(c.input(), c.job().params()));
     }
     long start = System.nanoTime();
     List<ImageTask.BatchResult> results;
@@ -195,7 +194,7 @@ final class JobExecution {
     long ms = (System.nanoTime() - startedNanos) / 1_000_000;
     log.info("job {} of {} stopped after {} ms: {}", claim.job().id(), runner, ms, why);
     if (why == WorkStoppedException.Reason.DEADLINE_EXCEEDED
-        && jobs().fail(claim, "deadline-exceeded", JobRepository.DEADLINE_PASSED_RUNNING)) {
+        && jobs().fail(claim, "deadline-exceeded", JobLeases.DEADLINE_PASSED_RUNNING)) {
       return finished(claim, "failed");
     }
     worker.metrics().finished.inc(claim.job().modelRef(), "stopped");

@@ -4,7 +4,7 @@ import io.retina.platform.cluster.JobEvents;
 import io.retina.platform.cluster.RunnerLoads;
 import io.retina.platform.cluster.Scaling;
 import io.retina.platform.cluster.ScalingStore;
-import io.retina.platform.jobs.JobRepository;
+import io.retina.platform.jobs.JobLeases;
 import io.retina.workers.models.ModelLoader;
 import java.time.Duration;
 import java.util.concurrent.Executor;
@@ -12,12 +12,12 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 
 /**
- * What a worker node's runners and replicas share: the store, the loader, the blocking executor
- * that runs TensorFlow and JDBC, the lease terms, the scaling terms, and the node's device ("cpu"
- * or "gpu"). Immutable.
+ * What a worker node's runners and replicas share: the job leases, the scaling store, the loader,
+ * the blocking executor that runs TensorFlow and JDBC, the lease terms, the scaling terms, and the
+ * node's device ("cpu" or "gpu"). Immutable.
  */
 public record WorkerContext(
-    JobRepository jobs,
+    JobLeases leases,
     ModelLoader loader,
     ScalingStore scaling,
     Scaling defaultScaling,

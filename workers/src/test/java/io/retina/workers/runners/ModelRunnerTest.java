@@ -8,7 +8,7 @@ import io.retina.platform.cluster.RunnerLoads;
 import io.retina.platform.cluster.RunnerProtocol;
 import io.retina.platform.cluster.Scaling;
 import io.retina.platform.cluster.ScalingStore;
-import io.retina.platform.jobs.JobRepository;
+import io.retina.platform.jobs.JobLeases;
 import io.retina.platform.metrics.MetricsRegistry;
 import io.retina.platform.store.Database;
 import io.retina.platform.store.TestDatabases;
@@ -78,7 +78,7 @@ class ModelRunnerTest {
   void startRunner(Scaling scaling) {
     WorkerContext worker =
         new WorkerContext(
-            new JobRepository(db.tx()),
+            new JobLeases(db.tx()),
             null,
             new ScalingStore(db.tx()),
             scaling,

@@ -1,0 +1,319 @@
+package io.retina.platform.jobs;
+
+import io.retina.platform.store.Rows;
+import io.retina.platform.store.Tx;
+import java.math.BigDecimal;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The workers' side of the job contract: claiming a job under a lease, keeping it, and ending it,
+ * and the sweeper's recovery of jobs whose workers are gone. Every write a worker makes is fenced
+ * by the attempt number it claimed, so a stale or duplicated execution can never overwrite or bill
+ * a job twice. Runs in system scope. Thread-safe.
+ */
+public final class JobLeases {
+  private final Tx tx;
+
+  public JobLeases(Tx tx) {
+    this.tx = tx.system();
+  }
+
+  /**
+   * A claimed job and its input image: the attempt number fences everything the claimant writes.
+   * {@code timeLeft} is how long the job had until its deadline when it was claimed, by the store's
+   * clock (so that a worker's clock need not agree with it); null when the job has no deadline.
+   */
+  public record Claim(Job job, int attempt, Duration timeLeft, byte[] input) {}
+
+  /** A job the sweeper should look at, with the runner it belongs to. */
+  public record Stray(UUID jobId, String modelName, int modelVersion, UUID tenantId, int weight) {}
+
+  /** What a job failed for its deadline before it started is told. */
+  private static final String DEADLINE_PASSED_QUEUED =
+      "the job's deadline passed before a worker could start it";
+
+  /** What a job failed for its deadline while it ran is told. */
+  public static final String DEADLINE_PASSED_RUNNING =
+      "the job's deadline passed while it ran; it was stopped and is not billed";
+
+  /**
+   * Claims a job for execution, with its input: a queued job, or a running one whose lease expired,
+   * whose attempts are not used up. Empty if someone else holds it, it finished, or it was
+   * canceled. A job whose deadline has passed is not claimed but failed, {@code deadline-exceeded},
+   * in the same transaction.
+   */
+  public Optional<Claim> claim(UUID jobId, String owner, Duration lease) {
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "update jobs set status = 'failed', error_type = 'deadline-exceeded',"
+                      + " error_detail = ?, finished_at = now(), lease_owner = null,"
+                      + " lease_expires_at = null where id = ? and deadline_at <= now()"
+                      + " and (status = 'queued' or (status = 'running' and lease_expires_at < now()))")) {
+            st.setString(1, DEADLINE_PASSED_QUEUED);
+            st.setObject(2, jobId);
+            if (st.executeUpdate() == 1) {
+              return Optional.empty();
+            }
+          }
+          try (var st =
+              c.prepareStatement(
+                  "update jobs set status = 'running', attempts = attempts + 1, lease_owner = ?,"
+                      + " lease_expires_at = now() + ?::interval, progress = null,"
+                      + " started_at = coalesce(started_at, now())"
+                      + " where id = ? and attempts < max_attempts and (status = 'queued'"
+                      + " or (status = 'running' and lease_expires_at < now()))"
+                      + " returning "
+                      + JobRows.COLUMNS
+                      + ", (extract(epoch from deadline_at - now()) * 1000)::bigint as left_ms,"
+                      + " (select p.bytes from job_payloads p"
+                      + " where p.job_id = jobs.id and p.kind = 'input') as input")) {
+            st.setString(1, owner);
+            st.setString(2, JobRows.interval(lease));
+            st.setObject(3, jobId);
+            try (ResultSet rs = st.executeQuery()) {
+              if (!rs.next()) {
+                return Optional.empty();
+              }
+              Job job = JobRows.job(rs);
+              Long left = Rows.nullableLong(rs, "left_ms");
+              return Optional.of(
+                  new Claim(
+                      job,
+                      job.attempts(),
+                      left == null ? null : Duration.ofMillis(left),
+                      rs.getBytes("input")));
+            }
+          }
+        });
+  }
+
+  /**
+   * Whether the job is still running at this attempt: false once it was canceled, failed by the
+   * sweeper, or claimed again. A worker asks between steps of long work, so that a cancel frees it.
+   */
+  public boolean stillHeld(UUID jobId, int attempt) {
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "select 1 from jobs where id = ? and attempts = ? and status = 'running'")) {
+            st.setObject(1, jobId);
+            st.setInt(2, attempt);
+            try (ResultSet rs = st.executeQuery()) {
+              return rs.next();
+            }
+          }
+        });
+  }
+
+  /**
+   * Records how far the attempt has got, {@code fraction} of its work (0..1), while the job is
+   * still running at this attempt; false if the fence moved on.
+   */
+  public boolean reportProgress(UUID jobId, int attempt, double fraction) {
+    if (!(fraction >= 0 && fraction <= 1)) {
+      throw new IllegalArgumentException("progress is a fraction from 0 to 1, not " + fraction);
+    }
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "update jobs set progress = ?"
+                      + " where id = ? and attempts = ? and status = 'running'")) {
+            st.setFloat(1, (float) fraction);
+            st.setObject(2, jobId);
+            st.setInt(3, attempt);
+            return st.executeUpdate() == 1;
+          }
+        });
+  }
+
+  /** Extends the lease of a job still held at this attempt; false if the fence moved on. */
+  public boolean renewLease(UUID jobId, int attempt, Duration lease) {
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "update jobs set lease_expires_at = now() + ?::interval"
+                      + " where id = ? and attempts = ? and status = 'running'")) {
+            st.setString(1, JobRows.interval(lease));
+            st.setObject(2, jobId);
+            st.setInt(3, attempt);
+            return st.executeUpdate() == 1;
+          }
+        });
+  }
+
+  /**
+   * Commits a success exactly once: the output, the final state and the usage ledger row in one
+   * transaction, only if the job is still running at this attempt. False if the fence moved on
+   * (canceled, reclaimed).
+   */
+  public boolean succeed(
+      Claim claim, String outputMediaType, byte[] output, String outputDigest, long priceMicros) {
+    Job job = claim.job();
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "update jobs set status = 'succeeded', output_media_type = ?, output_bytes = ?,"
+                      + " output_digest = ?, finished_at = now(), lease_owner = null,"
+                      + " lease_expires_at = null where id = ? and attempts = ? and status = 'running'")) {
+            st.setString(1, outputMediaType);
+            st.setLong(2, output.length);
+            st.setString(3, outputDigest);
+            st.setObject(4, job.id());
+            st.setInt(5, claim.attempt());
+            if (st.executeUpdate() != 1) {
+              c.rollback();
+              return false;
+            }
+          }
+          try (var st =
+              c.prepareStatement(
+                  "insert into job_payloads (job_id, kind, tenant_id, bytes) values (?, 'output', ?, ?)")) {
+            st.setObject(1, job.id());
+            st.setObject(2, job.tenantId());
+            st.setBytes(3, output);
+            st.executeUpdate();
+          }
+          try (var st =
+              c.prepareStatement(
+                  "insert into usage_ledger (job_id, tenant_id, model_name, model_version, megapixels,"
+                      + " amount_micros) values (?, ?, ?, ?, ?, ?)")) {
+            st.setObject(1, job.id());
+            st.setObject(2, job.tenantId());
+            st.setString(3, job.modelName());
+            st.setInt(4, job.modelVersion());
+            st.setBigDecimal(5, BigDecimal.valueOf(job.pixels()).movePointLeft(6));
+            st.setLong(6, priceMicros);
+            st.executeUpdate();
+          }
+          return true;
+        });
+  }
+
+  /**
+   * Records a failure that retrying won't cure, fenced like a success. Nothing is billed. The
+   * detail is stored as the tenant will read it ({@link JobErrorDetail}).
+   */
+  public boolean fail(Claim claim, String errorType, String detail) {
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "update jobs set status = 'failed', error_type = ?, error_detail = ?,"
+                      + " finished_at = now(), lease_owner = null, lease_expires_at = null"
+                      + " where id = ? and attempts = ? and status = 'running'")) {
+            st.setString(1, errorType);
+            st.setString(2, JobErrorDetail.forTenant(detail));
+            st.setObject(3, claim.job().id());
+            st.setInt(4, claim.attempt());
+            return st.executeUpdate() == 1;
+          }
+        });
+  }
+
+  /**
+   * Hands a claimed job back to the queue (its worker is stopping, or failed transiently); the
+   * attempt stays counted, so a job that keeps failing its workers ends once its attempts are used
+   * up.
+   */
+  public boolean release(Claim claim, String reason) {
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "update jobs set status = 'queued', lease_owner = null, lease_expires_at = null,"
+                      + " error_detail = ? where id = ? and attempts = ? and status = 'running'")) {
+            st.setString(1, JobErrorDetail.forTenant(reason));
+            st.setObject(2, claim.job().id());
+            st.setInt(3, claim.attempt());
+            return st.executeUpdate() == 1;
+          }
+        });
+  }
+
+  /**
+   * Jobs that need a nudge: queued longer than {@code unclaimedFor} (their dispatch hint was lost)
+   * or running with an expired lease (their worker is gone). Oldest first, at most {@code limit}.
+   */
+  public List<Stray> strays(Duration unclaimedFor, int limit) {
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "select j.id, j.model_name, j.model_version, j.tenant_id, p.weight"
+                      + " from jobs j join tenants t on t.id = j.tenant_id"
+                      + " join plans p on p.name = t.plan where"
+                      + " (j.status = 'queued' and j.created_at < now() - ?::interval)"
+                      + " or (j.status = 'running' and j.lease_expires_at < now())"
+                      + " order by j.created_at limit ?")) {
+            st.setString(1, JobRows.interval(unclaimedFor));
+            st.setInt(2, limit);
+            List<Stray> out = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery()) {
+              while (rs.next()) {
+                out.add(
+                    new Stray(
+                        Rows.uuid(rs, "id"),
+                        rs.getString("model_name"),
+                        rs.getInt("model_version"),
+                        Rows.uuid(rs, "tenant_id"),
+                        rs.getInt("weight")));
+              }
+            }
+            return out;
+          }
+        });
+  }
+
+  /**
+   * Fails jobs whose lease expired with every attempt used: no worker may take them again. Returns
+   * how many.
+   */
+  public int failExhausted() {
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "update jobs set status = 'failed', error_type = 'attempts-exhausted',"
+                      + " error_detail = 'the job was tried ' || attempts || ' times and no worker"
+                      + " finished it', finished_at = now(), lease_owner = null, lease_expires_at = null"
+                      + " where attempts >= max_attempts and (status = 'queued'"
+                      + " or (status = 'running' and lease_expires_at < now()))")) {
+            return st.executeUpdate();
+          }
+        });
+  }
+
+  /**
+   * Fails unfinished jobs whose deadline has passed: queued ones at once, running ones {@code
+   * grace} after it (their worker stops them itself within a second; this is for a worker that is
+   * gone or stuck). Type {@code deadline-exceeded}; nothing is billed. Returns how many.
+   */
+  public int failExpired(Duration grace) {
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "update jobs set status = 'failed', error_type = 'deadline-exceeded',"
+                      + " error_detail = case when status = 'queued' then ? else ? end,"
+                      + " finished_at = now(), lease_owner = null, lease_expires_at = null"
+                      + " where status in ('queued', 'running') and deadline_at <= now()"
+                      + " and (status = 'queued' or deadline_at <= now() - ?::interval)")) {
+            st.setString(1, DEADLINE_PASSED_QUEUED);
+            st.setString(2, DEADLINE_PASSED_RUNNING);
+            st.setString(3, JobRows.interval(grace));
+            return st.executeUpdate();
+          }
+        });
+  }
+}

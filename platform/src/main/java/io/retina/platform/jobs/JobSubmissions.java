@@ -1,0 +1,236 @@
+package io.retina.platform.jobs;
+
+import io.retina.platform.store.Json;
+import io.retina.platform.store.Rows;
+import io.retina.platform.store.Tx;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Where tenants' jobs enter the store. A submission is checked against its Idempotency-Key and the
+ * tenant's concurrency and spend limits in the transaction that stores it, so that any number of
+ * API nodes together never admit past a limit, and one key never stores two jobs. Nothing is stored
+ * for a refused submission. Thread-safe.
+ */
+public final class JobSubmissions {
+  private final Tx tx;
+
+  public JobSubmissions(Tx tx) {
+    this.tx = tx;
+  }
+
+  /**
+   * Stores a job (with its input) and its idempotency record, in one transaction, unless the key or
+   * a limit says otherwise. With a key, the request holds it for {@code keyLock}: repeats meanwhile
+   * are {@link Submission.InFlight} until {@link #releaseKey}, then replay the job.
+   *
+   * @param idempotencyKey null for a request without one
+   * @param requestDigest what makes two requests with one key the same request
+   */
+  public Submission submit(
+      NewJob job,
+      AdmissionLimits limits,
+      String idempotencyKey,
+      String requestDigest,
+      Duration keyLock) {
+    return tx.forTenant(job.tenantId())
+        .call(
+            c -> {
+              if (idempotencyKey != null) {
+                Optional<Submission> earlier =
+                    claimKey(c, job.tenantId(), idempotencyKey, requestDigest, keyLock);
+                if (earlier.isPresent()) {
+                  c.rollback();
+                  return earlier.get();
+                }
+              }
+              Optional<Submission> refused = checkLimits(c, job.tenantId(), limits);
+              if (refused.isPresent()) {
+                c.rollback();
+                return refused.get();
+              }
+              Job stored = insert(c, job);
+              if (idempotencyKey != null) {
+                try (var st =
+                    c.prepareStatement(
+                        "update idempotency_keys set job_id = ? where tenant_id = ? and key = ?")) {
+                  st.setObject(1, stored.id());
+                  st.setObject(2, job.tenantId());
+                  st.setString(3, idempotencyKey);
+                  st.executeUpdate();
+                }
+              }
+              return new Submission.Created(stored);
+            });
+  }
+
+  /** The request that held the key has been answered: repeats now replay its job. */
+  public void releaseKey(UUID tenantId, String key) {
+    tx.forTenant(tenantId)
+        .run(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "update idempotency_keys set locked_until = null where tenant_id = ? and key = ?")) {
+                st.setObject(1, tenantId);
+                st.setString(2, key);
+                st.executeUpdate();
+              }
+            });
+  }
+
+  /**
+   * Takes the key for this request, or says what an earlier request with the key came to. A key
+   * whose lock expired without a job (its node died before storing one) is taken over.
+   */
+  private static Optional<Submission> claimKey(
+      Connection c, UUID tenantId, String key, String digest, Duration lock) throws SQLException {
+    try (var st =
+        c.prepareStatement(
+            "insert into idempotency_keys (tenant_id, key, request_digest, locked_until)"
+                + " values (?, ?, ?, now() + ?::interval) on conflict do nothing")) {
+      st.setObject(1, tenantId);
+      st.setString(2, key);
+      st.setString(3, digest);
+      st.setString(4, JobRows.interval(lock));
+      if (st.executeUpdate() == 1) {
+        return Optional.empty();
+      }
+    }
+    try (var st =
+        c.prepareStatement(
+            "select request_digest, job_id, locked_until > now() as locked from idempotency_keys"
+                + " where tenant_id = ? and key = ? for update")) {
+      st.setObject(1, tenantId);
+      st.setString(2, key);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        if (!rs.getString("request_digest").equals(digest)) {
+          return Optional.of(new Submission.KeyReused());
+        }
+        if (rs.getBoolean("locked")) {
+          return Optional.of(new Submission.InFlight());
+        }
+        UUID jobId = Rows.uuid(rs, "job_id");
+        if (jobId != null) {
+          return Optional.of(
+              new Submission.Replayed(JobRows.find(c, tenantId, jobId).orElseThrow()));
+        }
+      }
+    }
+    try (var st =
+        c.prepareStatement(
+            "update idempotency_keys set locked_until = now() + ?::interval"
+                + " where tenant_id = ? and key = ?")) {
+      st.setString(1, JobRows.interval(lock));
+      st.setObject(2, tenantId);
+      st.setString(3, key);
+      st.executeUpdate();
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Checks the tenant's concurrency and spend limits under a per-tenant transaction lock, so that
+   * concurrent submissions on any nodes are counted one after another.
+   */
+  private static Optional<Submission> checkLimits(
+      Connection c, UUID tenantId, AdmissionLimits limits) throws SQLException {
+    if (limits.equals(AdmissionLimits.NONE)) {
+      return Optional.empty();
+    }
+    try (var st = c.prepareStatement("select pg_advisory_xact_lock(hashtextextended(?, 0))")) {
+      st.setString(1, tenantId.toString());
+      st.execute();
+    }
+    long unfinished = count(c, tenantId, JobRepository.UNFINISHED);
+    if (unfinished >= limits.maxConcurrentJobs()) {
+      return Optional.of(
+          new Submission.OverQuota(
+              "concurrent-jobs",
+              "The tenant has "
+                  + unfinished
+                  + " jobs queued or running; its limit is "
+                  + limits.maxConcurrentJobs()
+                  + ".",
+              2));
+    }
+    long spent = count(c, tenantId, SPENT_THIS_MONTH);
+    if (spent >= limits.monthlySpendCapMicros()) {
+      ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+      ZonedDateTime nextMonth =
+          now.toLocalDate().withDayOfMonth(1).plusMonths(1).atStartOfDay(ZoneOffset.UTC);
+      return Optional.of(
+          new Submission.OverQuota(
+              "monthly-spend",
+              "The tenant has spent "
+                  + spent
+                  + " micros this month; its cap is "
+                  + limits.monthlySpendCapMicros()
+                  + ".",
+              Duration.between(now, nextMonth).toSeconds()));
+    }
+    return Optional.empty();
+  }
+
+  /** The tenant's spend in the current calendar month (UTC), in micros. */
+  private static final String SPENT_THIS_MONTH =
+      "select coalesce(sum(amount_micros), 0) from usage_ledger where tenant_id = ?"
+          + " and recorded_at >= date_trunc('month', now() at time zone 'UTC') at time zone 'UTC'";
+
+  /** The one number a query of the tenant's rows ({@code tenant_id = ?}) answers. */
+  private static long count(Connection c, UUID tenantId, String sql) throws SQLException {
+    try (var st = c.prepareStatement(sql)) {
+      st.setObject(1, tenantId);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /** Inserts the job and its input; the job comes back as stored, defaults and all. */
+  private static Job insert(Connection c, NewJob job) throws SQLException {
+    Job stored;
+    try (var st =
+        c.prepareStatement(
+            "insert into jobs (id, tenant_id, model_name, model_version, status, params,"
+                + " input_media_type, input_width, input_height, input_bytes, input_digest,"
+                + " max_attempts, deadline_at)"
+                + " values (?, ?, ?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?, ?, now() + ?::interval)"
+                + " returning "
+                + JobRows.COLUMNS)) {
+      st.setObject(1, UUID.randomUUID());
+      st.setObject(2, job.tenantId());
+      st.setString(3, job.modelName());
+      st.setInt(4, job.modelVersion());
+      st.setString(5, Json.write(job.params()));
+      st.setString(6, job.inputMediaType());
+      st.setInt(7, job.inputWidth());
+      st.setInt(8, job.inputHeight());
+      st.setLong(9, job.input().length);
+      st.setString(10, job.inputDigest());
+      st.setInt(11, job.maxAttempts());
+      st.setString(12, job.deadline() == null ? null : JobRows.interval(job.deadline()));
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        stored = JobRows.job(rs);
+      }
+    }
+    try (var st =
+        c.prepareStatement(
+            "insert into job_payloads (job_id, kind, tenant_id, bytes) values (?, 'input', ?, ?)")) {
+      st.setObject(1, stored.id());
+      st.setObject(2, job.tenantId());
+      st.setBytes(3, job.input());
+      st.executeUpdate();
+    }
+    return stored;
+  }
+}
