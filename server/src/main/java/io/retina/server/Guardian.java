@@ -4,8 +4,8 @@ import io.retina.api.ApiContext;
 import io.retina.api.ApiServer;
 import io.retina.api.ApiSettings;
 import io.retina.api.auth.Authenticator;
-import io.retina.api.jobs.Capacity;
 import io.retina.api.jobs.JobWaiters;
+import io.retina.api.jobs.RunnerCapacity;
 import io.retina.api.quota.TenantGate;
 import io.retina.api.quota.TenantGates;
 import io.retina.platform.audit.AuditRepository;
@@ -134,6 +134,7 @@ final class Guardian {
           if (s.roles().contains("api")) {
             var sharding = ClusterSharding.get(system);
             var quotas = new QuotaRepository(s.database().tx());
+            var runnerLoads = RunnerLoads.subscribe(system, loads);
             TenantGate.init(system, quotas, store);
             ApiContext api =
                 new ApiContext(
@@ -149,9 +150,9 @@ final class Guardian {
                     new JobAdminQueries(s.database().tx()),
                     s.models(),
                     new GraphInspector(),
-                    Capacity.unlimited(),
+                    new RunnerCapacity(runnerLoads),
                     new RunnerClient(system),
-                    RunnerLoads.subscribe(system, loads),
+                    runnerLoads,
                     new ScalingStore(s.database().tx()),
                     Scaling.defaults(s.config().getConfig("retina.workers.scaling")),
                     new JobWaiters(system, topic),

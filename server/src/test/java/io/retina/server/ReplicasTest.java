@@ -69,4 +69,50 @@ class ReplicasTest {
       assertEquals(Set.of("up", "down"), seen, events.toString());
     }
   }
+
+  @Test
+  void submissionsPastTheVersionsBoundAreRefusedWithRetryAfterAndNeverBilled() throws Exception {
+    try (LocalCluster c = LocalCluster.start(QUICK)) {
+      c.registerSleepModel("slow", 500);
+      // one replica, two jobs at a time: each job queued adds 0.25 s; the bound is 2 s
+      c.scaling("slow@1", "{\"minReplicas\":1,\"maxReplicas\":1,\"maxWaitSeconds\":2}");
+      String key = c.unlimitedTenant();
+      byte[] png = Photos.flowerPng();
+      Http.Reply warm = c.http.submit("model=slow", key, "image/png", png, "Prefer", "wait=30");
+      assertEquals("succeeded", warm.json().get("status").asText(), warm.toString());
+      Thread.sleep(1500); // the runner's next report carries the measured time per job
+
+      List<String> accepted = new ArrayList<>(List.of(warm.json().get("id").asText()));
+      int refused = 0;
+      for (int i = 0; i < 40; i++) {
+        Http.Reply r = c.http.submit("model=slow", key, "image/png", png);
+        if (r.status() == 503) {
+          JobContractTest.assertProblem(r, 503, "capacity-exhausted");
+          assertTrue(Integer.parseInt(r.header("Retry-After")) >= 1, r.toString());
+          refused++;
+        } else {
+          assertEquals(202, r.status(), r.toString());
+          accepted.add(r.json().get("id").asText());
+        }
+      }
+      assertTrue(refused >= 20, "most of a burst of 40 past a 2 s bound is refused: " + refused);
+      assertTrue(accepted.size() >= 6, "the bound's worth is accepted: " + accepted.size());
+      JsonNode models = c.http.get("/v1/models", key).json().get("models");
+      double wait = 0;
+      for (JsonNode m : models) {
+        if (m.get("ref").asText().equals("slow@1")) {
+          wait = m.get("expectedWaitSeconds").asDouble();
+        }
+      }
+      assertTrue(wait > 0.5, "the tenant sees the wait: " + models);
+      for (String id : accepted) {
+        assertEquals(
+            "succeeded", JobContractTest.awaitFinal(c.http, id, key).get("status").asText());
+      }
+      assertEquals(
+          accepted.size(),
+          c.http.get("/v1/usage", key).json().at("/total/jobs").asInt(),
+          "only the accepted jobs are billed");
+    }
+  }
 }

@@ -18,6 +18,9 @@ public interface Capacity {
    */
   Optional<Problem> check(ModelVersion version);
 
+  /** Counts a job of the version that was stored, until the version's next load report. */
+  default void admitted(ModelVersion version) {}
+
   /** Admits every job: no per-model limit is enforced. */
   static Capacity unlimited() {
     return version -> Optional.empty();

@@ -179,6 +179,7 @@ public final class JobRoutes extends AllDirectives {
     if (outcome instanceof Submission.Created created) {
       ModelVersion version = admitted.version();
       submitted.inc(version.ref());
+      api.capacity().admitted(version);
       api.runners()
           .submitted(
               RunnerId.of(version), created.job().id(), tenant.id(), admitted.quota().weight());

@@ -2,6 +2,7 @@ package io.retina.api.models;
 
 import io.retina.api.ApiContext;
 import io.retina.api.http.Responses;
+import io.retina.platform.cluster.RunnerId;
 import io.retina.platform.models.ModelVersion;
 import io.retina.platform.tenants.Tenant;
 import java.util.List;
@@ -45,11 +46,15 @@ public final class ModelRoutes extends AllDirectives {
         .toList();
   }
 
-  private static Map<String, Object> version(ModelVersion v, String description) {
+  private Map<String, Object> version(ModelVersion v, String description) {
     Map<String, Object> m = ModelVersionJson.common(v);
     m.put("description", description);
     m.put("parameters", v.parameters());
     m.put("price", ModelVersionJson.price(v));
+    // how long a job submitted now would wait to start, from the version's runner; 0 when idle
+    m.put(
+        "expectedWaitSeconds",
+        Math.round(api.runnerLoads().expectedWaitMillis(RunnerId.of(v)) / 100.0) / 10.0);
     return m;
   }
 }

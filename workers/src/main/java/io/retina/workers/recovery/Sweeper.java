@@ -40,6 +40,12 @@ public final class Sweeper {
    */
   static final Duration RUNNING_DEADLINE_GRACE = Duration.ofSeconds(5);
 
+  /** Where the sweeper re-sends a job: its version's runner, through {@link RunnerClient}. */
+  @FunctionalInterface
+  public interface Resend {
+    void submitted(RunnerId runner, java.util.UUID jobId, java.util.UUID tenantId, int weight);
+  }
+
   /** The sweeper's terms, from {@code retina.workers.sweeper}. */
   public record Settings(Duration interval, Duration unclaimedAfter, int batch) {}
 
@@ -49,7 +55,8 @@ public final class Sweeper {
     ClusterSingleton.get(system)
         .init(
             SingletonActor.of(
-                    Behaviors.supervise(create(jobs, settings, blocking))
+                    Behaviors.supervise(
+                            create(jobs, settings, blocking, new RunnerClient(system)::submitted))
                         .onFailure(
                             SupervisorStrategy.restartWithBackoff(
                                 Duration.ofSeconds(1), Duration.ofSeconds(30), 0.2)),
@@ -59,18 +66,23 @@ public final class Sweeper {
                         .withRole(RunnerProtocol.WORKER_ROLE)));
   }
 
-  static Behavior<Command> create(JobLeases jobs, Settings settings, Executor blocking) {
+  static Behavior<Command> create(
+      JobLeases jobs, Settings settings, Executor blocking, Resend resend) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers -> {
                   timers.startTimerWithFixedDelay(Sweep.INSTANCE, settings.interval());
-                  return idle(ctx, jobs, settings, blocking);
+                  return idle(ctx, jobs, settings, blocking, resend);
                 }));
   }
 
   private static Behavior<Command> idle(
-      ActorContext<Command> ctx, JobLeases jobs, Settings settings, Executor blocking) {
+      ActorContext<Command> ctx,
+      JobLeases jobs,
+      Settings settings,
+      Executor blocking,
+      Resend resend) {
     return Behaviors.receive(Command.class)
         .onMessageEquals(
             Sweep.INSTANCE,
@@ -88,14 +100,18 @@ public final class Sweeper {
                       },
                       blocking),
                   (swept, error) -> error != null ? new Swept(List.of(), 0, 0, error) : swept);
-              return sweeping(ctx, jobs, settings, blocking);
+              return sweeping(ctx, jobs, settings, blocking, resend);
             })
         .onMessage(Swept.class, s -> Behaviors.same())
         .build();
   }
 
   private static Behavior<Command> sweeping(
-      ActorContext<Command> ctx, JobLeases jobs, Settings settings, Executor blocking) {
+      ActorContext<Command> ctx,
+      JobLeases jobs,
+      Settings settings,
+      Executor blocking,
+      Resend resend) {
     return Behaviors.receive(Command.class)
         .onMessageEquals(Sweep.INSTANCE, Behaviors::same)
         .onMessage(
@@ -110,9 +126,8 @@ public final class Sweeper {
                 if (s.expired() > 0) {
                   ctx.getLog().info("{} jobs failed past their deadline", s.expired());
                 }
-                var runners = new RunnerClient(ctx.getSystem());
                 for (JobLeases.Stray stray : s.strays()) {
-                  runners.submitted(
+                  resend.submitted(
                       new RunnerId(stray.modelName(), stray.modelVersion()),
                       stray.jobId(),
                       stray.tenantId(),
@@ -123,7 +138,7 @@ public final class Sweeper {
                       .info("re-dispatched {} unclaimed or orphaned jobs", s.strays().size());
                 }
               }
-              return idle(ctx, jobs, settings, blocking);
+              return idle(ctx, jobs, settings, blocking, resend);
             })
         .build();
   }
