@@ -31,6 +31,10 @@ class ClusterTest {
           "-Dretina.workers.lease=6s",
           "-Dretina.workers.sweeper.interval=1s",
           "-Dretina.workers.sweeper.unclaimed-after=3s",
+          // these tests submit a few hundred jobs at once to have work in flight when a node dies;
+          // the default 30 s bound on a version's queue would refuse most of them (ReplicasTest
+          // checks the bound)
+          "-Dretina.workers.scaling.max-wait=10m",
           "-Dpekko.cluster.split-brain-resolver.stable-after=5s");
 
   final List<NodeProcess> nodes = new ArrayList<>();

@@ -185,7 +185,21 @@ public final class ModelRunner {
   private final List<ReplicaHost.Offer> offers = new ArrayList<>();
   private String pendingReason;
   private long lastNoRoomLog;
-  private long yieldedMemoryAt = Long.MIN_VALUE / 2;
+
+  /**
+   * A replica left to free memory for another version: the minimum is not restored until a job
+   * comes, or two versions would take turns evicting each other.
+   */
+  private boolean yieldedMemory;
+
+  /**
+   * Whether the version is wanted here: it had a job, was prepared, or has replicas. A runner woken
+   * only by a settings change places nothing, so editing a staged version's settings loads nothing.
+   */
+  private boolean wanted;
+
+  /** Whether the version's own settings were read (or could not be, and the defaults stand). */
+  private boolean settingsRead;
 
   /** The last measured time per job of any replica: the estimate for a replica not yet measured. */
   private long knownMillisPerJob = 1000;
@@ -239,6 +253,8 @@ public final class ModelRunner {
       return Behaviors.same(); // queued or handed out already: a repeated hint
     }
     tickets.put(m.jobId(), new Ticket(m.tenantId(), m.weight()));
+    yieldedMemory = false;
+    wanted = true;
     queue.add(m.jobId(), m.tenantId(), m.weight());
     dispatch();
     if (replicas.isEmpty() && placing.isEmpty()) {
@@ -331,6 +347,7 @@ public final class ModelRunner {
 
   private Behavior<Command> onReplicaReport(ReplicaReport m) {
     ReplicaView r = replicas.get(m.replica());
+    wanted = true;
     if (r == null) {
       r = new ReplicaView(m.replica(), m.node(), System.currentTimeMillis());
       // a replica may have served an earlier runner of this version: number on from what it has
@@ -391,7 +408,7 @@ public final class ModelRunner {
       int before = replicas.size() + 1;
       boolean asked = r.draining;
       if (YIELDED_MEMORY.equals(m.reason())) {
-        yieldedMemoryAt = System.currentTimeMillis();
+        yieldedMemory = true;
       }
       orphan(r);
       if (!asked) {
@@ -432,6 +449,7 @@ public final class ModelRunner {
 
   private Behavior<Command> onPrepare(RunnerProtocol.Prepare m) {
     log.info("{}: prepare ({})", id, m.why());
+    wanted = true;
     scale();
     return Behaviors.same();
   }
@@ -448,6 +466,12 @@ public final class ModelRunner {
   }
 
   private void scale() {
+    if (!wanted && replicas.isEmpty() && placing.isEmpty()) {
+      return;
+    }
+    if (!settingsRead && queue.isEmpty()) {
+      return; // the minimum comes from the version's own settings, soon read
+    }
     long now = System.currentTimeMillis();
     int serving = 0;
     List<Autoscaler.Idle<ActorRef<Replica.Command>>> idle = new ArrayList<>();
@@ -472,7 +496,7 @@ public final class ModelRunner {
                 queue.size(),
                 Math.round(waitMillis(queue.size())),
                 idle,
-                now - yieldedMemoryAt < worker.autoscaling().idleBeforeDown().toMillis()));
+                yieldedMemory));
     if (decision instanceof Autoscaler.Up<?> up) {
       place(up.reason());
     } else if (decision instanceof Autoscaler.Down<ActorRef<Replica.Command>> down) {
@@ -522,22 +546,25 @@ public final class ModelRunner {
     Set<String> taken = new HashSet<>(placing.keySet());
     replicas.values().forEach(r -> taken.add(r.node));
     long needs = replicas.values().stream().mapToLong(r -> r.bytes).max().orElse(0);
+    // a node whose free model memory fits the version first (elsewhere the node's residency keeper
+    // must unload an idle version to make room), then the most free memory, then the fewest
+    // replicas
     var best =
         offers.stream()
             .filter(o -> !o.holdsVersion() && !taken.contains(o.node()))
             .filter(o -> scaling.device().equals("any") || o.device().equals(scaling.device()))
-            .filter(o -> o.freeBytes() >= needs || o.replicas() > 0)
             .max(
-                Comparator.comparingLong(ReplicaHost.Offer::freeBytes)
+                Comparator.comparing((ReplicaHost.Offer o) -> o.freeBytes() >= needs)
+                    .thenComparingLong(ReplicaHost.Offer::freeBytes)
                     .thenComparing(
                         Comparator.comparingInt(ReplicaHost.Offer::replicas).reversed()));
     if (best.isEmpty()) {
       noRoom(
           offers.isEmpty()
               ? "no worker node answered"
-              : "every worker node that could take it already runs one, lacks the device ("
+              : "every worker node that answered already runs one or lacks the device ("
                   + scaling.device()
-                  + ") or the memory");
+                  + ")");
       return Behaviors.same();
     }
     ReplicaHost.Offer o = best.get();
@@ -614,6 +641,7 @@ public final class ModelRunner {
   }
 
   private Behavior<Command> onSettingsLoaded(SettingsLoaded m) {
+    settingsRead = true;
     if (m.scaling() != null && !m.scaling().equals(scaling)) {
       log.info("{}: replica settings {}", id, m.scaling());
       scaling = m.scaling();

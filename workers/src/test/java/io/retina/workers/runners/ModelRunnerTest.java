@@ -153,6 +153,15 @@ class ModelRunnerTest {
   }
 
   @Test
+  void aRunnerWokenOnlyByASettingsChangePlacesNothing() {
+    startRunner(scaling(1, 3));
+    runner.tell(new RunnerProtocol.SettingsChanged());
+    host.expectNoMessage(Duration.ofMillis(2500));
+    runner.tell(new RunnerProtocol.Prepare("promoted"));
+    assertEquals(id, host.expectMessageClass(ReplicaHost.Describe.class).runner());
+  }
+
+  @Test
   void handsAReplicaNoMoreThanItCanHoldInTheTenantsFairOrder() {
     startRunner(scaling(0, 1));
     UUID flooder = UUID.randomUUID();
@@ -174,6 +183,7 @@ class ModelRunnerTest {
   @Test
   void spreadsJobsOverItsReplicasAndRequeuesWhatALostReplicaHeld() {
     startRunner(scaling(2, 2));
+    runner.tell(new RunnerProtocol.Prepare("test"));
     TestProbe<Replica.Command> first = placeOn("n1", 1, 100);
     TestProbe<Replica.Command> second = placeOn("n2", 1, 100);
     List<UUID> jobs = submit(UUID.randomUUID(), 3);
@@ -195,6 +205,7 @@ class ModelRunnerTest {
   void addsAReplicaWhenTheExpectedWaitStaysOverTargetAndDrainsOneThatIdles()
       throws InterruptedException {
     startRunner(scaling(1, 2));
+    runner.tell(new RunnerProtocol.Prepare("test"));
     TestProbe<Replica.Command> first = placeOn("n1", 1, 1000);
     List<UUID> jobs = submit(UUID.randomUUID(), 8); // ~7 s of waiting at 1 s a job, target 2 s
     assertEquals(1, first.expectMessageClass(Replica.Work.class).jobIds().size());
