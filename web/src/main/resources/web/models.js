@@ -1,12 +1,17 @@
 // The models view: the model registry, a section per model with its versions (status,
 // provenance, price, batching and how each node last loaded it), promoting, retiring and
-// rolling back versions, and uploading a new version of a model as a zip.
+// rolling back versions, each version's replicas (replicas.js), and uploading a new version of a
+// model as a zip.
 
 import { api, run } from './api.js';
+import { forgetReplicas, replicaPanel } from './replicas.js';
 import { $, badge, el, money, say, statusBadge, when } from './ui.js';
 
 // enough of a digest to tell versions apart at a glance; the whole one is in its tooltip
 const DIGEST_SHOWN = 19;
+
+// the versions table's columns, which a version's replica panel spans
+const VERSION_COLUMNS = 6;
 
 /** Shows the view with the registry as it is now. */
 export async function showModels() {
@@ -66,14 +71,16 @@ function modelSection(model) {
             el('th', { scope: 'col' }, 'Loads'),
             el('th', { scope: 'col' }, el('span', { class: 'visually-hidden' }, 'Actions'))),
         ),
-        el('tbody', {}, ...model.versions.map((v) => versionRow(model, v))),
+        el('tbody', {}, ...model.versions.flatMap((v) => versionRows(model, v))),
       ),
     ),
   );
 }
 
-function versionRow(model, v) {
-  return el(
+/** A version's row, and under it the row of its replica panel unless it is retired. */
+function versionRows(model, v) {
+  const replicas = v.status === 'retired' ? null : replicaPanel(model, v, VERSION_COLUMNS);
+  const row = el(
     'tr',
     { 'data-testid': 'model-version-row', 'data-ref': v.ref, 'data-status': v.status,
       class: v.status === 'retired' ? 'revoked' : null },
@@ -95,8 +102,9 @@ function versionRow(model, v) {
       el('span', { class: 'source' }, batching(v)),
     ),
     el('td', { class: 'loads', 'data-testid': 'version-loads' }, ...loads(v.loads)),
-    el('td', { class: 'actions' }, ...actions(model, v)),
+    el('td', { class: 'actions' }, ...actions(model, v, replicas && replicas.toggle)),
   );
+  return replicas ? [row, replicas.row] : [row];
 }
 
 function provenance(v) {
@@ -138,15 +146,15 @@ function loads(list) {
   return shown;
 }
 
-function actions(model, v) {
-  if (v.status !== 'staged') return [el('span', { class: 'muted' }, '—')];
+function actions(model, v, replicas) {
+  if (v.status !== 'staged') return replicas ? [replicas] : [el('span', { class: 'muted' }, '—')];
   const promote = el('button', { type: 'button', class: 'button secondary small',
     'data-testid': 'promote-version-button', 'aria-label': `Promote ${v.ref}` }, 'Promote');
   promote.addEventListener('click', () => promoteVersion(model, v, promote));
   const retire = el('button', { type: 'button', class: 'button danger small',
     'data-testid': 'retire-version-button', 'aria-label': `Retire ${v.ref}` }, 'Retire');
   retire.addEventListener('click', () => retireVersion(model, v, retire));
-  return [promote, ' ', retire];
+  return [replicas, ' ', promote, ' ', retire];
 }
 
 // ---- lifecycle ----
@@ -223,6 +231,7 @@ async function uploadVersion(event) {
 }
 
 export function forgetModels() {
+  forgetReplicas();
   $('#model-list').replaceChildren();
   $('#upload-model').replaceChildren();
 }

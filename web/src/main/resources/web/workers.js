@@ -1,8 +1,10 @@
 // The workers view: the cluster's nodes as the API node sees them (roles, status, the leader),
 // what each worker last said about itself (device, the model versions in its memory, when), nodes
-// that left, and the latest model load failures with their reason.
+// that left, each model version's replicas and queue, the latest scaling decisions, and the latest
+// model load failures with their reason.
 
 import { api, run } from './api.js';
+import { change, directionBadge, seconds } from './replicas.js';
 import { $, badge, el, when } from './ui.js';
 
 /** Shows the view with the cluster as it is now. */
@@ -20,6 +22,10 @@ function renderWorkers(view) {
   const nodes = [...view.nodes, ...view.formerNodes];
   $('#worker-rows').replaceChildren(...nodes.map(nodeRow));
   $('#workers-empty').hidden = nodes.length > 0;
+  $('#version-load-rows').replaceChildren(...view.versions.map(versionLoadRow));
+  $('#version-load-empty').hidden = view.versions.length > 0;
+  $('#scaling-event-rows').replaceChildren(...view.scalingEvents.map(scalingEventRow));
+  $('#scaling-events-empty').hidden = view.scalingEvents.length > 0;
   $('#worker-failure-rows').replaceChildren(...view.recentFailures.map(failureRow));
   $('#worker-failures-empty').hidden = view.recentFailures.length > 0;
 }
@@ -81,6 +87,41 @@ function heartbeat(node) {
   return node.heartbeat.late ? el('span', {}, at, ' ', badge('late', 'bad')) : at;
 }
 
+/** A version's load as its runner last reported it. */
+function versionLoadRow(v) {
+  return el(
+    'tr',
+    { 'data-testid': 'version-load-row', 'data-ref': v.version },
+    el('th', { scope: 'row' }, el('code', {}, v.version)),
+    el('td', { class: 'number', 'data-testid': 'version-load-replicas' }, String(v.replicas)),
+    el('td', { class: 'number', 'data-testid': 'version-load-queued' }, String(v.queued)),
+    el('td', { 'data-testid': 'version-load-wait' }, ...wait(v)),
+  );
+}
+
+/** The expected wait of a job submitted now against the bound past which jobs are refused. */
+function wait(v) {
+  const shown = [`${seconds(v.expectedWaitSeconds)} of ${seconds(v.maxWaitSeconds)}`];
+  if (v.expectedWaitSeconds > v.maxWaitSeconds / 2) {
+    shown.push(' ', el('span', { title: `New jobs are refused past ${seconds(v.maxWaitSeconds)}.`,
+      'data-testid': 'version-load-warning' }, badge('over half', 'warn')));
+  }
+  return shown;
+}
+
+function scalingEventRow(e) {
+  return el(
+    'tr',
+    { 'data-testid': 'scaling-event-row', 'data-ref': e.version, 'data-direction': e.direction },
+    el('td', {}, when(e.at)),
+    el('th', { scope: 'row' }, el('code', {}, e.version)),
+    el('td', { class: 'change', 'data-testid': 'scaling-event-change' },
+      directionBadge(e.direction), ` ${change(e)}`),
+    el('td', {}, el('code', { class: 'id' }, e.node)),
+    el('td', { class: 'load-detail', 'data-testid': 'scaling-event-reason' }, e.reason),
+  );
+}
+
 function failureRow(f) {
   return el(
     'tr',
@@ -101,6 +142,8 @@ function size(bytes) {
 
 export function forgetWorkers() {
   $('#worker-rows').replaceChildren();
+  $('#version-load-rows').replaceChildren();
+  $('#scaling-event-rows').replaceChildren();
   $('#worker-failure-rows').replaceChildren();
 }
 

@@ -355,6 +355,57 @@ class ConsoleBrowserTest {
   }
 
   @Test
+  void storesAVersionsReplicaSettingsAndSaysWhyAMinimumOverTheMaximumIsRefused() {
+    String scaling = "/admin/models/background-removal/versions/1/scaling";
+    signIn();
+    openModels();
+    try {
+      clickIn(versionRowLocator("background-removal@1"), "replicas-button");
+      WebElement min = visible("replicas-minReplicas-input");
+      // a version without settings of its own shows the node's defaults (workers.conf's) in the
+      // empty fields
+      assertEquals("", min.getDomProperty("value"));
+      assertEquals("1", min.getDomAttribute("placeholder"));
+      assertEquals("16", testId("replicas-maxReplicas-input").getDomAttribute("placeholder"));
+      assertEquals("30", testId("replicas-maxWaitSeconds-input").getDomAttribute("placeholder"));
+
+      typeInto("replicas-minReplicas-input", "1");
+      typeInto("replicas-maxReplicas-input", "4");
+      typeInto("replicas-targetWaitSeconds-input", "3.5");
+      typeInto("replicas-maxWaitSeconds-input", "45");
+      new Select(testId("replicas-device-select")).selectByValue("any");
+      testId("save-replicas-button").click();
+      waitForText("message", "Saved the replica settings of background-removal@1.");
+      waitForText("replica-settings-applied", "1 to 4 replicas on any worker");
+      waitForText("replica-settings-applied", "refused past 45 s");
+      JsonNode own = http.get(scaling, TestNode.ADMIN_TOKEN).json().get("own");
+      assertEquals(1, own.get("minReplicas").asInt(), own.toString());
+      assertEquals(4, own.get("maxReplicas").asInt(), own.toString());
+      assertEquals(3.5, own.get("targetWaitSeconds").asDouble(), own.toString());
+      assertEquals(45.0, own.get("maxWaitSeconds").asDouble(), own.toString());
+      assertEquals("any", own.get("device").asText(), own.toString());
+
+      typeInto("replicas-minReplicas-input", "5");
+      typeInto("replicas-maxReplicas-input", "2");
+      testId("save-replicas-button").click();
+      Http.Reply refused = adminPut(scaling, "{\"minReplicas\":5,\"maxReplicas\":2}");
+      assertEquals(422, refused.status(), refused.toString());
+      String detail = refused.json().get("detail").asText();
+      waitForText("message", detail);
+      assertEquals(detail, testId("replica-settings-error").getText());
+      assertEquals("true", testId("replicas-minReplicas-input").getDomAttribute("aria-invalid"));
+      assertEquals(
+          4,
+          http.get(scaling, TestNode.ADMIN_TOKEN).json().at("/own/maxReplicas").asInt(),
+          "a refused change leaves the stored settings as they were");
+    } finally {
+      // the class's tests share the node: background-removal@1 takes the node's defaults again
+      Http.Reply cleared = adminPut(scaling, "{}");
+      assertEquals(200, cleared.status(), cleared.toString());
+    }
+  }
+
+  @Test
   void namesAnActiveVersionThatFailedToLoadOnEveryViewUntilItIsRolledBack() throws Exception {
     Http.Reply uploaded =
         http.send(
@@ -417,6 +468,70 @@ class ConsoleBrowserTest {
 
     testId("refresh-workers-button").click();
     wait.until(ExpectedConditions.textToBePresentInElementLocated(row, "super-resolution@1"));
+  }
+
+  @Test
+  void showsAVersionsReplicasAndTheDecisionThatPlacedItsFirstOne() {
+    String ref = "background-removal@1";
+    String key = http.newTenantKey(uniqueName());
+    byte[] photo = JobContractTest.shrink(Photos.flowerPng(), 48);
+    JsonNode job =
+        http.submit("model=background-removal", key, "image/png", photo, "Prefer", "wait=60")
+            .json();
+    assertEquals("succeeded", job.get("status").asText(), job.toString());
+    // the runner reports its load every second, and records its decisions as it takes them
+    JsonNode placed =
+        wait.until(
+            d -> {
+              JsonNode workers = http.get("/admin/workers", TestNode.ADMIN_TOKEN).json();
+              boolean reported = workers.get("versions").findValuesAsText("version").contains(ref);
+              JsonNode first = null; // the decisions come newest first: the last match
+              for (JsonNode e : workers.get("scalingEvents")) {
+                if (e.get("version").asText().equals(ref)
+                    && e.get("direction").asText().equals("up")
+                    && e.get("from").asInt() == 0) {
+                  first = e;
+                }
+              }
+              return reported ? first : null;
+            });
+    assertTrue(
+        List.of("jobs are waiting and the version has no replica", "below the minimum of 1")
+            .contains(placed.get("reason").asText()),
+        placed.toString());
+
+    signIn();
+    testId("nav-workers").click();
+    visible("workers-panel");
+    By load = By.cssSelector("[data-testid='version-load-row'][data-ref='" + ref + "']");
+    // a load is shown for 3 s after its report: an answer that fell between two is refreshed
+    WebElement row =
+        wait.until(
+            d -> {
+              List<WebElement> found = d.findElements(load);
+              if (found.isEmpty()) testId("refresh-workers-button").click();
+              return found.isEmpty() ? null : found.get(0);
+            });
+    assertEquals("1", row.findElement(testIdLocator("version-load-replicas")).getText());
+    String waitShown = row.findElement(testIdLocator("version-load-wait")).getText();
+    assertTrue(waitShown.matches("[0-9.,]+ s of [0-9.,]+ s.*"), waitShown);
+
+    By decisions =
+        By.cssSelector(
+            "[data-testid='scaling-event-row'][data-ref='" + ref + "'][data-direction='up']");
+    WebElement decision =
+        wait.until(
+            d ->
+                d.findElements(decisions).stream()
+                    .filter(
+                        e ->
+                            e.findElement(testIdLocator("scaling-event-reason"))
+                                .getText()
+                                .equals(placed.get("reason").asText()))
+                    .findFirst()
+                    .orElse(null));
+    assertEquals("up 0 → 1", decision.findElement(testIdLocator("scaling-event-change")).getText());
+    assertTrue(decision.getText().contains(node.clusterAddress()), decision.getText());
   }
 
   @Test
@@ -660,6 +775,14 @@ class ConsoleBrowserTest {
                 .header("Authorization", "Bearer " + TestNode.ADMIN_TOKEN)
                 .POST(HttpRequest.BodyPublishers.noBody()));
     assertEquals(200, r.status(), r.toString());
+  }
+
+  private static Http.Reply adminPut(String path, String json) {
+    return http.send(
+        http.to(path)
+            .header("Authorization", "Bearer " + TestNode.ADMIN_TOKEN)
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString(json)));
   }
 
   private static String uniqueName() {
