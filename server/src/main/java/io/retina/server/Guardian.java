@@ -181,13 +181,15 @@ final class Guardian {
 
   /**
    * On shutdown, before this node's shards hand off, its replicas hand back what they have not
-   * started and finish what they have; the phase's timeout (cluster.conf) bounds the wait.
+   * started and finish what they have; the phase's timeout (cluster.conf) bounds the wait. Before
+   * the handoff, not during it: a draining replica's last reports to its runner would otherwise
+   * wait in a shard region that is closing, and hold up its closing.
    */
   private static void drainOnShutdown(
       ActorSystem<?> system, org.apache.pekko.actor.typed.ActorRef<ReplicaHost.Command> host) {
     CoordinatedShutdown.get(system)
         .addTask(
-            CoordinatedShutdown.PhaseClusterShardingShutdownRegion(),
+            CoordinatedShutdown.PhaseBeforeClusterShutdown(),
             "drain-replicas",
             () ->
                 AskPattern.ask(

@@ -191,11 +191,11 @@ class ClusterTest {
         Thread.sleep(250);
       }
     }
-    for (int i = 0; i < 150; i++) {
+    for (int i = 0; i < 100; i++) {
       Http.Reply r = http.submit("model=super-resolution", key, "image/png", png);
       assertEquals(202, r.status(), r.toString());
       ids.add(r.json().get("id").asText());
-      if (i == 40) {
+      if (i == 30) {
         workers.get(1).kill();
       }
     }

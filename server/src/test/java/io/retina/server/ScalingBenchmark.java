@@ -27,7 +27,8 @@ public final class ScalingBenchmark {
     long sleep = Long.getLong("bench.sleepMillis", 200);
     int clients = Integer.getInteger("bench.clients", 32);
     List<String> rows = new ArrayList<>();
-    try (LocalCluster c = LocalCluster.start(Map.of())) {
+    LocalCluster c = LocalCluster.start(Map.of());
+    try {
       c.registerSleepModel("sleep-fixture", sleep);
       String key = c.unlimitedTenant();
       byte[] png = Photos.flowerPng();
@@ -46,6 +47,7 @@ public final class ScalingBenchmark {
             String.format(
                 "| sleep %d ms | %d | %d | %.1f | %.2fx | %d |",
                 sleep, nodes, clients, r.perSecond(), r.perSecond() / one, r.refused()));
+        System.out.println(rows.get(rows.size() - 1));
       }
       double sr1 = 0;
       for (int nodes = 1; nodes <= 3; nodes++) {
@@ -59,12 +61,16 @@ public final class ScalingBenchmark {
             String.format(
                 "| super-resolution x2, 128x128 | %d | 8 | %.1f | %.2fx | %d |",
                 nodes, r.perSecond(), r.perSecond() / sr1, r.refused()));
+        System.out.println(rows.get(rows.size() - 1));
       }
+    } finally {
+      System.out.println();
+      System.out.println(
+          "| model | worker nodes | clients | jobs/s | vs one node | refused (503) |");
+      System.out.println("|---|---|---|---|---|---|");
+      rows.forEach(System.out::println);
+      c.close();
     }
-    System.out.println();
-    System.out.println("| model | worker nodes | clients | jobs/s | vs one node | refused (503) |");
-    System.out.println("|---|---|---|---|---|---|");
-    rows.forEach(System.out::println);
     System.exit(0);
   }
 
