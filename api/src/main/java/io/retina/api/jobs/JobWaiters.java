@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -19,9 +20,16 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
  * Lets requests wait for jobs to finish ({@code Prefer: wait}) without holding a thread: a waiter
  * is a future completed when the job-events topic announces the job, or when its timeout passes,
  * whichever is first. Announcements can be lost, so callers re-read the store after every wake-up.
- * Thread-safe.
+ * A job announced shortly before its waiter arrives (a fast job, a waiter that first read the
+ * store) wakes it at once: the last {@link #REMEMBERED} announcements are kept. Thread-safe.
  */
 public final class JobWaiters {
+  /**
+   * Announcements kept for waiters that come after them: a few seconds of a busy cluster's jobs, a
+   * few hundred kilobytes of heap.
+   */
+  static final int REMEMBERED = 10_000;
+
   private final ActorRef<Command> actor;
   private final ActorSystem<?> system;
 
@@ -60,11 +68,23 @@ public final class JobWaiters {
           topic.tell(
               Topic.subscribe(ctx.messageAdapter(JobEvents.JobFinished.class, Finished::new)));
           Map<UUID, List<CompletableFuture<Void>>> waiting = new HashMap<>();
+          Set<UUID> finished =
+              java.util.Collections.newSetFromMap(
+                  new java.util.LinkedHashMap<>() {
+                    @Override
+                    protected boolean removeEldestEntry(Map.Entry<UUID, Boolean> eldest) {
+                      return size() > REMEMBERED;
+                    }
+                  });
           return Behaviors.receive(Command.class)
               .onMessage(
                   Watch.class,
                   w -> {
-                    waiting.computeIfAbsent(w.jobId(), id -> new ArrayList<>()).add(w.future());
+                    if (finished.contains(w.jobId())) {
+                      w.future().complete(null);
+                    } else {
+                      waiting.computeIfAbsent(w.jobId(), id -> new ArrayList<>()).add(w.future());
+                    }
                     return Behaviors.same();
                   })
               .onMessage(
@@ -79,6 +99,7 @@ public final class JobWaiters {
               .onMessage(
                   Finished.class,
                   f -> {
+                    finished.add(f.event().jobId());
                     var list = waiting.remove(f.event().jobId());
                     if (list != null) {
                       list.forEach(future -> future.complete(null));

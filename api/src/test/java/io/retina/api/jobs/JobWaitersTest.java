@@ -1,0 +1,57 @@
+package io.retina.api.jobs;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.retina.platform.cluster.JobEvents;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/** Waiting for jobs on the job-events topic, as {@code Prefer: wait} does. */
+class JobWaitersTest {
+  static final ActorTestKit kit = ActorTestKit.create();
+  static final ActorRef<Topic.Command<JobEvents.JobFinished>> topic =
+      kit.spawn(Topic.create(JobEvents.JobFinished.class, JobEvents.TOPIC));
+  static final JobWaiters waiters = new JobWaiters(kit.system(), topic);
+
+  @AfterAll
+  static void stop() {
+    kit.shutdownTestKit();
+  }
+
+  @Test
+  void aWaiterWakesWhenItsJobIsAnnounced() throws Exception {
+    UUID job = UUID.randomUUID();
+    CompletableFuture<Void> woken = waiters.wake(job, Duration.ofSeconds(30)).toCompletableFuture();
+    Thread.sleep(200); // the waiter is registered
+    assertFalse(woken.isDone());
+    topic.tell(Topic.publish(new JobEvents.JobFinished(job, "succeeded")));
+    woken.get(5, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aWaiterForAJobAnnouncedJustBeforeWakesAtOnce() throws Exception {
+    UUID job = UUID.randomUUID();
+    topic.tell(Topic.publish(new JobEvents.JobFinished(job, "succeeded")));
+    Thread.sleep(200); // the announcement came and went before anyone waited
+    long start = System.nanoTime();
+    waiters.wake(job, Duration.ofSeconds(30)).toCompletableFuture().get(5, TimeUnit.SECONDS);
+    assertTrue(System.nanoTime() - start < Duration.ofSeconds(2).toNanos());
+  }
+
+  @Test
+  void aWaiterForAJobNobodyAnnouncesWakesAtItsTimeout() throws Exception {
+    long start = System.nanoTime();
+    waiters
+        .wake(UUID.randomUUID(), Duration.ofMillis(300))
+        .toCompletableFuture()
+        .get(5, TimeUnit.SECONDS);
+    assertTrue(System.nanoTime() - start >= Duration.ofMillis(300).toNanos());
+  }
+}
