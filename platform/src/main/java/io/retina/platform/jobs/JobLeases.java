@@ -48,35 +48,34 @@ public final class JobLeases {
    * in the same transaction.
    */
   public Optional<Claim> claim(UUID jobId, String owner, Duration lease) {
+    // one statement: a claimable job past its deadline is failed by the first part, any other is
+    // claimed by the second; the two conditions on the deadline exclude each other
     return tx.call(
         c -> {
           try (var st =
               c.prepareStatement(
-                  "update jobs set status = 'failed', error_type = 'deadline-exceeded',"
-                      + " error_detail = ?, finished_at = now(), lease_owner = null,"
-                      + " lease_expires_at = null where id = ? and deadline_at <= now()"
-                      + " and (status = 'queued' or (status = 'running' and lease_expires_at < now()))")) {
-            st.setString(1, DEADLINE_PASSED_QUEUED);
-            st.setObject(2, jobId);
-            if (st.executeUpdate() == 1) {
-              return Optional.empty();
-            }
-          }
-          try (var st =
-              c.prepareStatement(
-                  "update jobs set status = 'running', attempts = attempts + 1, lease_owner = ?,"
+                  "with expired as (update jobs set status = 'failed',"
+                      + " error_type = 'deadline-exceeded', error_detail = ?, finished_at = now(),"
+                      + " lease_owner = null, lease_expires_at = null"
+                      + " where id = ? and deadline_at <= now() and "
+                      + CLAIMABLE
+                      + " returning id)"
+                      + " update jobs set status = 'running', attempts = attempts + 1, lease_owner = ?,"
                       + " lease_expires_at = now() + ?::interval, progress = null,"
                       + " started_at = coalesce(started_at, now())"
-                      + " where id = ? and attempts < max_attempts and (status = 'queued'"
-                      + " or (status = 'running' and lease_expires_at < now()))"
+                      + " where id = ? and attempts < max_attempts"
+                      + " and (deadline_at is null or deadline_at > now()) and "
+                      + CLAIMABLE
                       + " returning "
                       + JobRows.COLUMNS
                       + ", (extract(epoch from deadline_at - now()) * 1000)::bigint as left_ms,"
                       + " (select p.bytes from job_payloads p"
                       + " where p.job_id = jobs.id and p.kind = 'input') as input")) {
-            st.setString(1, owner);
-            st.setString(2, JobRows.interval(lease));
-            st.setObject(3, jobId);
+            st.setString(1, DEADLINE_PASSED_QUEUED);
+            st.setObject(2, jobId);
+            st.setString(3, owner);
+            st.setString(4, JobRows.interval(lease));
+            st.setObject(5, jobId);
             try (ResultSet rs = st.executeQuery()) {
               if (!rs.next()) {
                 return Optional.empty();
@@ -93,6 +92,10 @@ public final class JobLeases {
           }
         });
   }
+
+  /** A job no worker holds: queued, or running on a lease that expired. */
+  private static final String CLAIMABLE =
+      "(status = 'queued' or (status = 'running' and lease_expires_at < now()))";
 
   /**
    * Whether the job is still running at this attempt: false once it was canceled, failed by the

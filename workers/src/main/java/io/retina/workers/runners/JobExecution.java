@@ -80,7 +80,9 @@ final class JobExecution {
     List<Outcome> outcomes = new ArrayList<>();
     List<Claim> claims = new ArrayList<>();
     for (UUID jobId : jobIds) {
+      long t0 = System.nanoTime();
       var claimed = jobs().claim(jobId, worker.nodeName(), worker.lease());
+      worker.metrics().stage.observe((System.nanoTime() - t0) / 1e9, runner, "claim");
       if (claimed.isEmpty()) {
         outcomes.add(new Outcome(jobId, null, "not-claimed"));
       } else {
@@ -147,6 +149,7 @@ final class JobExecution {
           .toList();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
+    worker.metrics().stage.observe(seconds, runner, "run");
     worker.metrics().batchSize.observe(claims.size(), runner);
     List<Outcome> outcomes = new ArrayList<>();
     for (int i = 0; i < claims.size(); i++) {
@@ -228,6 +231,7 @@ final class JobExecution {
       return finished(claim, "failed");
     }
     TaskOutput out = result.output();
+    long t0 = System.nanoTime();
     boolean committed =
         jobs()
             .succeed(
@@ -236,6 +240,7 @@ final class JobExecution {
                 out.body(),
                 ContentDigest.sha256(out.body()),
                 version.priceMicros(claim.job().pixels()));
+    worker.metrics().stage.observe((System.nanoTime() - t0) / 1e9, runner, "commit");
     if (!committed) {
       return new Outcome(claim.job().id(), claim, "fenced");
     }

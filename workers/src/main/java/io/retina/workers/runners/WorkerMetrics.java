@@ -15,6 +15,7 @@ public final class WorkerMetrics {
   final Counter modelLoads;
   final Histogram batchSize;
   final Counter scalingDecisions;
+  final Histogram stage;
 
   public WorkerMetrics(MetricsRegistry registry) {
     finished =
@@ -44,6 +45,14 @@ public final class WorkerMetrics {
     modelLoads =
         registry.counter(
             "retina_model_loads_total", "Model version loads by outcome.", "model", "outcome");
+    stage =
+        registry.histogram(
+            "retina_job_stage_seconds",
+            "Time a job spends in each stage on its worker: claim (the store, with the input),"
+                + " run (decode, model, encode) and commit (the store, with the ledger row).",
+            MetricsRegistry.LATENCY_SECONDS_BUCKETS,
+            "model",
+            "stage");
     scalingDecisions =
         registry.counter(
             "retina_scaling_decisions_total",

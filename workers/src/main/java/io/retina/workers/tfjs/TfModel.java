@@ -79,7 +79,12 @@ public final class TfModel implements AutoCloseable {
    */
   static ConfigProto sessionConfig() {
     RewriterConfig rewrites =
-        RewriterConfig.newBuilder().setRemapping(RewriterConfig.Toggle.OFF).build();
+        RewriterConfig.newBuilder()
+            .setRemapping(
+                Boolean.getBoolean("retina.tf.remapping")
+                    ? RewriterConfig.Toggle.ON
+                    : RewriterConfig.Toggle.OFF)
+            .build();
     return ConfigProto.newBuilder()
         .setGraphOptions(GraphOptions.newBuilder().setRewriteOptions(rewrites))
         .setAllowSoftPlacement(true) // a GPU build may lack a kernel: fall back to CPU for it
