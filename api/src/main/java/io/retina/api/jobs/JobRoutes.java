@@ -262,7 +262,15 @@ public final class JobRoutes extends AllDirectives {
     return api.waiters()
         .wake(job.id(), nap)
         .thenComposeAsync(
-            v -> awaitFinal(tenant, api.jobs().find(tenant.id(), job.id()).orElse(job), deadline),
+            committed ->
+                awaitFinal(
+                    tenant,
+                    // the announcement's job as committed, else the store's
+                    committed
+                        .filter(j -> j.tenantId().equals(tenant.id()))
+                        .or(() -> api.jobs().find(tenant.id(), job.id()))
+                        .orElse(job),
+                    deadline),
             api.store());
   }
 
@@ -274,11 +282,16 @@ public final class JobRoutes extends AllDirectives {
         .thenApply(Responses::ok);
   }
 
+  /** The job and its output come in one read. */
   private CompletionStage<HttpResponse> result(HttpRequest request, String id) {
-    return withJob(
-        request,
-        id,
-        (tenant, job) -> {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          Tenant tenant = api.auth().tenant(request);
+          var found =
+              parseId(id)
+                  .flatMap(uuid -> api.jobs().withOutput(tenant.id(), uuid))
+                  .orElseThrow(() -> Problem.notFound("job-not-found", "No job " + id + "."));
+          Job job = found.job();
           if (job.status() != JobStatus.SUCCEEDED) {
             Problem p =
                 Problem.conflict(
@@ -292,11 +305,11 @@ public final class JobRoutes extends AllDirectives {
             }
             throw p;
           }
-          byte[] bytes = api.jobs().output(tenant.id(), job.id()).orElseThrow();
           return HttpResponse.create()
               .withStatus(StatusCodes.OK)
-              .withEntity(ContentTypes.parse(job.outputMediaType()), bytes);
-        });
+              .withEntity(ContentTypes.parse(job.outputMediaType()), found.output());
+        },
+        api.store());
   }
 
   private CompletionStage<HttpResponse> cancel(HttpRequest request, String id) {

@@ -1,11 +1,13 @@
 package io.retina.api.jobs;
 
 import io.retina.platform.cluster.JobEvents;
+import io.retina.platform.jobs.Job;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -41,24 +43,24 @@ public final class JobWaiters {
   }
 
   /**
-   * Completes when the job is announced as finished or after {@code timeout}, whichever comes
-   * first.
+   * Completes when the job is announced as finished, with the job as committed when the
+   * announcement carries it, or empty after {@code timeout}, whichever comes first.
    */
-  public CompletionStage<Void> wake(UUID jobId, Duration timeout) {
-    CompletableFuture<Void> future = new CompletableFuture<>();
+  public CompletionStage<Optional<Job>> wake(UUID jobId, Duration timeout) {
+    CompletableFuture<Optional<Job>> future = new CompletableFuture<>();
     actor.tell(new Watch(jobId, future));
     system
         .scheduler()
-        .scheduleOnce(timeout, () -> future.complete(null), system.executionContext());
+        .scheduleOnce(timeout, () -> future.complete(Optional.empty()), system.executionContext());
     future.whenComplete((v, e) -> actor.tell(new Forget(jobId, future)));
     return future;
   }
 
   interface Command {}
 
-  private record Watch(UUID jobId, CompletableFuture<Void> future) implements Command {}
+  private record Watch(UUID jobId, CompletableFuture<Optional<Job>> future) implements Command {}
 
-  private record Forget(UUID jobId, CompletableFuture<Void> future) implements Command {}
+  private record Forget(UUID jobId, CompletableFuture<Optional<Job>> future) implements Command {}
 
   private record Finished(JobEvents.JobFinished event) implements Command {}
 
@@ -67,7 +69,7 @@ public final class JobWaiters {
         ctx -> {
           topic.tell(
               Topic.subscribe(ctx.messageAdapter(JobEvents.JobFinished.class, Finished::new)));
-          Map<UUID, List<CompletableFuture<Void>>> waiting = new HashMap<>();
+          Map<UUID, List<CompletableFuture<Optional<Job>>>> waiting = new HashMap<>();
           Set<UUID> finished =
               java.util.Collections.newSetFromMap(
                   new java.util.LinkedHashMap<>() {
@@ -81,7 +83,7 @@ public final class JobWaiters {
                   Watch.class,
                   w -> {
                     if (finished.contains(w.jobId())) {
-                      w.future().complete(null);
+                      w.future().complete(Optional.empty()); // read it from the store
                     } else {
                       waiting.computeIfAbsent(w.jobId(), id -> new ArrayList<>()).add(w.future());
                     }
@@ -102,7 +104,8 @@ public final class JobWaiters {
                     finished.add(f.event().jobId());
                     var list = waiting.remove(f.event().jobId());
                     if (list != null) {
-                      list.forEach(future -> future.complete(null));
+                      Optional<Job> job = Optional.ofNullable(f.event().job());
+                      list.forEach(future -> future.complete(job));
                     }
                     return Behaviors.same();
                   })

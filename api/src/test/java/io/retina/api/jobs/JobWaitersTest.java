@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.*;
 import io.retina.platform.cluster.JobEvents;
 import java.time.Duration;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -28,17 +27,17 @@ class JobWaitersTest {
   @Test
   void aWaiterWakesWhenItsJobIsAnnounced() throws Exception {
     UUID job = UUID.randomUUID();
-    CompletableFuture<Void> woken = waiters.wake(job, Duration.ofSeconds(30)).toCompletableFuture();
+    var woken = waiters.wake(job, Duration.ofSeconds(30)).toCompletableFuture();
     Thread.sleep(200); // the waiter is registered
     assertFalse(woken.isDone());
-    topic.tell(Topic.publish(new JobEvents.JobFinished(job, "succeeded")));
+    topic.tell(Topic.publish(new JobEvents.JobFinished(job, "succeeded", null)));
     woken.get(5, TimeUnit.SECONDS);
   }
 
   @Test
   void aWaiterForAJobAnnouncedJustBeforeWakesAtOnce() throws Exception {
     UUID job = UUID.randomUUID();
-    topic.tell(Topic.publish(new JobEvents.JobFinished(job, "succeeded")));
+    topic.tell(Topic.publish(new JobEvents.JobFinished(job, "succeeded", null)));
     Thread.sleep(200); // the announcement came and went before anyone waited
     long start = System.nanoTime();
     waiters.wake(job, Duration.ofSeconds(30)).toCompletableFuture().get(5, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package io.retina.platform.cluster;
 
+import io.retina.platform.jobs.Job;
 import java.util.UUID;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -15,8 +16,11 @@ public final class JobEvents {
 
   private JobEvents() {}
 
-  /** A job reached a final state. */
-  public record JobFinished(UUID jobId, String status) implements CborSerializable {}
+  /**
+   * A job reached a final state; {@code job} is the job as committed when the announcer has it (a
+   * success), so that a waiting request can answer without reading it again, else null.
+   */
+  public record JobFinished(UUID jobId, String status, Job job) implements CborSerializable {}
 
   /** Spawns this node's handle on the topic. */
   public static ActorRef<Topic.Command<JobFinished>> topic(ActorSystem<?> system) {

@@ -156,27 +156,33 @@ public final class JobLeases {
 
   /**
    * Commits a success exactly once: the output, the final state and the usage ledger row in one
-   * transaction, only if the job is still running at this attempt. False if the fence moved on
-   * (canceled, reclaimed).
+   * transaction, only if the job is still running at this attempt; returns the job as committed.
+   * Empty if the fence moved on (canceled, reclaimed).
    */
-  public boolean succeed(
+  public Optional<Job> succeed(
       Claim claim, String outputMediaType, byte[] output, String outputDigest, long priceMicros) {
     Job job = claim.job();
     return tx.call(
         c -> {
+          Job done;
           try (var st =
               c.prepareStatement(
                   "update jobs set status = 'succeeded', output_media_type = ?, output_bytes = ?,"
                       + " output_digest = ?, finished_at = now(), lease_owner = null,"
-                      + " lease_expires_at = null where id = ? and attempts = ? and status = 'running'")) {
+                      + " lease_expires_at = null where id = ? and attempts = ? and status = 'running'"
+                      + " returning "
+                      + JobRows.COLUMNS)) {
             st.setString(1, outputMediaType);
             st.setLong(2, output.length);
             st.setString(3, outputDigest);
             st.setObject(4, job.id());
             st.setInt(5, claim.attempt());
-            if (st.executeUpdate() != 1) {
-              c.rollback();
-              return false;
+            try (ResultSet rs = st.executeQuery()) {
+              if (!rs.next()) {
+                c.rollback();
+                return Optional.empty();
+              }
+              done = JobRows.job(rs);
             }
           }
           try (var st =
@@ -199,7 +205,7 @@ public final class JobLeases {
             st.setLong(6, priceMicros);
             st.executeUpdate();
           }
-          return true;
+          return Optional.of(done);
         });
   }
 

@@ -121,18 +121,27 @@ public final class JobRepository {
   }
 
   /** A tenant's job's output, if it has one. */
-  public Optional<byte[]> output(UUID tenantId, UUID jobId) {
+  /** A job with its output bytes (null until it succeeded). */
+  public record WithOutput(Job job, byte[] output) {}
+
+  /** The tenant's job and its output in one query, as a result download needs them. */
+  public Optional<WithOutput> withOutput(UUID tenantId, UUID jobId) {
     return tx.forTenant(tenantId)
         .call(
             c -> {
               try (var st =
                   c.prepareStatement(
-                      "select bytes from job_payloads where job_id = ? and kind = 'output'"
-                          + " and tenant_id = ?")) {
+                      "select "
+                          + JobRows.COLUMNS
+                          + ", (select p.bytes from job_payloads p where p.job_id = jobs.id"
+                          + " and p.kind = 'output') as output"
+                          + " from jobs where id = ? and tenant_id = ?")) {
                 st.setObject(1, jobId);
                 st.setObject(2, tenantId);
                 try (ResultSet rs = st.executeQuery()) {
-                  return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
+                  return rs.next()
+                      ? Optional.of(new WithOutput(JobRows.job(rs), rs.getBytes("output")))
+                      : Optional.empty();
                 }
               }
             });

@@ -27,11 +27,12 @@ public final class Database implements AutoCloseable {
   private final HikariDataSource dataSource;
   private final EmbeddedPostgres embedded;
   private final Tx tx;
+  private final StatementCounts statementCounts = new StatementCounts();
 
   private Database(HikariDataSource dataSource, EmbeddedPostgres embedded) {
     this.dataSource = dataSource;
     this.embedded = embedded;
-    this.tx = new Tx(dataSource);
+    this.tx = new Tx(statementCounts.wrap(dataSource));
   }
 
   /** Opens the store described by the {@code retina.store} config section and migrates it. */
@@ -137,6 +138,11 @@ public final class Database implements AutoCloseable {
 
   public Tx tx() {
     return tx;
+  }
+
+  /** The statements this node's transactions prepare, counted on demand (for tests). */
+  public StatementCounts statementCounts() {
+    return statementCounts;
   }
 
   /** True when a connection can be had and answers. */

@@ -160,7 +160,8 @@ class JobAdminQueriesTest {
     assertEquals(JobStatus.CANCELED, canceled.status());
     assertEquals("canceled", canceled.errorType());
     assertEquals("canceled by an operator", canceled.errorDetail());
-    assertFalse(leases.succeed(claim, "image/png", new byte[] {9}, "d", 1), "fenced out");
+    assertFalse(
+        leases.succeed(claim, "image/png", new byte[] {9}, "d", 1).isPresent(), "fenced out");
     assertEquals(JobStatus.CANCELED, jobs.find(a.id(), job.id()).orElseThrow().status());
   }
 

@@ -94,11 +94,11 @@ class JobLeasesTest {
     var claim = leases.claim(job.id(), "node-a", LEASE).orElseThrow();
     assertEquals(1, claim.attempt());
     assertTrue(leases.claim(job.id(), "node-b", LEASE).isEmpty(), "a held lease can't be claimed");
-    assertTrue(leases.succeed(claim, "image/png", new byte[] {9}, "d", 2000));
-    assertFalse(leases.succeed(claim, "image/png", new byte[] {9}, "d", 2000));
+    assertTrue(leases.succeed(claim, "image/png", new byte[] {9}, "d", 2000).isPresent());
+    assertFalse(leases.succeed(claim, "image/png", new byte[] {9}, "d", 2000).isPresent());
     Job done = jobs.find(t.id(), job.id()).orElseThrow();
     assertEquals(JobStatus.SUCCEEDED, done.status());
-    assertArrayEquals(new byte[] {9}, jobs.output(t.id(), job.id()).orElseThrow());
+    assertArrayEquals(new byte[] {9}, jobs.withOutput(t.id(), job.id()).orElseThrow().output());
     assertEquals(1, ledgerRows(job));
   }
 
@@ -110,10 +110,11 @@ class JobLeasesTest {
     Thread.sleep(20);
     var second = leases.claim(job.id(), "node-b", LEASE).orElseThrow();
     assertEquals(2, second.attempt());
-    assertFalse(leases.succeed(first, "image/png", new byte[] {1}, "d", 1), "fenced out");
-    assertTrue(leases.succeed(second, "image/png", new byte[] {2}, "d", 1));
+    assertFalse(
+        leases.succeed(first, "image/png", new byte[] {1}, "d", 1).isPresent(), "fenced out");
+    assertTrue(leases.succeed(second, "image/png", new byte[] {2}, "d", 1).isPresent());
     assertEquals(1, ledgerRows(job));
-    assertArrayEquals(new byte[] {2}, jobs.output(t.id(), job.id()).orElseThrow());
+    assertArrayEquals(new byte[] {2}, jobs.withOutput(t.id(), job.id()).orElseThrow().output());
   }
 
   @Test
@@ -142,7 +143,8 @@ class JobLeasesTest {
     assertTrue(leases.release(first, "the worker is stopping"));
 
     assertEquals(JobStatus.QUEUED, jobs.find(t.id(), job.id()).orElseThrow().status());
-    assertFalse(leases.succeed(first, "image/png", new byte[] {1}, "d", 1), "fenced out");
+    assertFalse(
+        leases.succeed(first, "image/png", new byte[] {1}, "d", 1).isPresent(), "fenced out");
     assertEquals(2, leases.claim(job.id(), "node-b", LEASE).orElseThrow().attempt());
   }
 
@@ -152,9 +154,9 @@ class JobLeasesTest {
     Job job = submit(t);
     var claim = leases.claim(job.id(), "node-a", LEASE).orElseThrow();
     assertEquals(JobStatus.CANCELED, jobs.cancel(t.id(), job.id()).orElseThrow().status());
-    assertFalse(leases.succeed(claim, "image/png", new byte[] {1}, "d", 1));
+    assertFalse(leases.succeed(claim, "image/png", new byte[] {1}, "d", 1).isPresent());
     assertEquals(0, ledgerRows(job));
-    assertTrue(jobs.output(t.id(), job.id()).isEmpty());
+    assertNull(jobs.withOutput(t.id(), job.id()).orElseThrow().output());
   }
 
   @Test

@@ -47,7 +47,7 @@ class JobRepositoryTest {
     assertTrue(jobs.find(other.id(), job.id()).isEmpty());
     assertTrue(jobs.cancel(other.id(), job.id()).isEmpty());
     assertEquals(JobStatus.QUEUED, jobs.find(owner.id(), job.id()).orElseThrow().status());
-    assertTrue(jobs.output(other.id(), job.id()).isEmpty());
+    assertTrue(jobs.withOutput(other.id(), job.id()).isEmpty());
   }
 
   @Test

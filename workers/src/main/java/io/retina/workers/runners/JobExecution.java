@@ -1,6 +1,7 @@
 package io.retina.workers.runners;
 
 import io.retina.platform.jobs.ContentDigest;
+import io.retina.platform.jobs.Job;
 import io.retina.platform.jobs.JobLeases;
 import io.retina.platform.jobs.JobLeases.Claim;
 import io.retina.platform.models.ModelVersion;
@@ -14,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -38,8 +40,15 @@ final class JobExecution {
   /** The least time between two progress writes of one job: a tenant polls about that often. */
   private static final long PROGRESS_EVERY_NANOS = Duration.ofMillis(500).toNanos();
 
-  /** How one job's execution ended: the claim it held (if any) and its status. */
-  record Outcome(UUID jobId, Claim claim, String status) {
+  /**
+   * How one job's execution ended: the claim it held (if any), its status, and for a success the
+   * job as committed.
+   */
+  record Outcome(UUID jobId, Claim claim, String status, Job committed) {
+    Outcome(UUID jobId, Claim claim, String status) {
+      this(jobId, claim, status, null);
+    }
+
     boolean ran() {
       return claim != null;
     }
@@ -232,7 +241,7 @@ final class JobExecution {
     }
     TaskOutput out = result.output();
     long t0 = System.nanoTime();
-    boolean committed =
+    Optional<Job> committed =
         jobs()
             .succeed(
                 claim,
@@ -241,14 +250,15 @@ final class JobExecution {
                 ContentDigest.sha256(out.body()),
                 version.priceMicros(claim.job().pixels()));
     worker.metrics().stage.observe((System.nanoTime() - t0) / 1e9, runner, "commit");
-    if (!committed) {
+    if (committed.isEmpty()) {
       return new Outcome(claim.job().id(), claim, "fenced");
     }
     worker
         .metrics()
         .jobLatency
         .observe(Duration.between(claim.job().createdAt(), Instant.now()).toMillis() / 1e3, runner);
-    return finished(claim, "succeeded");
+    worker.metrics().finished.inc(claim.job().modelRef(), "succeeded");
+    return new Outcome(claim.job().id(), claim, "succeeded", committed.get());
   }
 
   private Outcome finished(Claim claim, String status) {

@@ -240,7 +240,9 @@ public final class Replica {
     for (JobExecution.Outcome o : m.outcomes()) {
       running.remove(o.jobId());
       if (o.finished()) {
-        worker.jobEvents().tell(Topic.publish(new JobEvents.JobFinished(o.jobId(), o.status())));
+        worker
+            .jobEvents()
+            .tell(Topic.publish(new JobEvents.JobFinished(o.jobId(), o.status(), o.committed())));
       }
     }
     if (drainReason != null) {

@@ -1,0 +1,75 @@
+package io.retina.server;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The store's work for one job, from submit to result, counted by statement: each query runs once
+ * (the key check once per request), the waiting submit answers from the commit without reading the
+ * job again, and one ledger row is written.
+ */
+class JobPathQueriesTest {
+  static TestNode node;
+  static Http http;
+  static String key;
+
+  @BeforeAll
+  static void start() throws Exception {
+    // nothing on a timer may run during the counted job
+    node =
+        TestNode.start(
+            Map.of(
+                "retina.workers.sweeper.interval", "1h",
+                "retina.workers.residency.heartbeat", "1h",
+                "retina.workers.prune-uploads-every", "1h"));
+    http = new Http(node.base);
+    key = http.newTenantKey(Http.uniqueName("queries"));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    node.close();
+  }
+
+  @Test
+  void aWaitedJobRunsEachQueryOnceAndIsBilledOnce() throws Exception {
+    byte[] png = Photos.flowerPng();
+    // the first job loads the model and warms the caches; the second is the one counted
+    Http.Reply warm =
+        http.submit("model=background-removal", key, "image/png", png, "Prefer", "wait=60");
+    assertEquals(200, warm.status(), warm.toString());
+
+    var counts = node.node.database().statementCounts();
+    counts.start();
+    Http.Reply r =
+        http.submit("model=background-removal", key, "image/png", png, "Prefer", "wait=60");
+    assertEquals(200, r.status(), r.toString());
+    assertEquals("succeeded", r.json().get("status").asText(), r.toString());
+    String id = r.json().get("id").asText();
+    assertEquals(200, http.get("/v1/jobs/" + id + "/result", key).status());
+    Map<String, Long> ran = counts.stop();
+
+    String report =
+        ran.entrySet().stream()
+            .map(e -> e.getValue() + "x " + e.getKey())
+            .collect(Collectors.joining("\n"));
+    System.out.println("statements of one job:\n" + report);
+    ran.forEach(
+        (sql, n) -> {
+          if (sql.startsWith("select set_config")) {
+            return; // a transaction's tenant scope
+          }
+          // the key is checked once per request: the submit and the download
+          long expected = sql.contains("from api_keys") ? 2 : 1;
+          assertEquals(expected, n, "ran " + n + " times: " + sql + "\n" + report);
+        });
+    long commits =
+        ran.keySet().stream().filter(sql -> sql.startsWith("insert into usage_ledger")).count();
+    assertEquals(1, commits, report);
+  }
+}
