@@ -19,6 +19,26 @@ class JobWaitersTest {
       kit.spawn(Topic.create(JobEvents.JobFinished.class, JobEvents.TOPIC));
   static final JobWaiters waiters = new JobWaiters(kit.system(), topic);
 
+  /**
+   * The waiters' subscription reaches the topic asynchronously: announce a job until a waiter hears
+   * one well before its timeout, so that no test's announcement goes out before anyone listens.
+   */
+  @org.junit.jupiter.api.BeforeAll
+  static void subscribed() throws Exception {
+    for (int i = 0; i < 100; i++) {
+      UUID probe = UUID.randomUUID();
+      long start = System.nanoTime();
+      var woken = waiters.wake(probe, Duration.ofMillis(500)).toCompletableFuture();
+      Thread.sleep(20);
+      topic.tell(Topic.publish(new JobEvents.JobFinished(probe, "succeeded", null)));
+      woken.get(5, TimeUnit.SECONDS);
+      if (System.nanoTime() - start < Duration.ofMillis(400).toNanos()) {
+        return;
+      }
+    }
+    throw new IllegalStateException("the waiters never heard the topic");
+  }
+
   @AfterAll
   static void stop() {
     kit.shutdownTestKit();

@@ -86,6 +86,8 @@ public final class TfModel implements AutoCloseable {
                     : RewriterConfig.Toggle.OFF)
             .build();
     return ConfigProto.newBuilder()
+        .setIntraOpParallelismThreads(Integer.getInteger("retina.tf.intra-op-threads", 0))
+        .setInterOpParallelismThreads(Integer.getInteger("retina.tf.inter-op-threads", 0))
         .setGraphOptions(GraphOptions.newBuilder().setRewriteOptions(rewrites))
         .setAllowSoftPlacement(true) // a GPU build may lack a kernel: fall back to CPU for it
         .build();
