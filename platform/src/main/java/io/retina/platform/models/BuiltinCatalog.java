@@ -50,8 +50,10 @@ public final class BuiltinCatalog {
             new ParameterSpec(
                 p.getString("name"),
                 p.getString("description"),
-                p.getStringList("allowed"),
-                p.getString("default")));
+                p.hasPath("allowed") ? p.getStringList("allowed") : List.of(),
+                p.getString("default"),
+                p.hasPath("min") ? p.getInt("min") : null,
+                p.hasPath("max") ? p.getInt("max") : null));
       }
       ModelVersion version =
           new ModelVersion(
