@@ -27,7 +27,7 @@ class CatalogApiTest {
 
   /**
    * The tasks that answer a PNG, and how much larger than the input it is; 0 when its parameters'
-   * defaults say (upscale: scale).
+   * defaults say (upscale: scale; resize: the width and height box it fits the photo into).
    */
   static final Map<String, Integer> IMAGE_TASKS =
       Map.of(
@@ -36,7 +36,8 @@ class CatalogApiTest {
           "remove-background-two-class", 1,
           "matting", 1,
           "denoise", 1,
-          "deblur", 1);
+          "deblur", 1,
+          "resize", 0);
 
   static final Set<String> JSON_TASKS =
       Set.of("pose", "face-detection", "face-attributes", "object-detection", "moderate");
@@ -79,7 +80,7 @@ class CatalogApiTest {
       }
       answered.add(ref);
     }
-    assertTrue(answered.size() >= 12, "the whole catalog: " + answered);
+    assertTrue(answered.size() >= 13, "the whole catalog: " + answered);
   }
 
   /**
@@ -96,7 +97,7 @@ class CatalogApiTest {
       String ref = v.get("ref").asText();
       boolean takesFormat = parameter(v, "format") != null;
       assertEquals(
-          Set.of("upscale", "denoise", "deblur").contains(v.get("task").asText()),
+          Set.of("upscale", "denoise", "deblur", "resize").contains(v.get("task").asText()),
           takesFormat,
           ref);
       if (!takesFormat) {
@@ -122,7 +123,39 @@ class CatalogApiTest {
       assertEquals(expectedSize(v, input), out.getWidth() + "x" + out.getHeight(), ref);
       asked.add(ref);
     }
-    assertTrue(asked.size() >= 5, "upscale's three, denoise, deblur: " + asked);
+    assertTrue(asked.size() >= 6, "upscale's three, denoise, deblur, resize: " + asked);
+  }
+
+  @Test
+  void resizeGivesTheSizeAsked() throws Exception {
+    BufferedImage square = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
+    Http.Reply r =
+        http.submit(
+            "model=resize&width=32&height=16&fit=fill",
+            key,
+            "image/png",
+            Photos.png(square),
+            "Prefer",
+            "wait=30");
+    JsonNode job = r.status() == 200 ? r.json() : JobContractTest.awaitFinal(http, idOf(r), key);
+    assertEquals("succeeded", job.get("status").asText(), job.toString());
+    Http.Reply result = http.get("/v1/jobs/" + job.get("id").asText() + "/result", key);
+    assertEquals("image/png", result.contentType());
+    BufferedImage out = Photos.decode(result.body());
+    assertEquals("32x16", out.getWidth() + "x" + out.getHeight());
+  }
+
+  @Test
+  void resizeRefusesASizeOutsideItsRangeWithTheRange() throws Exception {
+    Http.Reply r =
+        http.submit(
+            "model=resize&width=5000",
+            key,
+            "image/png",
+            Photos.png(new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB)));
+    assertEquals(422, r.status(), r.toString());
+    assertEquals("width", r.json().get("parameter").asText());
+    assertTrue(r.json().get("detail").asText().contains("1 to 4096"), r.toString());
   }
 
   /** Versions of one model run different networks, and each says which. */
@@ -160,6 +193,14 @@ class CatalogApiTest {
       case "upscale" -> {
         int scale = parameter(version, "scale").get("defaultValue").asInt();
         return w * scale + "x" + h * scale;
+      }
+      case "resize" -> {
+        // fit=contain by default: as large as fits the box, proportions kept
+        assertEquals("contain", parameter(version, "fit").get("defaultValue").asText());
+        int boxW = parameter(version, "width").get("defaultValue").asInt();
+        int boxH = parameter(version, "height").get("defaultValue").asInt();
+        double s = Math.min((double) boxW / w, (double) boxH / h);
+        return Math.round(w * s) + "x" + Math.round(h * s);
       }
       default -> {
         return w + "x" + h;
