@@ -16,23 +16,28 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every version the catalog lists, active or staged, answers a photo through the public API with
- * what its task promises: a PNG of the right size or a JSON answer. Each task's content is checked
- * closely elsewhere (VisionApiTest, the workers' reference tests); this shows none is left out.
+ * what its task promises: a PNG of the right size or a JSON answer, and a JPEG when a version whose
+ * answer is a photo is asked for one. Each task's content is checked closely elsewhere
+ * (VisionApiTest, the workers' reference tests); this shows none is left out.
  */
 class CatalogApiTest {
   static TestNode node;
   static Http http;
   static String key;
 
-  /** The tasks that answer a PNG, and how much larger than the input it is. */
+  /**
+   * The tasks that answer a PNG, and how much larger than the input it is; 0 when its parameters'
+   * defaults say (upscale: scale; resize: the width and height box it fits the photo into).
+   */
   static final Map<String, Integer> IMAGE_TASKS =
       Map.of(
-          "upscale", 0, // the scale parameter's default
+          "upscale", 0,
           "remove-background", 1,
           "remove-background-two-class", 1,
           "matting", 1,
           "denoise", 1,
-          "deblur", 1);
+          "deblur", 1,
+          "resize", 0);
 
   static final Set<String> JSON_TASKS =
       Set.of("pose", "face-detection", "face-attributes", "object-detection", "moderate");
@@ -66,10 +71,8 @@ class CatalogApiTest {
       assertEquals(200, result.status(), ref + ": " + result);
       if (IMAGE_TASKS.containsKey(task)) {
         assertEquals("image/png", result.contentType(), ref);
-        int scale = IMAGE_TASKS.get(task) == 0 ? defaultScale(v) : 1;
         BufferedImage out = Photos.decode(result.body());
-        assertEquals(input.getWidth() * scale, out.getWidth(), ref);
-        assertEquals(input.getHeight() * scale, out.getHeight(), ref);
+        assertEquals(expectedSize(v, input), out.getWidth() + "x" + out.getHeight(), ref);
       } else {
         assertTrue(JSON_TASKS.contains(task), ref + " has a task this test doesn't know: " + task);
         assertTrue(result.contentType().startsWith("application/json"), ref);
@@ -77,7 +80,82 @@ class CatalogApiTest {
       }
       answered.add(ref);
     }
-    assertTrue(answered.size() >= 12, "the whole catalog: " + answered);
+    assertTrue(answered.size() >= 13, "the whole catalog: " + answered);
+  }
+
+  /**
+   * Every version that answers a photo, and only those, takes format and quality, and answers a
+   * JPEG of the same size as its PNG when asked. Cutouts and masks keep PNG: their alpha is their
+   * point.
+   */
+  @Test
+  void everyVersionAnsweringAPhotoGivesAJpegWhenAsked() throws Exception {
+    byte[] photo = JobContractTest.shrink(Photos.peopleJpeg(1), 96);
+    BufferedImage input = Photos.decode(photo);
+    List<String> asked = new ArrayList<>();
+    for (JsonNode v : http.get("/v1/models", key).json().get("models")) {
+      String ref = v.get("ref").asText();
+      boolean takesFormat = parameter(v, "format") != null;
+      assertEquals(
+          Set.of("upscale", "denoise", "deblur", "resize").contains(v.get("task").asText()),
+          takesFormat,
+          ref);
+      if (!takesFormat) {
+        continue;
+      }
+      assertEquals("png", parameter(v, "format").get("defaultValue").asText(), ref);
+      assertEquals(1, parameter(v, "quality").get("min").asInt(), ref);
+      assertEquals(100, parameter(v, "quality").get("max").asInt(), ref);
+      Http.Reply r =
+          http.submit(
+              "model=" + ref + "&format=jpeg&quality=80",
+              key,
+              "image/png",
+              photo,
+              "Prefer",
+              "wait=120");
+      JsonNode job = r.status() == 200 ? r.json() : JobContractTest.awaitFinal(http, idOf(r), key);
+      assertEquals("succeeded", job.get("status").asText(), ref + ": " + job);
+      assertEquals("image/jpeg", job.get("output").get("mediaType").asText(), ref);
+      Http.Reply result = http.get("/v1/jobs/" + job.get("id").asText() + "/result", key);
+      assertEquals("image/jpeg", result.contentType(), ref);
+      BufferedImage out = Photos.decode(result.body());
+      assertEquals(expectedSize(v, input), out.getWidth() + "x" + out.getHeight(), ref);
+      asked.add(ref);
+    }
+    assertTrue(asked.size() >= 6, "upscale's three, denoise, deblur, resize: " + asked);
+  }
+
+  @Test
+  void resizeGivesTheSizeAsked() throws Exception {
+    BufferedImage square = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
+    Http.Reply r =
+        http.submit(
+            "model=resize&width=32&height=16&fit=fill",
+            key,
+            "image/png",
+            Photos.png(square),
+            "Prefer",
+            "wait=30");
+    JsonNode job = r.status() == 200 ? r.json() : JobContractTest.awaitFinal(http, idOf(r), key);
+    assertEquals("succeeded", job.get("status").asText(), job.toString());
+    Http.Reply result = http.get("/v1/jobs/" + job.get("id").asText() + "/result", key);
+    assertEquals("image/png", result.contentType());
+    BufferedImage out = Photos.decode(result.body());
+    assertEquals("32x16", out.getWidth() + "x" + out.getHeight());
+  }
+
+  @Test
+  void resizeRefusesASizeOutsideItsRangeWithTheRange() throws Exception {
+    Http.Reply r =
+        http.submit(
+            "model=resize&width=5000",
+            key,
+            "image/png",
+            Photos.png(new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB)));
+    assertEquals(422, r.status(), r.toString());
+    assertEquals("width", r.json().get("parameter").asText());
+    assertTrue(r.json().get("detail").asText().contains("1 to 4096"), r.toString());
   }
 
   /** Versions of one model run different networks, and each says which. */
@@ -107,12 +185,36 @@ class CatalogApiTest {
     return r.json().get("id").asText();
   }
 
-  private static int defaultScale(JsonNode version) {
-    for (JsonNode p : version.get("parameters")) {
-      if (p.get("name").asText().equals("scale")) {
-        return p.get("defaultValue").asInt();
+  /** The size a version's answer has for {@code input} with its parameters' defaults. */
+  private static String expectedSize(JsonNode version, BufferedImage input) {
+    int w = input.getWidth();
+    int h = input.getHeight();
+    switch (version.get("task").asText()) {
+      case "upscale" -> {
+        int scale = parameter(version, "scale").get("defaultValue").asInt();
+        return w * scale + "x" + h * scale;
+      }
+      case "resize" -> {
+        // fit=contain by default: as large as fits the box, proportions kept
+        assertEquals("contain", parameter(version, "fit").get("defaultValue").asText());
+        int boxW = parameter(version, "width").get("defaultValue").asInt();
+        int boxH = parameter(version, "height").get("defaultValue").asInt();
+        double s = Math.min((double) boxW / w, (double) boxH / h);
+        return Math.round(w * s) + "x" + Math.round(h * s);
+      }
+      default -> {
+        return w + "x" + h;
       }
     }
-    throw new AssertionError(version.get("ref") + " has no scale parameter");
+  }
+
+  /** The version's parameter of this name, or null. */
+  private static JsonNode parameter(JsonNode version, String name) {
+    for (JsonNode p : version.get("parameters")) {
+      if (p.get("name").asText().equals(name)) {
+        return p;
+      }
+    }
+    return null;
   }
 }

@@ -211,14 +211,20 @@ class VisionApiTest {
     List<String> missing = new ArrayList<>();
     for (JsonNode model : http.get("/v1/models", key).json().get("models")) {
       for (JsonNode p : model.get("parameters")) {
-        String want = p.get("allowed") + " default " + p.get("defaultValue");
+        String values =
+            p.has("allowed") ? p.get("allowed").toString() : p.get("min") + " to " + p.get("max");
+        String want = values + " default " + p.get("defaultValue");
         List<String> offered = new ArrayList<>();
         for (JsonNode ref : documented) {
           JsonNode param = resolve(ref);
           if (param.path("name").asText().equals(p.get("name").asText())) {
             JsonNode schema = param.get("schema");
             for (JsonNode choice : schema.has("anyOf") ? schema.get("anyOf") : List.of(schema)) {
-              offered.add(choice.get("enum") + " default " + choice.get("default"));
+              String documentedValues =
+                  choice.has("enum")
+                      ? choice.get("enum").toString()
+                      : wholeNumbersMatching(choice.get("pattern").asText());
+              offered.add(documentedValues + " default " + choice.get("default"));
             }
           }
         }
@@ -228,6 +234,27 @@ class VisionApiTest {
       }
     }
     assertEquals(List.of(), missing, "parameters served but not documented for POST /v1/jobs");
+  }
+
+  /**
+   * The whole numbers from 0 to 99999 a documented pattern accepts, as "min to max"; they must be
+   * one run without gaps, and no zero-padded or signed spelling may match.
+   */
+  private static String wholeNumbersMatching(String pattern) {
+    java.util.regex.Pattern regex = java.util.regex.Pattern.compile(pattern);
+    List<Integer> matched = new ArrayList<>();
+    for (int n = 0; n < 100_000; n++) {
+      if (regex.matcher(Integer.toString(n)).find()) {
+        matched.add(n);
+      }
+    }
+    int min = matched.get(0);
+    int max = matched.get(matched.size() - 1);
+    assertEquals(max - min + 1, matched.size(), pattern + " accepts a range with gaps");
+    for (String spelling : List.of("0" + min, "+" + min, " " + min, min + " ")) {
+      assertFalse(regex.matcher(spelling).find(), pattern + " accepts '" + spelling + "'");
+    }
+    return min + " to " + max;
   }
 
   @Test

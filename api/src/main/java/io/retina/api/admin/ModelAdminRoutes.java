@@ -309,8 +309,9 @@ final class ModelAdminRoutes extends AdminDirectives {
     } catch (JsonProcessingException | IllegalArgumentException e) {
       throw invalid(
           "parameters",
-          "parameters is a JSON array of {name, description, allowed, defaultValue}, the default"
-              + " among the allowed values: "
+          "parameters is a JSON array of {name, description, defaultValue} with either allowed"
+              + " (a list of values) or min and max (whole numbers, 0 <= min <= max), the default"
+              + " among the values they allow: "
               + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()));
     }
   }

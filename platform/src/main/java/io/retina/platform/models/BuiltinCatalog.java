@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The built-in catalog of {@code retina.models.builtin}: model versions whose weights the build
- * fetched into the model cache. Registers each at start with the digest its package was verified
- * against.
+ * fetched into the model cache, and tasks that need no model file. Registers each at start with the
+ * digest its package was verified against, or, without a package, the digest its entry gives.
  */
 public final class BuiltinCatalog {
   private static final Logger log = LoggerFactory.getLogger(BuiltinCatalog.class);
@@ -30,18 +30,13 @@ public final class BuiltinCatalog {
     List<Entry> entries = new ArrayList<>();
     for (Config m : config.getConfigList("retina.models.builtin")) {
       Map<String, String> artifact = new LinkedHashMap<>();
-      m.getConfig("artifact")
-          .entrySet()
-          .forEach(e -> artifact.put(e.getKey(), e.getValue().unwrapped().toString()));
-      Path root = modelCache.resolve(artifact.get("root"));
-      String digest;
-      try {
-        digest = Files.readString(root.resolve(".verified"), StandardCharsets.US_ASCII).trim();
-      } catch (IOException e) {
-        log.warn(
-            "model {} skipped: its package is not in {} (run the build, which fetches it)",
-            m.getString("name"),
-            modelCache);
+      if (m.hasPath("artifact")) {
+        m.getConfig("artifact")
+            .entrySet()
+            .forEach(e -> artifact.put(e.getKey(), e.getValue().unwrapped().toString()));
+      }
+      String digest = digest(m, artifact, modelCache);
+      if (digest == null) {
         continue;
       }
       List<ParameterSpec> parameters = new ArrayList<>();
@@ -50,8 +45,10 @@ public final class BuiltinCatalog {
             new ParameterSpec(
                 p.getString("name"),
                 p.getString("description"),
-                p.getStringList("allowed"),
-                p.getString("default")));
+                p.hasPath("allowed") ? p.getStringList("allowed") : List.of(),
+                p.getString("default"),
+                p.hasPath("min") ? p.getInt("min") : null,
+                p.hasPath("max") ? p.getInt("max") : null));
       }
       ModelVersion version =
           new ModelVersion(
@@ -74,6 +71,28 @@ public final class BuiltinCatalog {
       entries.add(new Entry(version, m.getString("description")));
     }
     return entries;
+  }
+
+  /**
+   * The digest an entry's version is registered with: for a package, the one it was verified
+   * against; for a task that needs no model file (no {@code root}), the entry's own {@code digest},
+   * which names the revision of the code that does the work. Null, with a warning, when the package
+   * is not in the cache.
+   */
+  private static String digest(Config m, Map<String, String> artifact, Path modelCache) {
+    if (artifact.get("root") == null) {
+      return m.getString("digest");
+    }
+    Path root = modelCache.resolve(artifact.get("root"));
+    try {
+      return Files.readString(root.resolve(".verified"), StandardCharsets.US_ASCII).trim();
+    } catch (IOException e) {
+      log.warn(
+          "model {} skipped: its package is not in {} (run the build, which fetches it)",
+          m.getString("name"),
+          modelCache);
+      return null;
+    }
   }
 
   /** Registers every readable entry; versions already registered are left as they are. */

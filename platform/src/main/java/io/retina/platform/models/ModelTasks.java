@@ -11,7 +11,13 @@ import java.util.Set;
  * upload that could never load is refused before it is stored. Stateless.
  */
 public final class ModelTasks {
-  /** Every task a version may name. */
+  /**
+   * Tasks that run no model and so take no uploads: only the built-in catalog names them. Workers
+   * run them all the same.
+   */
+  public static final Set<String> WITHOUT_MODEL = Set.of("resize");
+
+  /** Every task an uploaded version may name. */
   public static final Set<String> ALL =
       Set.of(
           "upscale",
@@ -44,6 +50,9 @@ public final class ModelTasks {
 
   /** Why these artifact options don't fit the task, or empty when they do. */
   public static Optional<String> checkOptions(String task, Map<String, String> options) {
+    if (WITHOUT_MODEL.contains(task)) {
+      return Optional.of(task + " runs no model, so it has no versions to upload");
+    }
     if (!ALL.contains(task)) {
       return Optional.of("unknown task '" + task + "'; one of " + new java.util.TreeSet<>(ALL));
     }

@@ -74,7 +74,8 @@ public record ModelVersion(
 
   /**
    * The request's parameters with defaults filled in, or the reason they are refused: unknown names
-   * and values outside a parameter's allowed set are errors, never silently ignored.
+   * and values a parameter does not take (outside its list or its range) are errors, never silently
+   * ignored.
    */
   public Map<String, String> resolveParameters(Map<String, String> given)
       throws InvalidParametersException {
@@ -87,9 +88,9 @@ public record ModelVersion(
     }
     for (ParameterSpec p : parameters) {
       String value = given.getOrDefault(p.name(), p.defaultValue());
-      if (!p.allowed().contains(value)) {
+      if (!p.accepts(value)) {
         throw new InvalidParametersException(
-            p.name(), p.name() + " must be one of " + p.allowed() + ", not '" + value + "'");
+            p.name(), p.name() + " must be " + p.expectation() + ", not '" + value + "'");
       }
       resolved.put(p.name(), value);
     }

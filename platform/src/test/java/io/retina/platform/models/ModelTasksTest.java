@@ -23,4 +23,11 @@ class ModelTasksTest {
         ModelTasks.checkOptions("upscale", Map.of("x2", "m.json", "range", "-1..1"));
     assertTrue(why.isPresent() && why.get().contains("'range'"), why.toString());
   }
+
+  @Test
+  void aTaskThatRunsNoModelTakesNoUpload() {
+    assertEquals(
+        Optional.of("resize runs no model, so it has no versions to upload"),
+        ModelTasks.checkOptions("resize", Map.of("model", "m.json")));
+  }
 }

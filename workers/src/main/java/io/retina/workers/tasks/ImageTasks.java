@@ -29,11 +29,11 @@ public final class ImageTasks {
 
   /**
    * Loads a task. {@code task} is "upscale" or "remove-background"; {@code artifactRoot} is the
-   * unpacked package directory; {@code options} are the task's artifact options, e.g. upscale:
-   * {"x2": "models/x2/model.json", "x4": "models/x4/model.json"}, remove-background: {"model":
-   * "models/selfie.json"}. Each option names a TF.js model.json or a SavedModel directory; every
-   * model is loaded from its canonical SavedModel. Fails with IOException if the artifact can't be
-   * read or imported.
+   * unpacked package directory (null for a task that needs no model file, such as "resize"); {@code
+   * options} are the task's artifact options, e.g. upscale: {"x2": "models/x2/model.json", "x4":
+   * "models/x4/model.json"}, remove-background: {"model": "models/selfie.json"}. Each option names
+   * a TF.js model.json or a SavedModel directory; every model is loaded from its canonical
+   * SavedModel. Fails with IOException if the artifact can't be read or imported.
    */
   public static ImageTask load(
       String task, Path artifactRoot, Map<String, String> options, CanonicalModels canonical)
@@ -59,6 +59,8 @@ public final class ImageTasks {
       case "remove-background-two-class" -> MattingTask.twoClass(models.load("model"));
       case "matting" -> MattingTask.recurrent(models.load("model"));
       case "denoise", "deblur" -> RestoreTask.of(models.load("model"), task);
+      // no model: its version has no artifact, and artifactRoot is null
+      case "resize" -> new ResizeTask();
       default -> provided(task, artifactRoot, options);
     };
   }

@@ -33,4 +33,25 @@ final class Inputs {
     }
     return value;
   }
+
+  /**
+   * The value of {@code key}, a whole number from {@code min} to {@code max} written in plain
+   * digits; {@code fallback} if absent.
+   */
+  static int whole(Map<String, String> params, String key, int min, int max, int fallback)
+      throws InvalidInputException {
+    String value = params == null ? null : params.get(key);
+    if (value == null || value.isEmpty()) {
+      return fallback;
+    }
+    if (value.matches("0|[1-9][0-9]{0,9}")) {
+      long n = Long.parseLong(value);
+      if (n >= min && n <= max) {
+        return (int) n;
+      }
+    }
+    throw new InvalidInputException(
+        String.format(
+            "parameter '%s' must be a whole number from %d to %d, not '%s'", key, min, max, value));
+  }
 }

@@ -1,7 +1,6 @@
 package io.retina.workers.tasks;
 
 import io.retina.workers.imaging.PixelPacking;
-import io.retina.workers.imaging.PngEncoder;
 import io.retina.workers.imaging.RgbaImage;
 import io.retina.workers.tfjs.FeedRejectedException;
 import io.retina.workers.tfjs.FloatTensor;
@@ -107,6 +106,7 @@ final class RestoreTask implements ImageTask {
   @Override
   public TaskOutput run(byte[] encodedImage, Map<String, String> params, Progress progress)
       throws InvalidInputException {
+    Outputs.check(params);
     RgbaImage img = Inputs.decode(encodedImage);
     int w = img.width();
     int h = img.height();
@@ -124,7 +124,7 @@ final class RestoreTask implements ImageTask {
       out[i * 4 + 2] = PixelPacking.toByte(rgb[i * 3 + 2] * 255f);
     }
     RgbaImage result = new RgbaImage(w, h, out, img.hasAlpha());
-    return new TaskOutput(PngEncoder.MEDIA_TYPE, PngEncoder.encode(result, img.hasAlpha()));
+    return Outputs.image(result, params);
   }
 
   /**

@@ -1,7 +1,6 @@
 package io.retina.workers.tasks;
 
 import io.retina.workers.imaging.PixelPacking;
-import io.retina.workers.imaging.PngEncoder;
 import io.retina.workers.imaging.Resampler;
 import io.retina.workers.imaging.RgbaImage;
 import io.retina.workers.tfjs.FeedRejectedException;
@@ -127,10 +126,11 @@ final class UpscaleTask implements ImageTask {
   public TaskOutput run(byte[] encodedImage, Map<String, String> params, Progress progress)
       throws InvalidInputException {
     int scale = Integer.parseInt(Inputs.choice(params, "scale", scales, scales.get(0)));
+    Outputs.check(params);
     RgbaImage img = Inputs.decode(encodedImage);
     checkOutputSize(img, scale);
     RgbaImage out = upscaleAll(List.of(img), scale, progress).get(0);
-    return new TaskOutput(PngEncoder.MEDIA_TYPE, PngEncoder.encode(out, out.hasAlpha()));
+    return Outputs.image(out, params);
   }
 
   /**
@@ -147,6 +147,7 @@ final class UpscaleTask implements ImageTask {
       try {
         BatchItem item = items.get(i);
         int scale = Integer.parseInt(Inputs.choice(item.params(), "scale", scales, scales.get(0)));
+        Outputs.check(item.params());
         images[i] = Inputs.decode(item.encodedImage());
         checkOutputSize(images[i], scale);
         byScale.computeIfAbsent(scale, k -> new ArrayList<>()).add(i);
@@ -164,11 +165,12 @@ final class UpscaleTask implements ImageTask {
         continue;
       }
       for (int k = 0; k < outs.size(); k++) {
-        RgbaImage out = outs.get(k);
-        results[group.getValue().get(k)] =
-            new BatchResult(
-                new TaskOutput(PngEncoder.MEDIA_TYPE, PngEncoder.encode(out, out.hasAlpha())),
-                null);
+        int i = group.getValue().get(k);
+        try {
+          results[i] = new BatchResult(Outputs.image(outs.get(k), items.get(i).params()), null);
+        } catch (InvalidInputException e) {
+          results[i] = new BatchResult(null, e);
+        }
       }
     }
     return List.of(results);

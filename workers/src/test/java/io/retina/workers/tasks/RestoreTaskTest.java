@@ -248,6 +248,16 @@ class RestoreTaskTest {
   }
 
   @Test
+  void givesAJpegOfTheInputsSizeWhenAsked() throws Exception {
+    byte[] input = PngEncoder.encode(ImageFixtures.pattern(70, 33, false), false);
+    TaskOutput out = denoise.run(input, Map.of("format", "jpeg"));
+    assertEquals("image/jpeg", out.mediaType());
+    RgbaImage decoded = ImageDecoder.decode(out.body());
+    assertEquals(70, decoded.width());
+    assertEquals(33, decoded.height());
+  }
+
+  @Test
   void refusesAnImageOverTheSizeLimit() throws Exception {
     byte[] big = PngEncoder.encode(ImageFixtures.pattern(2100, 1100, false), false);
     InvalidInputException e =

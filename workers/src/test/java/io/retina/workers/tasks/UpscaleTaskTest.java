@@ -193,6 +193,30 @@ class UpscaleTaskTest {
   }
 
   @Test
+  void givesAJpegOfTheSameSizeWhenAsked() throws Exception {
+    byte[] input = PngEncoder.encode(ImageFixtures.pattern(37, 23, false), false);
+    TaskOutput png = task.run(input, Map.of("scale", "2"));
+    TaskOutput jpeg = task.run(input, Map.of("scale", "2", "format", "jpeg", "quality", "80"));
+    assertEquals("image/jpeg", jpeg.mediaType());
+    RgbaImage fromJpeg = ImageDecoder.decode(jpeg.body());
+    RgbaImage fromPng = ImageDecoder.decode(png.body());
+    assertEquals(74, fromJpeg.width());
+    assertEquals(46, fromJpeg.height());
+    // the same upscale, encoded lossily: close to the PNG's pixels, not equal to them
+    ImageFixtures.Diff d = ImageFixtures.rgbDiff(fromJpeg, fromPng);
+    assertTrue(d.mean() > 0 && d.mean() < 12, d.toString());
+  }
+
+  @Test
+  void aFormatThereIsNotIsRefusedBeforeTheModelRuns() {
+    InvalidInputException e =
+        assertThrows(
+            InvalidInputException.class,
+            () -> task.run(new byte[0], Map.of("scale", "2", "format", "webp")));
+    assertEquals("parameter 'format' must be one of [png, jpeg], not 'webp'", e.getMessage());
+  }
+
+  @Test
   void concurrentRunsGiveTheSameResult() throws Exception {
     byte[] input = PngEncoder.encode(ImageFixtures.pattern(48, 40, false), false);
     byte[] expected = task.run(input, Map.of("scale", "2")).body();
