@@ -19,7 +19,8 @@ import javax.imageio.ImageIO;
  * and latency percentiles of the whole round (submit → succeeded → result read). Run by {@code
  * bench/tiny.sh}; 127.0.0.1 only, stops by itself.
  *
- * <p>System properties: {@code bench.phaseMillis} (default 20000), {@code bench.clients} (16).
+ * <p>System properties: {@code bench.phaseMillis} (default 20000), {@code bench.clients} (16),
+ * {@code bench.parallelism} (the node's {@code retina.workers.parallelism}; its default if unset).
  */
 public final class TinyJobsBenchmark {
   private TinyJobsBenchmark() {}
@@ -29,7 +30,11 @@ public final class TinyJobsBenchmark {
     long phase = Long.getLong("bench.phaseMillis", 20_000);
     int clients = Integer.getInteger("bench.clients", 16);
     byte[] png = gradientPng(64, 64);
-    TestNode node = TestNode.start(new java.util.HashMap<>(Map.of()));
+    Map<String, Object> config = new java.util.HashMap<>();
+    if (System.getProperty("bench.parallelism") != null) {
+      config.put("retina.workers.parallelism", Integer.getInteger("bench.parallelism"));
+    }
+    TestNode node = TestNode.start(config);
     try {
       LocalClusterKeys keys = new LocalClusterKeys(new Http(node.base));
       String key = keys.unlimited();
@@ -41,6 +46,18 @@ public final class TinyJobsBenchmark {
       System.out.printf(
           "| %d | %.0f | %.1f | %.1f | %.1f | %d |%n",
           clients, r.perSecond(), r.p(50), r.p(95), r.p(99), r.errors());
+      // where a job's time went on the worker, from the node's own metrics (warm-up included)
+      String metrics =
+          new String(
+              new Http(node.base).send(new Http(node.base).to("/metrics").GET()).body(),
+              java.nio.charset.StandardCharsets.UTF_8);
+      for (String stage : new String[] {"claim", "run", "commit"}) {
+        String labels = "{model=\"resize@1\",stage=\"" + stage + "\"}";
+        double sum = metric(metrics, "retina_job_stage_seconds_sum" + labels);
+        double count = metric(metrics, "retina_job_stage_seconds_count" + labels);
+        System.out.printf(
+            "worker stage %s: mean %.1f ms over %.0f jobs%n", stage, 1e3 * sum / count, count);
+      }
     } finally {
       node.close();
     }
@@ -103,6 +120,15 @@ public final class TinyJobsBenchmark {
     double seconds = (System.nanoTime() - start) / 1e9;
     pool.shutdown();
     return new Result(all.size() / seconds, all, errors[0]);
+  }
+
+  private static double metric(String metrics, String name) {
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith(name + " ")) {
+        return Double.parseDouble(line.substring(name.length() + 1).trim());
+      }
+    }
+    return Double.NaN;
   }
 
   /** A tenant allowed to submit as fast as the benchmark does. */
