@@ -286,7 +286,7 @@ final class Guardian {
     }
     if (s.roles().contains("worker") && reasons.isEmpty()) {
       for (var v : s.models().listServable()) {
-        if (ModelArchive.isStored(v) || v.artifact().get("root") == null) {
+        if (ModelArchive.isStored(v) || ModelArchive.hasNoArtifact(v)) {
           // uploaded artifacts live in the store and are fetched when first needed; some tasks
           // need no artifact at all
           continue;

@@ -48,11 +48,14 @@ public final class RunnerLoads {
 
     /** The version's load, if a fresh report arrived. */
     public Optional<Load> of(RunnerId runner) {
+      return fresh(runner).map(Seen::load);
+    }
+
+    private Optional<Seen> fresh(RunnerId runner) {
       Seen seen = loads.get(runner.toString());
-      if (seen == null || System.nanoTime() - seen.receivedNanos() > STALE_AFTER.toNanos()) {
-        return Optional.empty();
-      }
-      return Optional.of(seen.load());
+      return seen == null || System.nanoTime() - seen.receivedNanos() > STALE_AFTER.toNanos()
+          ? Optional.empty()
+          : Optional.of(seen);
     }
 
     /**
@@ -60,12 +63,12 @@ public final class RunnerLoads {
      * submissions since then have added, so that a burst between two reports is counted.
      */
     public long expectedWaitMillis(RunnerId runner) {
-      Seen seen = loads.get(runner.toString());
-      if (seen == null || System.nanoTime() - seen.receivedNanos() > STALE_AFTER.toNanos()) {
-        return 0;
-      }
-      return seen.load().expectedWaitMillis()
-          + (long) seen.submittedSince() * seen.load().millisPerJob();
+      return fresh(runner)
+          .map(
+              s ->
+                  s.load().expectedWaitMillis()
+                      + (long) s.submittedSince() * s.load().millisPerJob())
+          .orElse(0L);
     }
 
     /** Counts a submission this node accepted, until the next report includes it. */

@@ -66,6 +66,11 @@ public final class ModelArchive {
     return IN_DATABASE.equals(v.artifact().get(STORE_OPTION));
   }
 
+  /** Whether the version needs no artifact at all: not stored, and no package directory named. */
+  public static boolean hasNoArtifact(ModelVersion v) {
+    return !isStored(v) && v.artifact().get("root") == null;
+  }
+
   /**
    * Checks that the zip opens, that its entries are safe, and that every artifact option names a
    * model of the given format inside it: for TF.js formats a {@code model.json} whose weight files

@@ -72,7 +72,7 @@ public final class ArtifactStore {
    *     cannot be unpacked safely
    */
   public Path materialize(ModelVersion v, Path modelCache) throws IOException {
-    if (!isStored(v) && v.artifact().get("root") == null) {
+    if (ModelArchive.hasNoArtifact(v)) {
       return null; // a task that needs no model file
     }
     if (!isStored(v)) {

@@ -64,7 +64,7 @@ public final class Autoscaler<R> {
     } else if (overTargetSince < 0) {
       overTargetSince = o.nowMillis();
     }
-    if (o.replicas() == 0 && o.queued() > 0 && s.maxReplicas() > 0) {
+    if (o.replicas() == 0 && o.queued() > 0) {
       return up(o, "jobs are waiting and the version has no replica");
     }
     if (o.replicas() < s.minReplicas() && !(o.yieldedMemory() && o.queued() == 0)) {

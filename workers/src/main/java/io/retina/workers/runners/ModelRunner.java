@@ -1,6 +1,5 @@
 package io.retina.workers.runners;
 
-import io.retina.platform.cluster.CborSerializable;
 import io.retina.platform.cluster.RunnerId;
 import io.retina.platform.cluster.RunnerLoads;
 import io.retina.platform.cluster.RunnerProtocol;
@@ -95,7 +94,7 @@ public final class ModelRunner {
     INSTANCE
   }
 
-  private enum Stop implements Command, CborSerializable {
+  private enum Stop implements Command {
     INSTANCE
   }
 
@@ -133,8 +132,16 @@ public final class ModelRunner {
       return all;
     }
 
+    /**
+     * How many jobs the replica holds or has on their way: the two never overlap, since a sent job
+     * leaves {@code sent} once the replica reports having received it.
+     */
+    int load() {
+      return holding.size() + sent.size();
+    }
+
     int credit() {
-      return draining ? 0 : capacity - jobs().size();
+      return draining ? 0 : capacity - load();
     }
 
     boolean serving() {
@@ -478,7 +485,7 @@ public final class ModelRunner {
     for (ReplicaView r : replicas.values()) {
       if (r.serving()) {
         serving++;
-        if (!r.state.equals(LOADING) && r.jobs().isEmpty() && r.idleSince != Long.MAX_VALUE) {
+        if (!r.state.equals(LOADING) && r.load() == 0 && r.idleSince != Long.MAX_VALUE) {
           idle.add(new Autoscaler.Idle<>(r.ref, r.idleSince));
         }
       }
