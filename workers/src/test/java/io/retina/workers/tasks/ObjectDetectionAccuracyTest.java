@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.typesafe.config.ConfigFactory;
-import io.retina.platform.models.BuiltinCatalog;
 import io.retina.platform.models.ModelVersion;
 import io.retina.platform.store.Json;
 import io.retina.workers.imaging.ImageDecoder;
@@ -63,11 +61,7 @@ class ObjectDetectionAccuracyTest {
   @BeforeAll
   static void evaluate() throws Exception {
     photos = LabelledPhotos.load();
-    versions =
-        BuiltinCatalog.read(ConfigFactory.parseFile(catalog().toFile()).resolve(), cache()).stream()
-            .map(BuiltinCatalog.Entry::version)
-            .filter(v -> v.modelName().equals("object-detection"))
-            .toList();
+    versions = CatalogFixtures.versions("models-vision.conf", "object-detection");
     List<List<Labelled>> labels = photos.stream().map(LabelledPhotos.Photo::objects).toList();
     for (ModelVersion v : versions) {
       List<Detected> detected = new ArrayList<>();
@@ -228,16 +222,5 @@ class ObjectDetectionAccuracyTest {
 
   private static Path cache() {
     return ModelCacheFixtures.cache();
-  }
-
-  /** The catalog file that declares the vision models, found from the module's directory up. */
-  private static Path catalog() {
-    Path rel = Path.of("server", "src", "main", "resources", "models-vision.conf");
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      if (Files.isRegularFile(dir.resolve(rel))) {
-        return dir.resolve(rel);
-      }
-    }
-    throw new IllegalStateException(rel + " not found above " + Path.of("").toAbsolutePath());
   }
 }

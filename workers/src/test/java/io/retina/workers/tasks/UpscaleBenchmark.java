@@ -41,6 +41,27 @@ public final class UpscaleBenchmark {
           new Version("medium", "upscalerjs_esrgan-medium_1.0.0", "0..255"),
           new Version("thick", "upscalerjs_esrgan-thick_1.0.0", "0..1"));
 
+  /** The versions to run: all, or those named in {@code -Dbench.versions=slim,thick}. */
+  static List<Version> versions() {
+    String only = System.getProperty("bench.versions", "");
+    return VERSIONS.stream()
+        .filter(v -> only.isEmpty() || List.of(only.split(",")).contains(v.name()))
+        .toList();
+  }
+
+  /**
+   * The columns of a table: each version as served ({@code fidelity=input}) and its generator's
+   * output as it is ({@code fidelity=generator}, "raw").
+   */
+  static List<String> columns() {
+    List<String> columns = new ArrayList<>();
+    for (Version v : versions()) {
+      columns.add(v.name());
+      columns.add(v.name() + " raw");
+    }
+    return columns;
+  }
+
   /** Where the photographs come from: the build's model cache and two Debian packages. */
   static List<Path> photos() {
     List<Path> photos = new ArrayList<>();
@@ -117,7 +138,7 @@ public final class UpscaleBenchmark {
                 "bicubic", Score.of(Quality.bicubic(Quality.areaDownscale(truth, s), s), truth));
             byPhoto.put(name, scores);
           });
-      for (Version v : VERSIONS) {
+      for (Version v : versions()) {
         Path pkg = ModelCacheFixtures.cache().resolve(v.pkg());
         Map<String, String> options =
             Map.of(
@@ -125,16 +146,24 @@ public final class UpscaleBenchmark {
         try (UpscaleTask task = (UpscaleTask) ImageTasks.load("upscale", pkg, options)) {
           task.upscale(Quality.areaDownscale(truths.values().iterator().next(), s), s); // warm-up
           long nanos = 0;
+          long finishNanos = 0;
           long outPixels = 0;
           for (var e : truths.entrySet()) {
             RgbaImage small = Quality.areaDownscale(e.getValue(), s);
             long t0 = System.nanoTime();
-            RgbaImage out = task.upscale(small, s);
+            RgbaImage raw = task.upscale(small, s, UpscaleTask.Finish.GENERATOR);
+            long t1 = System.nanoTime();
+            byte[] finished = raw.rgba().clone();
+            UpscaleTask.Finish.DEFAULT.apply(small, finished, s);
             nanos += System.nanoTime() - t0;
-            outPixels += (long) out.width() * out.height();
+            finishNanos += System.nanoTime() - t1;
+            outPixels += (long) raw.width() * raw.height();
+            RgbaImage out = new RgbaImage(raw.width(), raw.height(), finished, false);
             byPhoto.get(e.getKey()).put(v.name(), Score.of(out, e.getValue()));
+            byPhoto.get(e.getKey()).put(v.name() + " raw", Score.of(raw, e.getValue()));
           }
           msPerMp.put(v.name(), nanos / 1e6 / (outPixels / 1e6));
+          msPerMp.put(v.name() + " raw", (nanos - finishNanos) / 1e6 / (outPixels / 1e6));
         }
         System.err.printf(
             Locale.ROOT, "x%d %s done: %.0f ms/MP%n", s, v.name(), msPerMp.get(v.name()));
@@ -153,16 +182,16 @@ public final class UpscaleBenchmark {
   static String table(int s, Map<String, Map<String, Score>> byPhoto, Map<String, Double> msPerMp) {
     StringBuilder t = new StringBuilder();
     t.append(String.format(Locale.ROOT, "### x%d%n%n| photo | bicubic PSNR / SSIM", s));
-    VERSIONS.forEach(v -> t.append(" | ").append(v.name()).append(" PSNR (vs bicubic) / SSIM"));
+    columns().forEach(c -> t.append(" | ").append(c).append(" PSNR (vs bicubic) / SSIM"));
     t.append(" |\n|---|---");
-    VERSIONS.forEach(v -> t.append("|---"));
+    columns().forEach(c -> t.append("|---"));
     t.append("|\n");
     byPhoto.forEach(
         (photo, scores) -> {
           Score b = scores.get("bicubic");
           t.append(String.format(Locale.ROOT, "| %s | %.2f / %.4f", photo, b.psnr(), b.ssim()));
-          for (Version v : VERSIONS) {
-            Score m = scores.get(v.name());
+          for (String c : columns()) {
+            Score m = scores.get(c);
             t.append(
                 String.format(
                     Locale.ROOT,
@@ -176,7 +205,7 @@ public final class UpscaleBenchmark {
     t.append(
         "\n| version | mean PSNR vs bicubic | worst | photos beating bicubic | mean SSIM (bicubic)"
             + " | sharpness vs bicubic (median) | ms per output MP |\n|---|---|---|---|---|---|---|\n");
-    for (Version v : VERSIONS) {
+    for (String c : columns()) {
       double sum = 0;
       double worst = Double.MAX_VALUE;
       String worstPhoto = "";
@@ -186,7 +215,7 @@ public final class UpscaleBenchmark {
       List<Double> sharper = new ArrayList<>();
       for (var e : byPhoto.entrySet()) {
         Score b = e.getValue().get("bicubic");
-        Score m = e.getValue().get(v.name());
+        Score m = e.getValue().get(c);
         double lead = m.psnr() - b.psnr();
         sum += lead;
         if (lead < worst) {
@@ -204,7 +233,7 @@ public final class UpscaleBenchmark {
           String.format(
               Locale.ROOT,
               "| %s | %+.2f dB | %+.2f dB (%s) | %d of %d | %.4f (%.4f) | %.2fx | %.0f |%n",
-              v.name(),
+              c,
               sum / n,
               worst,
               worstPhoto,
@@ -213,7 +242,7 @@ public final class UpscaleBenchmark {
               ssim / n,
               bicubicSsim / n,
               sharper.get(n / 2),
-              msPerMp.get(v.name())));
+              msPerMp.get(c)));
     }
     return t.toString();
   }

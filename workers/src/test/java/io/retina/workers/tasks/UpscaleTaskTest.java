@@ -51,9 +51,18 @@ class UpscaleTaskTest {
   }
 
   private static RgbaImage runDecoded(byte[] input, String scale) throws Exception {
-    TaskOutput out = task.run(input, Map.of("scale", scale));
+    return runDecoded(input, Map.of("scale", scale));
+  }
+
+  private static RgbaImage runDecoded(byte[] input, Map<String, String> params) throws Exception {
+    TaskOutput out = task.run(input, params);
     assertEquals("image/png", out.mediaType());
     return ImageDecoder.decode(out.body());
+  }
+
+  /** The generator's own output ({@code fidelity=generator}): what TF.js gives. */
+  private static RgbaImage generator(byte[] input, String scale) throws Exception {
+    return runDecoded(input, Map.of("scale", scale, "fidelity", "generator"));
   }
 
   @Test
@@ -76,7 +85,7 @@ class UpscaleTaskTest {
     RgbaImage expected =
         ImageDecoder.decode(
             Files.readAllBytes(PACKAGE.resolve("assets/samples/" + sample + "/result.png")));
-    ImageFixtures.Diff d = ImageFixtures.rgbDiff(runDecoded(fixture(), scale), expected);
+    ImageFixtures.Diff d = ImageFixtures.rgbDiff(generator(fixture(), scale), expected);
     System.out.println("esrgan-slim x" + scale + " vs TF.js sample: " + d);
     assertTrue(d.mean() < 0.05 && d.max() <= 2, d.toString());
   }
@@ -168,7 +177,7 @@ class UpscaleTaskTest {
   void x8OutputIsConsistentWithTheInputAndTheX4Sample() throws Exception {
     RgbaImage input = ImageDecoder.decode(fixture());
     long t0 = System.nanoTime();
-    RgbaImage out = runDecoded(fixture(), "8");
+    RgbaImage out = generator(fixture(), "8");
     double seconds = (System.nanoTime() - t0) / 1e9;
     assertEquals(1024, out.width());
     assertEquals(1024, out.height());
@@ -357,12 +366,71 @@ class UpscaleTaskTest {
   }
 
   /**
-   * The photo crop averaged down and upscaled back, by ESRGAN and by java.awt's bicubic. Measured
-   * here (dB against the crop, ESRGAN / bicubic; ESRGAN against bicubic; Laplacian variance ratio):
-   * x2 39.9 / 41.5, 45.7, 0.90x; x3 36.1 / 37.4, 41.4, 3.3x; x4 33.6 / 34.9, 38.6, 9.0x; x8 28.3 /
-   * 30.0, 32.7, 34x. At x2 ESRGAN-slim is no sharper than bicubic (its mean gradient is 0.97x
-   * bicubic's), so x2's floor only asks that it be nearly as sharp. The same checks refuse the
-   * output moved by one input pixel and the output blurred 3x3, so they can fail.
+   * What a job without parameters gets (half the generator's detail, made to agree with the input)
+   * beats bicubic on the photo crop at every scale, and is sharper: its mean gradient is higher.
+   * Averaged back down it gives the input again, which the generator's own output does not.
+   */
+  @Test
+  void aJobWithoutParametersBeatsBicubicOnThePhotoAndAgreesWithItsInput() throws Exception {
+    RgbaImage truth = photoCrop();
+    for (int s : new int[] {2, 3, 4, 8}) {
+      RgbaImage small = Quality.areaDownscale(truth, s);
+      byte[] png = PngEncoder.encode(small, false);
+      RgbaImage served = runDecoded(png, String.valueOf(s));
+      RgbaImage raw = generator(png, String.valueOf(s));
+      RgbaImage bicubic = Quality.bicubic(small, s);
+      double psnr = ImageFixtures.psnr(served, truth);
+      double bicubicPsnr = ImageFixtures.psnr(bicubic, truth);
+      double gradient = Quality.meanGradient(served) / Quality.meanGradient(bicubic);
+      double agrees = ImageFixtures.psnr(Quality.areaDownscale(served, s), small);
+      double rawAgrees = ImageFixtures.psnr(Quality.areaDownscale(raw, s), small);
+      System.out.printf(
+          "x%d served: %.2f dB vs the photo (bicubic %.2f, generator %.2f), mean gradient %.2fx"
+              + " bicubic's; averaged down, %.1f dB vs the input (generator %.1f)%n",
+          s, psnr, bicubicPsnr, ImageFixtures.psnr(raw, truth), gradient, agrees, rawAgrees);
+      assertTrue(psnr > bicubicPsnr, "x" + s + ": " + psnr + " dB, bicubic " + bicubicPsnr);
+      assertTrue(gradient > 1.0, "x" + s + ": mean gradient " + gradient + "x bicubic's");
+      assertTrue(agrees > 45, "x" + s + ": averaged down, " + agrees + " dB vs the input");
+      assertTrue(agrees > rawAgrees + 3, "x" + s + ": no closer to the input than the generator");
+    }
+  }
+
+  @Test
+  void detailZeroIsBicubicMadeToAgreeAndDetailIsBounded() throws Exception {
+    RgbaImage small = Quality.areaDownscale(photoCrop(), 2);
+    byte[] png = PngEncoder.encode(small, false);
+    RgbaImage none = runDecoded(png, Map.of("scale", "2", "detail", "0"));
+    RgbaImage all = runDecoded(png, Map.of("scale", "2", "detail", "100"));
+    RgbaImage half = runDecoded(png, "2");
+    double bicubicLike = ImageFixtures.psnr(none, Quality.bicubic(small, 2));
+    double noneFromAll = ImageFixtures.rgbDiff(none, all).mean();
+    double halfFromAll = ImageFixtures.rgbDiff(half, all).mean();
+    System.out.printf(
+        "detail 0 vs java.awt bicubic: %.1f dB; mean abs diff from detail 100: detail 0 %.3f,"
+            + " detail 50 %.3f%n",
+        bicubicLike, noneFromAll, halfFromAll);
+    assertTrue(bicubicLike > 40, "detail 0 vs bicubic: " + bicubicLike + " dB");
+    assertTrue(halfFromAll > 0.05, "detail 50 is detail 100: " + halfFromAll);
+    assertTrue(noneFromAll > 1.5 * halfFromAll, "detail 0 is no further: " + noneFromAll);
+    for (String bad : new String[] {"101", "-1", "0.5", "lots"}) {
+      assertThrows(
+          InvalidInputException.class,
+          () -> task.run(png, Map.of("scale", "2", "detail", bad)),
+          "detail=" + bad);
+    }
+    assertThrows(
+        InvalidInputException.class,
+        () -> task.run(png, Map.of("scale", "2", "fidelity", "exact")));
+  }
+
+  /**
+   * The photo crop averaged down and upscaled back, by the ESRGAN generator alone ({@code
+   * fidelity=generator}) and by java.awt's bicubic. Measured here (dB against the crop, ESRGAN /
+   * bicubic; ESRGAN against bicubic; Laplacian variance ratio): x2 39.9 / 41.5, 45.7, 0.90x; x3
+   * 36.1 / 37.4, 41.4, 3.3x; x4 33.6 / 34.9, 38.6, 9.0x; x8 28.3 / 30.0, 32.7, 34x. At x2
+   * ESRGAN-slim is no sharper than bicubic (its mean gradient is 0.97x bicubic's), so x2's floor
+   * only asks that it be nearly as sharp. The same checks refuse the output moved by one input
+   * pixel and the output blurred 3x3, so they can fail.
    */
   @Test
   void aPhotoAveragedDownAndUpscaledMeetsTheStatedFloors() throws Exception {
@@ -377,7 +445,7 @@ class UpscaleTaskTest {
       int s = f.scale();
       RgbaImage small = Quality.areaDownscale(truth, s);
       long t0 = System.nanoTime();
-      RgbaImage esrgan = runDecoded(PngEncoder.encode(small, false), String.valueOf(s));
+      RgbaImage esrgan = generator(PngEncoder.encode(small, false), String.valueOf(s));
       double seconds = (System.nanoTime() - t0) / 1e9;
       RgbaImage bicubic = Quality.bicubic(small, s);
       System.out.printf(

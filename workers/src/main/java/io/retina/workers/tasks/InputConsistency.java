@@ -1,0 +1,120 @@
+package io.retina.workers.tasks;
+
+import io.retina.workers.budget.WorkBudget;
+
+/**
+ * Makes an upscaled image agree with the image it came from: each block of {@code s x s} output
+ * pixels, averaged, gives back its input pixel, to within a fraction of a level.
+ *
+ * <p>A generator trained with an adversarial loss invents plausible detail but also drifts: edges
+ * move by a fraction of a pixel and flat areas change shade, which costs it PSNR against the real
+ * photo, often more than bicubic loses. Whatever the photo was, averaging it down gave the input.
+ * Iterative back-projection (Irani and Peleg, 1991) takes the drift out: average the output down,
+ * compare with the input, spread the difference back over the output with a bilinear kernel, and
+ * repeat. Spreading it smoothly, rather than adding the same amount to each pixel of a block,
+ * leaves no block edges in the output; the generator's detail within a block is kept.
+ *
+ * <p>The corrections are summed at the input's size and the output is written once, so memory is
+ * one float per input pixel beside the output; the work is a few passes over the output.
+ */
+final class InputConsistency {
+
+  /**
+   * Passes of back-projection. Box-averaging a bilinear spread keeps at least half of any
+   * correction, so each pass at least halves what is left of the input's finest detail and takes
+   * out nearly all of its broad changes; eight leave under 0.5% of the first difference.
+   */
+  static final int PASSES = 8;
+
+  private InputConsistency() {}
+
+  /**
+   * Moves {@code out}'s R, G and B ({@code scale} times {@code in}'s size, interleaved RGBA) so
+   * that each {@code scale x scale} block's mean comes back to its input pixel. Alpha is left
+   * alone.
+   */
+  static void apply(byte[] in, int width, int height, byte[] out, int scale) {
+    Spread spread = new Spread(width, height, scale);
+    float[] correction = new float[width * height];
+    float[] blockSums = new float[width];
+    float[] row = new float[width * scale];
+    int outWidth = width * scale;
+    float perBlock = 1f / (scale * scale);
+    WorkBudget budget = WorkBudget.current();
+    for (int c = 0; c < 3; c++) {
+      java.util.Arrays.fill(correction, 0f);
+      for (int pass = 0; pass < PASSES; pass++) {
+        for (int y = 0; y < height; y++) {
+          budget.check();
+          java.util.Arrays.fill(blockSums, 0f);
+          for (int dy = 0; dy < scale; dy++) {
+            int oy = y * scale + dy;
+            spread.row(correction, oy, row);
+            int at = oy * outWidth * 4 + c;
+            for (int ox = 0; ox < outWidth; ox++, at += 4) {
+              blockSums[ox / scale] += clamp((out[at] & 0xff) + row[ox]);
+            }
+          }
+          for (int x = 0; x < width; x++) {
+            correction[y * width + x] +=
+                (in[(y * width + x) * 4 + c] & 0xff) - blockSums[x] * perBlock;
+          }
+        }
+      }
+      for (int oy = 0; oy < height * scale; oy++) {
+        spread.row(correction, oy, row);
+        int at = oy * outWidth * 4 + c;
+        for (int ox = 0; ox < outWidth; ox++, at += 4) {
+          out[at] = (byte) Math.round(clamp((out[at] & 0xff) + row[ox]));
+        }
+      }
+    }
+  }
+
+  private static float clamp(float v) {
+    return v < 0f ? 0f : Math.min(v, 255f);
+  }
+
+  /**
+   * Bilinear enlargement of an input-sized plane by a whole factor, pixel centres on pixel centres,
+   * one output row at a time.
+   */
+  private static final class Spread {
+    private final int width;
+    private final int height;
+    private final int scale;
+    private final int[] left;
+    private final float[] rightWeight;
+
+    Spread(int width, int height, int scale) {
+      this.width = width;
+      this.height = height;
+      this.scale = scale;
+      this.left = new int[width * scale];
+      this.rightWeight = new float[width * scale];
+      for (int ox = 0; ox < width * scale; ox++) {
+        float sx = (ox + 0.5f) / scale - 0.5f;
+        int x0 = (int) Math.floor(sx);
+        left[ox] = x0;
+        rightWeight[ox] = sx - x0;
+      }
+    }
+
+    /** Output row {@code oy} of {@code plane} enlarged, into {@code row}. */
+    void row(float[] plane, int oy, float[] row) {
+      float sy = (oy + 0.5f) / scale - 0.5f;
+      int y0 = (int) Math.floor(sy);
+      float wy = sy - y0;
+      int top = Math.max(0, y0) * width;
+      int bottom = Math.min(height - 1, y0 + 1) * width;
+      for (int ox = 0; ox < row.length; ox++) {
+        int x0 = Math.max(0, left[ox]);
+        int x1 = Math.min(width - 1, left[ox] + 1);
+        float wx = rightWeight[ox];
+        float upper = plane[top + x0] + wx * (plane[top + x1] - plane[top + x0]);
+        float lower = plane[bottom + x0] + wx * (plane[bottom + x1] - plane[bottom + x0]);
+        row[ox] = upper + wy * (lower - upper);
+      }
+    }
+  }
+}
