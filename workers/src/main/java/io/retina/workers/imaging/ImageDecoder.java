@@ -5,7 +5,9 @@ import io.retina.workers.budget.WorkStoppedException;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
+import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
+import java.awt.image.PixelInterleavedSampleModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -156,6 +158,10 @@ public final class ImageDecoder {
 
   /** Converts any colour model to sRGB 8-bit RGBA. */
   static RgbaImage toRgba(BufferedImage image) {
+    RgbaImage direct = interleavedSrgb(image);
+    if (direct != null) {
+      return direct;
+    }
     int w = image.getWidth();
     int h = image.getHeight();
     ColorModel cm = image.getColorModel();
@@ -196,6 +202,46 @@ public final class ImageDecoder {
           out[o + 2] = (byte) argb;
           out[o + 3] = alpha ? (byte) (argb >>> 24) : -1;
         }
+      }
+    }
+    return new RgbaImage(w, h, out, alpha);
+  }
+
+  /**
+   * The pixels of the layouts the PNG and JPEG readers give for ordinary 8-bit sRGB images (BGR, or
+   * ABGR with straight alpha), copied straight from the raster's bytes; null for any other layout.
+   * The same bytes {@link BufferedImage#getRGB} gives for these, without its per-pixel colour-model
+   * calls, which cost more than the copy.
+   */
+  private static RgbaImage interleavedSrgb(BufferedImage image) {
+    int type = image.getType();
+    if ((type != BufferedImage.TYPE_3BYTE_BGR && type != BufferedImage.TYPE_4BYTE_ABGR)
+        || !image.getColorModel().getColorSpace().isCS_sRGB()
+        || !(image.getRaster().getDataBuffer() instanceof DataBufferByte buffer)
+        || !(image.getRaster().getSampleModel() instanceof PixelInterleavedSampleModel model)
+        || image.getRaster().getSampleModelTranslateX() != 0
+        || image.getRaster().getSampleModelTranslateY() != 0
+        || buffer.getNumBanks() != 1) {
+      return null;
+    }
+    int w = image.getWidth();
+    int h = image.getHeight();
+    boolean alpha = type == BufferedImage.TYPE_4BYTE_ABGR;
+    int step = model.getPixelStride();
+    int stride = model.getScanlineStride();
+    int[] offsets = model.getBandOffsets(); // R, G, B (then A) within a pixel
+    if (step != (alpha ? 4 : 3) || offsets.length != step) {
+      return null;
+    }
+    byte[] in = buffer.getData();
+    byte[] out = new byte[w * h * 4];
+    for (int y = 0; y < h; y++) {
+      int from = buffer.getOffset() + y * stride;
+      for (int x = 0, o = y * w * 4; x < w; x++, o += 4, from += step) {
+        out[o] = in[from + offsets[0]];
+        out[o + 1] = in[from + offsets[1]];
+        out[o + 2] = in[from + offsets[2]];
+        out[o + 3] = alpha ? in[from + offsets[3]] : (byte) -1;
       }
     }
     return new RgbaImage(w, h, out, alpha);

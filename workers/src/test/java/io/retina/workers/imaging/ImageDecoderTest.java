@@ -31,6 +31,48 @@ class ImageDecoderTest {
     return new int[] {p[o] & 0xff, p[o + 1] & 0xff, p[o + 2] & 0xff, p[o + 3] & 0xff};
   }
 
+  /**
+   * The layouts the PNG and JPEG readers give for ordinary photos are copied straight from their
+   * bytes; the result is what the colour model's own conversion gives, pixel for pixel, with and
+   * without alpha, for PNG and JPEG, and on a sub-image whose raster starts inside its buffer.
+   */
+  @Test
+  void theDirectCopyGivesWhatTheColourModelGives() throws Exception {
+    Random r = new Random(5);
+    BufferedImage rgba = new BufferedImage(31, 17, BufferedImage.TYPE_INT_ARGB);
+    BufferedImage rgb = new BufferedImage(31, 17, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 17; y++) {
+      for (int x = 0; x < 31; x++) {
+        rgba.setRGB(x, y, r.nextInt());
+        rgb.setRGB(x, y, r.nextInt());
+      }
+    }
+    BufferedImage[] decoded = {
+      ImageIO.read(new java.io.ByteArrayInputStream(encode(rgba, "png"))),
+      ImageIO.read(new java.io.ByteArrayInputStream(encode(rgb, "png"))),
+      ImageIO.read(new java.io.ByteArrayInputStream(encode(rgb, "jpeg"))),
+    };
+    assertEquals(BufferedImage.TYPE_4BYTE_ABGR, decoded[0].getType());
+    assertEquals(BufferedImage.TYPE_3BYTE_BGR, decoded[1].getType());
+    assertEquals(BufferedImage.TYPE_3BYTE_BGR, decoded[2].getType());
+    for (BufferedImage image :
+        new BufferedImage[] {
+          decoded[0], decoded[1], decoded[2], decoded[0].getSubimage(3, 2, 20, 11)
+        }) {
+      RgbaImage img = ImageDecoder.toRgba(image);
+      assertEquals(image.getColorModel().hasAlpha(), img.hasAlpha());
+      for (int y = 0; y < image.getHeight(); y++) {
+        for (int x = 0; x < image.getWidth(); x++) {
+          int argb = image.getRGB(x, y);
+          int[] expected = {
+            argb >> 16 & 0xff, argb >> 8 & 0xff, argb & 0xff, img.hasAlpha() ? argb >>> 24 : 255
+          };
+          assertArrayEquals4(expected, rgbaAt(img, x, y));
+        }
+      }
+    }
+  }
+
   @Test
   void decodesSixteenBitGreyPngWithoutChangingItsTone() throws Exception {
     BufferedImage grey = new BufferedImage(3, 1, BufferedImage.TYPE_USHORT_GRAY);
