@@ -44,8 +44,16 @@ public final class BenchSupport {
 
     /** Submits an x2 upscale and waits for it; fails unless it succeeded. */
     public void upscaleAndWait(String key, byte[] png) {
-      Http.Reply r =
-          http.submit("model=super-resolution", key, "image/png", png, "Prefer", "wait=60");
+      upscaleAndWait(key, png, "");
+    }
+
+    /**
+     * Submits an x2 upscale with the job parameters {@code params} (a query string, may be empty)
+     * and waits for it; fails unless it succeeded.
+     */
+    public void upscaleAndWait(String key, byte[] png, String params) {
+      String query = "model=super-resolution" + (params.isEmpty() ? "" : "&" + params);
+      Http.Reply r = http.submit(query, key, "image/png", png, "Prefer", "wait=60");
       if (r.status() != 200 || !r.json().get("status").asText().equals("succeeded")) {
         throw new IllegalStateException("job did not succeed: " + r);
       }

@@ -27,6 +27,12 @@ public final class Benchmark {
   private static final long PHASE_MILLIS = Long.getLong("bench.phaseMillis", 15_000);
   private static final long WARMUP_MILLIS = 5_000;
 
+  /**
+   * The jobs' parameters. By default the generator's output as it is, the same work as the raw runs
+   * it is compared with; {@code -Dbench.params=} measures the default finish too (docs/models.md).
+   */
+  private static final String PARAMS = System.getProperty("bench.params", "fidelity=generator");
+
   private Benchmark() {}
 
   public static void main(String[] args) throws Exception {
@@ -118,7 +124,7 @@ public final class Benchmark {
                 List<Double> latencies = new ArrayList<>();
                 while (System.nanoTime() < deadline) {
                   long t0 = System.nanoTime();
-                  node.upscaleAndWait(key, photo);
+                  node.upscaleAndWait(key, photo, PARAMS);
                   latencies.add((System.nanoTime() - t0) / 1e6);
                 }
                 return latencies;
