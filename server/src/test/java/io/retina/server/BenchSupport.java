@@ -59,10 +59,54 @@ public final class BenchSupport {
       }
     }
 
+    /**
+     * Per stage of a version on its worker (claim, run, commit): its total seconds and count so
+     * far, from the node's own metrics.
+     */
+    public double[][] stageTotals(String version) {
+      String metrics =
+          new String(
+              http.send(http.to("/metrics").GET()).body(), java.nio.charset.StandardCharsets.UTF_8);
+      double[][] totals = new double[STAGES.length][];
+      for (int i = 0; i < STAGES.length; i++) {
+        String labels = "{model=\"" + version + "\",stage=\"" + STAGES[i] + "\"}";
+        totals[i] =
+            new double[] {
+              metric(metrics, "retina_job_stage_seconds_sum" + labels),
+              metric(metrics, "retina_job_stage_seconds_count" + labels)
+            };
+      }
+      return totals;
+    }
+
     @Override
     public void close() throws Exception {
       node.close();
     }
+  }
+
+  /** The stages a worker times for each job. */
+  public static final String[] STAGES = {"claim", "run", "commit"};
+
+  /** Each stage's mean in ms between two {@link Node#stageTotals} readings, as text. */
+  public static String stageMeans(double[][] before, double[][] after) {
+    StringBuilder line = new StringBuilder();
+    for (int i = 0; i < STAGES.length; i++) {
+      double seconds = after[i][0] - before[i][0];
+      double count = after[i][1] - before[i][1];
+      line.append(String.format("%s %.1f ms; ", STAGES[i], 1e3 * seconds / count));
+    }
+    return line.toString().trim();
+  }
+
+  /** The value of the sample {@code name} (with its labels) in a Prometheus text page. */
+  static double metric(String metrics, String name) {
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith(name + " ")) {
+        return Double.parseDouble(line.substring(name.length() + 1).trim());
+      }
+    }
+    return Double.NaN;
   }
 
   public static Node start(Map<String, Object> overrides) throws Exception {

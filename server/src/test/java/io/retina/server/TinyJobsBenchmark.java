@@ -53,8 +53,8 @@ public final class TinyJobsBenchmark {
               java.nio.charset.StandardCharsets.UTF_8);
       for (String stage : new String[] {"claim", "run", "commit"}) {
         String labels = "{model=\"resize@1\",stage=\"" + stage + "\"}";
-        double sum = metric(metrics, "retina_job_stage_seconds_sum" + labels);
-        double count = metric(metrics, "retina_job_stage_seconds_count" + labels);
+        double sum = BenchSupport.metric(metrics, "retina_job_stage_seconds_sum" + labels);
+        double count = BenchSupport.metric(metrics, "retina_job_stage_seconds_count" + labels);
         System.out.printf(
             "worker stage %s: mean %.1f ms over %.0f jobs%n", stage, 1e3 * sum / count, count);
       }
@@ -120,15 +120,6 @@ public final class TinyJobsBenchmark {
     double seconds = (System.nanoTime() - start) / 1e9;
     pool.shutdown();
     return new Result(all.size() / seconds, all, errors[0]);
-  }
-
-  private static double metric(String metrics, String name) {
-    for (String line : metrics.split("\n")) {
-      if (line.startsWith(name + " ")) {
-        return Double.parseDouble(line.substring(name.length() + 1).trim());
-      }
-    }
-    return Double.NaN;
   }
 
   /** A tenant allowed to submit as fast as the benchmark does. */

@@ -162,50 +162,43 @@ public final class JobLeases {
   public Optional<Job> succeed(
       Claim claim, String outputMediaType, byte[] output, String outputDigest, long priceMicros) {
     Job job = claim.job();
+    // one statement: the payload, the ledger row and the month's spend are written only if the
+    // fenced update matched
     return tx.call(
         c -> {
-          Job done;
           try (var st =
               c.prepareStatement(
-                  "update jobs set status = 'succeeded', output_media_type = ?, output_bytes = ?,"
-                      + " output_digest = ?, finished_at = now(), lease_owner = null,"
-                      + " lease_expires_at = null where id = ? and attempts = ? and status = 'running'"
+                  "with done as (update jobs set status = 'succeeded', output_media_type = ?,"
+                      + " output_bytes = ?, output_digest = ?, finished_at = now(),"
+                      + " lease_owner = null, lease_expires_at = null"
+                      + " where id = ? and attempts = ? and status = 'running'"
                       + " returning "
-                      + JobRows.COLUMNS)) {
+                      + JobRows.COLUMNS
+                      + "), payload as (insert into job_payloads (job_id, kind, tenant_id, bytes)"
+                      + " select id, 'output', tenant_id, ? from done),"
+                      + " ledger as (insert into usage_ledger (job_id, tenant_id, model_name,"
+                      + " model_version, megapixels, amount_micros)"
+                      + " select id, tenant_id, model_name, model_version, ?, ? from done),"
+                      + " spend as (insert into tenant_monthly_spend as s"
+                      + " (tenant_id, month, shard, amount_micros)"
+                      + " select tenant_id, date_trunc('month', now() at time zone 'UTC')::date,"
+                      + " floor(random() * 8)::smallint, ? from done"
+                      + " on conflict (tenant_id, month, shard)"
+                      + " do update set amount_micros = s.amount_micros + excluded.amount_micros)"
+                      + " select * from done")) {
             st.setString(1, outputMediaType);
             st.setLong(2, output.length);
             st.setString(3, outputDigest);
             st.setObject(4, job.id());
             st.setInt(5, claim.attempt());
+            st.setBytes(6, output);
+            st.setBigDecimal(7, BigDecimal.valueOf(job.pixels()).movePointLeft(6));
+            st.setLong(8, priceMicros);
+            st.setLong(9, priceMicros);
             try (ResultSet rs = st.executeQuery()) {
-              if (!rs.next()) {
-                c.rollback();
-                return Optional.empty();
-              }
-              done = JobRows.job(rs);
+              return rs.next() ? Optional.of(JobRows.job(rs)) : Optional.<Job>empty();
             }
           }
-          try (var st =
-              c.prepareStatement(
-                  "insert into job_payloads (job_id, kind, tenant_id, bytes) values (?, 'output', ?, ?)")) {
-            st.setObject(1, job.id());
-            st.setObject(2, job.tenantId());
-            st.setBytes(3, output);
-            st.executeUpdate();
-          }
-          try (var st =
-              c.prepareStatement(
-                  "insert into usage_ledger (job_id, tenant_id, model_name, model_version, megapixels,"
-                      + " amount_micros) values (?, ?, ?, ?, ?, ?)")) {
-            st.setObject(1, job.id());
-            st.setObject(2, job.tenantId());
-            st.setString(3, job.modelName());
-            st.setInt(4, job.modelVersion());
-            st.setBigDecimal(5, BigDecimal.valueOf(job.pixels()).movePointLeft(6));
-            st.setLong(6, priceMicros);
-            st.executeUpdate();
-          }
-          return Optional.of(done);
         });
   }
 

@@ -145,4 +145,60 @@ class JobSubmissionsTest {
         Submission.Created.class,
         submissions.submit(newJob(t), new AdmissionLimits(100, 5001), null, null, LOCK));
   }
+
+  /**
+   * Admission reads the month's spend from its running total, which the completing statement of
+   * each job adds to: after 20 jobs completed on 4 threads at once (and each one's completion tried
+   * twice), the total is the ledger's sum, and the cap is applied at exactly that amount.
+   */
+  @Test
+  void theMonthsRunningTotalIsTheLedgersSum() throws Exception {
+    Tenant t = tenants.create("running-total");
+    var pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int i = 1; i <= 20; i++) {
+        long price = i;
+        done.add(
+            pool.submit(
+                () -> {
+                  Job job = TestJobs.submit(submissions, t);
+                  var claim =
+                      leases.claim(job.id(), "node-a", Duration.ofSeconds(30)).orElseThrow();
+                  assertTrue(
+                      leases.succeed(claim, "image/png", new byte[] {1}, "d", price).isPresent());
+                  assertTrue(
+                      leases.succeed(claim, "image/png", new byte[] {1}, "d", price).isEmpty());
+                }));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    assertEquals(210, sum("select sum(amount_micros) from usage_ledger where tenant_id = ?", t));
+    assertEquals(
+        210, sum("select sum(amount_micros) from tenant_monthly_spend where tenant_id = ?", t));
+    var refused = submissions.submit(newJob(t), new AdmissionLimits(100, 210), null, null, LOCK);
+    assertEquals("monthly-spend", ((Submission.OverQuota) refused).limit());
+    assertInstanceOf(
+        Submission.Created.class,
+        submissions.submit(newJob(t), new AdmissionLimits(100, 211), null, null, LOCK));
+  }
+
+  private static long sum(String sql, Tenant t) {
+    return db.tx()
+        .system()
+        .call(
+            c -> {
+              try (var st = c.prepareStatement(sql)) {
+                st.setObject(1, t.id());
+                try (var rs = st.executeQuery()) {
+                  rs.next();
+                  return rs.getLong(1);
+                }
+              }
+            });
+  }
 }

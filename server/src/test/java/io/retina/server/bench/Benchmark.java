@@ -23,7 +23,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * stops by itself.
  */
 public final class Benchmark {
-  private static final int[] CONCURRENCY = {1, 2, 4, 8, 16};
+  /** Clients at once, phase by phase; {@code -Dbench.concurrency=1} runs one phase. */
+  private static final int[] CONCURRENCY =
+      java.util.Arrays.stream(System.getProperty("bench.concurrency", "1,2,4,8,16").split(","))
+          .mapToInt(Integer::parseInt)
+          .toArray();
+
   private static final long PHASE_MILLIS = Long.getLong("bench.phaseMillis", 15_000);
   private static final long WARMUP_MILLIS = 5_000;
 
@@ -39,27 +44,36 @@ public final class Benchmark {
     Locale.setDefault(Locale.ROOT);
     byte[] photo = BenchSupport.flowerPng();
     StringBuilder out = new StringBuilder();
-    out.append("| mode | concurrency | images/s | p50 ms | p95 ms | share of raw |\n");
-    out.append("|---|---|---|---|---|---|\n");
+    out.append(
+        "| mode | concurrency | images/s | p50 ms | p95 ms | share of raw | worker stages |\n");
+    out.append("|---|---|---|---|---|---|---|\n");
     double raw1 = rawThroughput(1, 1);
     double raw2 = rawThroughput(2, 1);
     double rawBatch = rawThroughput(1, 8);
     double raw = Math.max(raw1, Math.max(raw2, rawBatch));
-    out.append(String.format("| raw Session.run, 1 thread, batch 1 | - | %.1f | | | |%n", raw1));
-    out.append(String.format("| raw Session.run, 2 threads, batch 1 | - | %.1f | | | |%n", raw2));
+    out.append(String.format("| raw Session.run, 1 thread, batch 1 | - | %.1f | | | | |%n", raw1));
+    out.append(String.format("| raw Session.run, 2 threads, batch 1 | - | %.1f | | | | |%n", raw2));
     out.append(
-        String.format("| raw Session.run, 1 thread, batch 8 | - | %.1f | | | |%n", rawBatch));
+        String.format("| raw Session.run, 1 thread, batch 8 | - | %.1f | | | | |%n", rawBatch));
     for (boolean batching : new boolean[] {false, true}) {
       try (BenchSupport.Node node =
           BenchSupport.start(Map.of("retina.workers.batching", batching))) {
         String key = node.tenantKey();
         load(node, key, photo, 4, WARMUP_MILLIS);
         for (int c : CONCURRENCY) {
+          double[][] before = node.stageTotals("super-resolution@1");
           Result r = load(node, key, photo, c, PHASE_MILLIS);
+          String stages = BenchSupport.stageMeans(before, node.stageTotals("super-resolution@1"));
           out.append(
               String.format(
-                  "| platform, batching %s | %d | %.1f | %.0f | %.0f | %.0f%% |%n",
-                  batching ? "on" : "off", c, r.perSecond, r.p50, r.p95, 100 * r.perSecond / raw));
+                  "| platform, batching %s | %d | %.1f | %.0f | %.0f | %.0f%% | %s |%n",
+                  batching ? "on" : "off",
+                  c,
+                  r.perSecond,
+                  r.p50,
+                  r.p95,
+                  100 * r.perSecond / raw,
+                  stages));
           System.err.println(out);
         }
       }
