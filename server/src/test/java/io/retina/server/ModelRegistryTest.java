@@ -264,10 +264,13 @@ class ModelRegistryTest {
     JobContractTest.assertProblem(notZip, 415, "unsupported-media-type");
     JobContractTest.assertProblem(
         http.send(
+            // refused from the headers, before the body is read, and the connection closed with
+            // the rest unread: a body that fits in one write is all sent before the answer comes,
+            // where a large one could lose the answer to the closing connection
             http.to("/admin/models/background-removal/versions")
                 .header("Authorization", "Bearer " + key)
                 .header("Content-Type", "application/zip")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(esrganZip()))),
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[] {'P', 'K', 3, 4}))),
         401,
         "unauthorized");
     // a big body sent without the token is refused before it is read: see HostileHttpTest

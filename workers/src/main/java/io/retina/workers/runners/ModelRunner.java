@@ -432,13 +432,16 @@ public final class ModelRunner {
     if (r != null) {
       int before = replicas.size() + 1;
       orphan(r);
-      event(
-          "lost",
-          before,
-          replicas.size(),
-          r.node,
-          "the replica stopped or its node left the cluster");
-      log.warn("{}: replica on {} is gone; its unstarted jobs go back in the queue", id, r.node);
+      // a drained replica may stop before its goodbye arrives: that end was asked for, not a loss
+      if (!r.draining) {
+        event(
+            "lost",
+            before,
+            replicas.size(),
+            r.node,
+            "the replica stopped or its node left the cluster");
+        log.warn("{}: replica on {} is gone; its unstarted jobs go back in the queue", id, r.node);
+      }
       dispatch();
     }
     return Behaviors.same();
