@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.retina.workers.imaging.ImageDecoder;
 import io.retina.workers.imaging.PngEncoder;
 import io.retina.workers.imaging.RgbaImage;
-import io.retina.workers.tfjs.ModelCacheFixtures;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,15 +22,7 @@ class UpscaleFinishTest {
 
   @BeforeAll
   static void load() throws Exception {
-    task =
-        ImageTasks.load(
-            "upscale",
-            ModelCacheFixtures.esrganSlim(),
-            Map.of(
-                "x2", "models/x2/model.json",
-                "x3", "models/x3/model.json",
-                "x4", "models/x4/model.json",
-                "x8", "models/x8/model.json"));
+    task = UpscaleTaskTest.slim();
   }
 
   @AfterAll
