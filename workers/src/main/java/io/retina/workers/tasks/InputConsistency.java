@@ -4,7 +4,7 @@ import io.retina.workers.budget.WorkBudget;
 
 /**
  * Makes an upscaled image agree with the image it came from: each block of {@code s x s} output
- * pixels, averaged, gives back its input pixel, to within a fraction of a level.
+ * pixels, averaged, gives back its input pixel, to within {@link #SLACK} of a level.
  *
  * <p>A generator trained with an adversarial loss invents plausible detail but also drifts: edges
  * move by a fraction of a pixel and flat areas change shade, which costs it PSNR against the real
@@ -26,12 +26,20 @@ final class InputConsistency {
    */
   static final int PASSES = 8;
 
+  /**
+   * The part of a block's difference from its input pixel that is left alone, in levels. The input
+   * was rounded to whole levels, so a block of the real photo differs from it by up to half a
+   * level; chasing that difference copies the rounding into the output. Measured on 23 photos
+   * (docs/models.md), 0.15 level gains 0.06 dB on the smoothest and costs none on average.
+   */
+  static final float SLACK = 0.15f;
+
   private InputConsistency() {}
 
   /**
    * Moves {@code out}'s R, G and B ({@code scale} times {@code in}'s size, interleaved RGBA) so
-   * that each {@code scale x scale} block's mean comes back to its input pixel. Alpha is left
-   * alone.
+   * that each {@code scale x scale} block's mean comes back to within {@link #SLACK} of its input
+   * pixel. Alpha is left alone.
    */
   static void apply(byte[] in, int width, int height, byte[] out, int scale) {
     Spread spread = new Spread(width, height, scale);
@@ -60,8 +68,8 @@ final class InputConsistency {
             }
           }
           for (int x = 0; x < width; x++) {
-            correction[y * width + x] +=
-                (in[(y * width + x) * 4 + c] & 0xff) - blockSums[x] * perBlock;
+            float r = (in[(y * width + x) * 4 + c] & 0xff) - blockSums[x] * perBlock;
+            correction[y * width + x] += r > SLACK ? r - SLACK : (r < -SLACK ? r + SLACK : 0f);
           }
           spread.changed(y);
         }

@@ -15,9 +15,9 @@ import java.util.TreeMap;
  * Super-resolution: one generator per scale, input and output RGB in the generator's {@link
  * PixelRange}. Large images go through the model in overlapping tiles so that memory stays bounded
  * whatever the image size. The generator's output is then finished as the job asks ({@link
- * Finish}): by default half its detail, made to agree with the input, which on photographs is
- * closer to the real photo than either the generator or bicubic. Thread-safe: runs share only the
- * models, which are.
+ * Finish}): by default its detail kept at edges and toned down to bicubic's where the input is
+ * smooth, then made to agree with the input, which on photographs is closer to the real photo than
+ * either the generator or bicubic. Thread-safe: runs share only the models, which are.
  */
 final class UpscaleTask implements ImageTask {
 
@@ -141,7 +141,7 @@ final class UpscaleTask implements ImageTask {
    * What is done to the generator's output before it is served: its detail mixed with bicubic's
    * ({@link DetailBlend}), then made to agree with the input ({@link InputConsistency}).
    *
-   * @param detail the generator's share, 0 to 1
+   * @param detail the generator's share at the input's edges, 0 to 1
    * @param matchInput whether to mix and make agree at all; false serves the generator's output
    */
   record Finish(float detail, boolean matchInput) {
@@ -149,12 +149,15 @@ final class UpscaleTask implements ImageTask {
     /** The generator's output as it is. */
     static final Finish GENERATOR = new Finish(1f, false);
 
-    /** What a job gets without parameters: half the generator's detail, agreeing with the input. */
-    static final Finish DEFAULT = new Finish(0.5f, true);
+    /**
+     * What a job gets without parameters: 80% of the generator's detail at edges, less where the
+     * input is smooth, agreeing with the input.
+     */
+    static final Finish DEFAULT = new Finish(0.8f, true);
 
     /**
      * From a job's parameters: {@code fidelity} is {@code input} (the default) or {@code
-     * generator}; {@code detail} is a whole percentage, 50 by default.
+     * generator}; {@code detail} is a whole percentage, 80 by default.
      */
     static Finish of(Map<String, String> params) throws InvalidInputException {
       String fidelity = Inputs.choice(params, "fidelity", List.of("input", "generator"), "input");

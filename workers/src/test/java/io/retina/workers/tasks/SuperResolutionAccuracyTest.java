@@ -19,19 +19,21 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The catalog's active super-resolution version against bicubic on the 23 photographs of {@link
  * UpscaleBenchmark} (face-api's samples, and two Debian packages: mate-backgrounds and
  * python3-skimage), by the benchmark's protocol, as a job without parameters gets it. Fails if the
- * version loses its lead over bicubic, loses to it on more photos than it did when measured, stops
- * being sharper, or if making the output agree with the input ever lowers its PSNR.
+ * version loses its lead over bicubic, falls behind it on any photo by more than it did when
+ * measured, stops being sharper, or if the finish ever lowers a photo's PSNR.
  */
 class SuperResolutionAccuracyTest {
 
   /**
-   * Per scale: the least mean lead over bicubic in dB, and the most photos on which bicubic may
-   * win. Measured with slim (docs/models.md): x2 +0.81 dB, bicubic ahead on 2 of 23 (by at most
-   * 0.30 dB); x4 +0.57 dB, bicubic ahead on 1 (by 0.29 dB). The floors sit 0.2 dB under.
+   * Per scale: the least mean lead over bicubic in dB, and the least lead on any one photo.
+   * Measured with slim (docs/models.md): x2 +0.96 dB, every photo ahead, the least by 0.06 dB
+   * (Storm, a smooth wallpaper on which bicubic is at 47 dB); x4 +0.63 dB, every photo ahead by at
+   * least 0.09 dB. The mean floors sit about 0.2 dB under; the per-photo floors keep every photo
+   * ahead.
    */
   @ParameterizedTest(name = "x{0}")
-  @CsvSource({"2, 0.6, 2", "4, 0.35, 1"})
-  void theActiveVersionBeatsBicubicOnPhotographs(int scale, double minMeanLead, int maxLosses)
+  @CsvSource({"2, 0.75, 0.02", "4, 0.45, 0.05"})
+  void theActiveVersionBeatsBicubicOnPhotographs(int scale, double minMeanLead, double minLead)
       throws Exception {
     List<Path> photos = UpscaleBenchmark.photos();
     for (Path p : photos) {
@@ -58,12 +60,12 @@ class SuperResolutionAccuracyTest {
         double lead = psnr - ImageFixtures.psnr(bicubic, truth);
         double rawPsnr = ImageFixtures.psnr(raw, truth);
         System.out.printf(
-            "%s x%d %s: %.2f dB, %+.2f vs bicubic, %+.2f vs the generator alone%n",
+            "%s x%d %s: %.2f dB, %+.3f vs bicubic, %+.2f vs the generator alone%n",
             active.ref(), scale, p.getFileName(), psnr, lead, psnr - rawPsnr);
         assertTrue(psnr > rawPsnr, p + ": the finish lowered PSNR from " + rawPsnr);
         leads += lead;
-        if (lead <= 0) {
-          losses.add(String.format("%s %+.2f dB", p.getFileName(), lead));
+        if (lead < minLead) {
+          losses.add(String.format("%s %+.3f dB", p.getFileName(), lead));
         }
         sharper.add(Quality.meanGradient(served) / Quality.meanGradient(bicubic));
       }
@@ -72,10 +74,10 @@ class SuperResolutionAccuracyTest {
     sharper.sort(null);
     double medianSharper = sharper.get(sharper.size() / 2);
     System.out.printf(
-        "%s x%d: mean lead %+.2f dB, bicubic ahead on %s, median mean-gradient %.2fx bicubic's%n",
+        "%s x%d: mean lead %+.2f dB, below the floor on %s, median mean-gradient %.2fx bicubic's%n",
         active.ref(), scale, meanLead, losses, medianSharper);
     assertTrue(meanLead >= minMeanLead, "mean lead " + meanLead + " dB");
-    assertTrue(losses.size() <= maxLosses, "bicubic ahead on " + losses);
+    assertTrue(losses.isEmpty(), "a lead under " + minLead + " dB on " + losses);
     assertTrue(medianSharper > 1.05, "median mean gradient " + medianSharper + "x bicubic's");
   }
 
