@@ -9,7 +9,7 @@ import { forgetInvoices, initInvoices, showInvoices } from './invoices.js';
 import { forgetJobs, initJobs, showJobs } from './jobs.js';
 import { forgetModels, initModels, showModels } from './models.js';
 import { forgetPlans } from './tenant-settings.js';
-import { closeTenant, forgetTenants, initTenants, openTenant, renderTenants } from './tenants.js';
+import { closeTenant, forgetTenants, initTenants, openTenant, renderTenants, tenantName } from './tenants.js';
 import { $, required, say } from './ui.js';
 import { forgetWorkers, initWorkers, showWorkers } from './workers.js';
 
@@ -54,6 +54,7 @@ async function signIn(event) {
   input.removeAttribute('aria-invalid');
   say('Signed in.');
   showAdmin(tenants);
+  checkWebhooks();
   if (!location.hash.startsWith('#tenant=')) $(`${VIEWS[viewOf(location.hash)]} h1`).focus();
 }
 
@@ -66,6 +67,7 @@ function signOut() {
   forgetWorkers();
   forgetAudit();
   forgetPlans();
+  $('#disabled-webhooks').hidden = true;
   for (const selector of Object.values(VIEWS)) $(selector).hidden = true;
   $('#sections').hidden = true;
   $('#logout').hidden = true;
@@ -158,6 +160,28 @@ function showDegraded(degraded) {
   banner.hidden = degraded.length === 0;
 }
 
+// Tenants' webhook endpoints the platform disabled after they failed for days: nobody is emailed,
+// so the console says so on every view until the tenant turns them back on or removes them.
+async function checkWebhooks() {
+  if (!token()) return;
+  let disabled = [];
+  try {
+    const answer = await api('GET', '/admin/webhook-endpoints');
+    disabled = answer.endpoints.filter((e) => !e.enabled);
+  } catch {
+    return; // shown again at the next check
+  }
+  $('#disabled-webhooks-list').replaceChildren(...disabled.map((e) => {
+    const item = document.createElement('li');
+    item.dataset.testid = 'disabled-webhook';
+    const who = document.createElement('strong');
+    who.textContent = tenantName(e.tenantId) || e.tenantId;
+    item.append(who, ` ${e.url}: ${e.disabledReason || 'disabled'}`);
+    return item;
+  }));
+  $('#disabled-webhooks').hidden = disabled.length === 0;
+}
+
 // ---- start ----
 
 function start() {
@@ -177,6 +201,8 @@ function start() {
 
   checkHealth();
   setInterval(checkHealth, HEALTH_EVERY_MS);
+  checkWebhooks();
+  setInterval(checkWebhooks, HEALTH_EVERY_MS);
 
   if (token()) {
     run(() => api('GET', '/admin/tenants')).then((tenants) => {

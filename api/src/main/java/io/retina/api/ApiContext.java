@@ -20,6 +20,8 @@ import io.retina.platform.models.ArtifactInspector;
 import io.retina.platform.models.ModelRepository;
 import io.retina.platform.tenants.QuotaRepository;
 import io.retina.platform.tenants.TenantRepository;
+import io.retina.platform.webhooks.WebhookSettings;
+import io.retina.platform.webhooks.WebhookStore;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.function.Supplier;
@@ -34,6 +36,8 @@ import java.util.function.Supplier;
  * @param readiness the reasons this node is not ready; empty when ready
  * @param workerNodes what each worker node last said about itself
  * @param membership the cluster's members as this node sees them now; cheap, does not block
+ * @param webhooks tenants' webhook endpoints, secrets and deliveries
+ * @param webhookSettings which webhook URLs this node allows, and rotation's default grace
  */
 public record ApiContext(
     ApiSettings settings,
@@ -58,4 +62,6 @@ public record ApiContext(
     Supplier<List<String>> readiness,
     WorkerNodes workerNodes,
     Supplier<Membership> membership,
+    WebhookStore webhooks,
+    WebhookSettings webhookSettings,
     Executor store) {}

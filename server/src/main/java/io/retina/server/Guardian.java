@@ -20,6 +20,9 @@ import io.retina.platform.cluster.WorkerNodes;
 import io.retina.platform.jobs.JobAdminQueries;
 import io.retina.platform.models.ModelArchive;
 import io.retina.platform.tenants.QuotaRepository;
+import io.retina.platform.webhooks.WebhookSender;
+import io.retina.platform.webhooks.WebhookSettings;
+import io.retina.platform.webhooks.WebhookStore;
 import io.retina.workers.devices.Devices;
 import io.retina.workers.models.ArtifactStore;
 import io.retina.workers.models.ModelLoader;
@@ -136,6 +139,9 @@ final class Guardian {
             var quotas = new QuotaRepository(s.database().tx());
             var runnerLoads = RunnerLoads.subscribe(system, loads);
             TenantGate.init(system, quotas, store);
+            var webhooks = new WebhookStore(s.database().tx());
+            var webhookSettings = WebhookSettings.from(s.config().getConfig("retina.webhooks"));
+            startWebhookSender(system, webhooks, webhookSettings, nodeName, s);
             ApiContext api =
                 new ApiContext(
                     ApiSettings.from(s.config()),
@@ -160,6 +166,8 @@ final class Guardian {
                     () -> readiness(s, cluster),
                     new WorkerNodes(s.database().tx()),
                     () -> Membership.of(system),
+                    webhooks,
+                    webhookSettings,
                     store);
             new ApiServer(api, system)
                 .start()
@@ -177,6 +185,28 @@ final class Guardian {
           }
           return Behaviors.empty();
         });
+  }
+
+  /**
+   * Sends the store's due webhook deliveries from this node, beside any other api node's sender,
+   * until the node stops; a delivery this node had claimed when it stopped is sent by another after
+   * its lease.
+   */
+  private static void startWebhookSender(
+      ActorSystem<?> system,
+      WebhookStore webhooks,
+      WebhookSettings settings,
+      String nodeName,
+      Node.Services s) {
+    WebhookSender sender = new WebhookSender(webhooks, settings, nodeName, s.metrics()).start();
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseServiceUnbind(),
+            "stop-webhook-sender",
+            () -> {
+              sender.close();
+              return CompletableFuture.completedFuture(org.apache.pekko.Done.getInstance());
+            });
   }
 
   /**

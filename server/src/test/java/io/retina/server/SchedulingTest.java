@@ -25,7 +25,15 @@ class SchedulingTest {
     // batching on, as on a GPU worker: the runner's batching path runs under the fairness flood
     node =
         TestNode.start(
-            Map.of("retina.workers.residency.memory-budget", 1, "retina.workers.batching", "on"));
+            Map.of(
+                "retina.workers.residency.memory-budget",
+                1,
+                "retina.workers.batching",
+                "on",
+                // the flood is 150 jobs of about 0.2 s each: near the default 30 s bound on a
+                // loaded 2-core machine, and this test is about the queue's order, not its bound
+                "retina.workers.scaling.max-wait",
+                "120s"));
     http = new Http(node.base);
   }
 

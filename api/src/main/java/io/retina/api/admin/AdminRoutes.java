@@ -29,6 +29,19 @@ public final class AdminRoutes extends AdminDirectives {
         new WorkerAdminRoutes(api).route(),
         new JobAdminRoutes(api).route(),
         path(
+            "webhook-endpoints",
+            () ->
+                get(
+                    () ->
+                        admin(
+                            r ->
+                                Responses.ok(
+                                    Map.of(
+                                        "endpoints",
+                                        api.webhooks().allEndpoints(500).stream()
+                                            .map(AdminRoutes::endpointJson)
+                                            .toList()))))),
+        path(
             "plans",
             () -> get(() -> admin(r -> Responses.ok(Map.of("plans", api.quotas().plans()))))),
         path(
@@ -54,6 +67,21 @@ public final class AdminRoutes extends AdminDirectives {
                               return Responses.ok(
                                   Map.of("entries", api.audit().list(before, limit)));
                             }))));
+  }
+
+  /** An endpoint as the admin sees it: whose, where, and whether it is failing or disabled. */
+  private static Map<String, Object> endpointJson(
+      io.retina.platform.webhooks.WebhookStore.Endpoint e) {
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("id", e.id().toString());
+    m.put("tenantId", e.tenantId().toString());
+    m.put("url", e.url());
+    m.put("events", e.events());
+    m.put("enabled", e.enabled());
+    m.put("disabledReason", e.disabledReason());
+    m.put("failingSince", e.failingSince() == null ? null : e.failingSince().toString());
+    m.put("createdAt", e.createdAt().toString());
+    return m;
   }
 
   private static long number(String value, String name, long min, long max) {

@@ -13,6 +13,8 @@ import io.retina.platform.models.ModelVersion;
 import io.retina.platform.tenants.Quota;
 import io.retina.platform.tenants.QuotaRepository;
 import io.retina.platform.tenants.Tenant;
+import io.retina.platform.webhooks.WebhookTargets;
+import io.retina.platform.webhooks.Webhooks;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -56,18 +58,30 @@ final class Admission {
   private final ModelRepository models;
   private final QuotaRepository quotas;
   private final Capacity capacity;
+  private final WebhookTargets.Policy webhookPolicy;
 
   Admission(
-      ApiSettings settings, ModelRepository models, QuotaRepository quotas, Capacity capacity) {
+      ApiSettings settings,
+      ModelRepository models,
+      QuotaRepository quotas,
+      Capacity capacity,
+      WebhookTargets.Policy webhookPolicy) {
     this.settings = settings;
     this.models = models;
     this.quotas = quotas;
     this.capacity = capacity;
+    this.webhookPolicy = webhookPolicy;
   }
+
+  /** The parameters that are the job's webhook, not the task's. */
+  static final String WEBHOOK = "webhook";
+
+  static final String WEBHOOK_EVENTS = "webhook_events_filter";
 
   /** Admits the tenant's submission, or throws the problem that refuses it. */
   Admitted admit(HttpRequest request, Tenant tenant, SubmitRequest form) {
     ModelVersion version = resolveModel(SubmitRequest.ModelRef.parse(form.model()), tenant);
+    NewJob.Webhook webhook = webhook(form.params());
     Map<String, String> params = resolveParameters(version, form);
     Quota quota =
         quotas
@@ -99,9 +113,38 @@ final class Admission {
             inputDigest,
             form.image(),
             settings.maxAttempts(),
-            deadline);
+            deadline,
+            webhook);
     return new Admitted(
-        job, version, quota, key, requestDigest(version, params, inputDigest), wait);
+        job, version, quota, key, requestDigest(version, params, inputDigest, webhook), wait);
+  }
+
+  /**
+   * The job's own webhook from {@code webhook} (a URL this node may send to) and {@code
+   * webhook_events_filter} (events, comma-separated; all without it); null without a URL.
+   */
+  private NewJob.Webhook webhook(Map<String, String> params) {
+    String url = params.get(WEBHOOK);
+    String filter = params.get(WEBHOOK_EVENTS);
+    if (url == null) {
+      if (filter != null) {
+        throw Problem.unprocessable(
+                "invalid-parameter", "webhook_events_filter needs a webhook URL beside it.")
+            .with("parameter", WEBHOOK_EVENTS);
+      }
+      return null;
+    }
+    try {
+      WebhookTargets.check(url, webhookPolicy);
+    } catch (WebhookTargets.Refused e) {
+      throw Problem.unprocessable("invalid-webhook", e.getMessage()).with("parameter", WEBHOOK);
+    }
+    try {
+      return new NewJob.Webhook(url, Webhooks.parseEvents(filter));
+    } catch (IllegalArgumentException e) {
+      throw Problem.unprocessable("invalid-parameter", e.getMessage())
+          .with("parameter", WEBHOOK_EVENTS);
+    }
   }
 
   /**
@@ -109,16 +152,30 @@ final class Admission {
    * parameters and the image.
    */
   private static String requestDigest(
-      ModelVersion version, Map<String, String> params, String inputDigest) {
+      ModelVersion version, Map<String, String> params, String inputDigest, NewJob.Webhook hook) {
     return ContentDigest.sha256(
-        (version.ref() + "\n" + new TreeMap<>(params) + "\n" + inputDigest)
+        (version.ref()
+                + "\n"
+                + new TreeMap<>(params)
+                + "\n"
+                + inputDigest
+                + (hook == null ? "" : "\n" + hook.url() + "\n" + hook.events()))
             .getBytes(StandardCharsets.UTF_8));
   }
 
-  /** The task parameters with the version's defaults filled in, the deadline taken out. */
+  /**
+   * The task parameters with the version's defaults filled in, the deadline and the webhook taken
+   * out.
+   */
   private static Map<String, String> resolveParameters(ModelVersion version, SubmitRequest form) {
+    Map<String, String> task = SubmitDeadline.withoutDeadline(form.params());
+    if (task.containsKey(WEBHOOK) || task.containsKey(WEBHOOK_EVENTS)) {
+      task = new java.util.LinkedHashMap<>(task);
+      task.remove(WEBHOOK);
+      task.remove(WEBHOOK_EVENTS);
+    }
     try {
-      return version.resolveParameters(SubmitDeadline.withoutDeadline(form.params()));
+      return version.resolveParameters(task);
     } catch (ModelVersion.InvalidParametersException e) {
       throw Problem.unprocessable("invalid-parameter", e.getMessage())
           .with("parameter", e.parameter());

@@ -65,7 +65,13 @@ public final class JobRoutes extends AllDirectives {
     this.api = api;
     this.system = system;
     this.bodies = bodies;
-    this.admission = new Admission(api.settings(), api.models(), api.quotas(), api.capacity());
+    this.admission =
+        new Admission(
+            api.settings(),
+            api.models(),
+            api.quotas(),
+            api.capacity(),
+            api.webhookSettings().policy());
     this.submitted =
         api.metrics().counter("retina_jobs_submitted_total", "Jobs stored by this node.", "model");
   }

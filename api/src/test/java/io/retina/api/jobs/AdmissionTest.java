@@ -11,6 +11,7 @@ import io.retina.platform.store.TestDatabases;
 import io.retina.platform.tenants.QuotaRepository;
 import io.retina.platform.tenants.Tenant;
 import io.retina.platform.tenants.TenantRepository;
+import io.retina.platform.webhooks.WebhookTargets;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -65,7 +66,8 @@ class AdmissionTest {
   }
 
   static Admission admission(Capacity capacity) {
-    return new Admission(SETTINGS, models, quotas, capacity);
+    return new Admission(
+        SETTINGS, models, quotas, capacity, new WebhookTargets.Policy(false, false));
   }
 
   static SubmitRequest form(Map<String, String> params) {

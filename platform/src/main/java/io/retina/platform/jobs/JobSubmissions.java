@@ -205,8 +205,9 @@ public final class JobSubmissions {
         c.prepareStatement(
             "insert into jobs (id, tenant_id, model_name, model_version, status, params,"
                 + " input_media_type, input_width, input_height, input_bytes, input_digest,"
-                + " max_attempts, deadline_at)"
-                + " values (?, ?, ?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?, ?, now() + ?::interval)"
+                + " max_attempts, deadline_at, webhook_url, webhook_events)"
+                + " values (?, ?, ?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?, ?, now() + ?::interval,"
+                + " ?, ?)"
                 + " returning "
                 + JobRows.COLUMNS)) {
       st.setObject(1, UUID.randomUUID());
@@ -221,6 +222,10 @@ public final class JobSubmissions {
       st.setString(10, job.inputDigest());
       st.setInt(11, job.maxAttempts());
       st.setString(12, job.deadline() == null ? null : JobRows.interval(job.deadline()));
+      st.setString(13, job.webhook() == null ? null : job.webhook().url());
+      st.setArray(
+          14,
+          job.webhook() == null ? null : c.createArrayOf("text", job.webhook().events().toArray()));
       try (ResultSet rs = st.executeQuery()) {
         rs.next();
         stored = JobRows.job(rs);
