@@ -37,6 +37,7 @@ class CatalogApiTest {
           "matting", 1,
           "denoise", 1,
           "deblur", 1,
+          "anonymize", 1,
           "resize", 0);
 
   static final Set<String> JSON_TASKS =
@@ -97,7 +98,8 @@ class CatalogApiTest {
       String ref = v.get("ref").asText();
       boolean takesFormat = parameter(v, "format") != null;
       assertEquals(
-          Set.of("upscale", "denoise", "deblur", "resize").contains(v.get("task").asText()),
+          Set.of("upscale", "denoise", "deblur", "resize", "anonymize")
+              .contains(v.get("task").asText()),
           takesFormat,
           ref);
       if (!takesFormat) {

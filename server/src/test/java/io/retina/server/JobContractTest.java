@@ -97,6 +97,32 @@ class JobContractTest {
     }
   }
 
+  /**
+   * A phone photo's metadata (GPS position, comments) never reaches a result: outputs are encoded
+   * from pixels alone, whatever the model and format.
+   */
+  @Test
+  void resultsCarryNoMetadataFromTheInput() {
+    String comment = "taken at home by Jane Doe";
+    byte[] tagged = Photos.withGpsAndComment(Photos.peopleJpeg(1), comment);
+    assertTrue(Photos.contains(tagged, "Exif".getBytes()), "the input carries EXIF");
+    byte[] gpsRational = {0, 0, 0, 48, 0, 0, 0, 1, 0, 0, 0, 51};
+    for (String query :
+        List.of(
+            "model=resize&width=256&height=256&format=jpeg",
+            "model=resize&width=256&height=256",
+            "model=anonymize&format=jpeg")) {
+      Http.Reply reply = http.submit(query, key, "image/jpeg", tagged, "Prefer", "wait=60");
+      assertEquals(200, reply.status(), reply.toString());
+      assertEquals("succeeded", reply.json().get("status").asText(), reply.toString());
+      byte[] out = http.get(reply.json().at("/output/url").asText(), key).body();
+      Photos.decode(out);
+      assertFalse(Photos.contains(out, "Exif".getBytes()), query + ": EXIF in the result");
+      assertFalse(Photos.contains(out, gpsRational), query + ": GPS values in the result");
+      assertFalse(Photos.contains(out, comment.getBytes()), query + ": the comment in the result");
+    }
+  }
+
   @Test
   void removesBackgroundOfPeoplePhotoWithPartialAlpha() {
     Http.Reply reply =

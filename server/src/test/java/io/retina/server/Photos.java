@@ -36,6 +36,58 @@ final class Photos {
     return read(cache().resolve("vladmandic_face-api_1.7.15/demo/sample" + n + ".jpg"));
   }
 
+  /**
+   * The JPEG with an EXIF segment that holds GPS tags (latitude N 48 51' 29.67") and a comment
+   * segment, right after its start marker, as a camera or phone writes them.
+   */
+  static byte[] withGpsAndComment(byte[] jpeg, String comment) {
+    java.nio.ByteBuffer tiff = java.nio.ByteBuffer.allocate(80); // big-endian
+    tiff.put(new byte[] {'M', 'M', 0, 42}).putInt(8);
+    // IFD0: one entry, GPSInfo (0x8825, LONG) pointing at the GPS IFD at 26
+    tiff.putShort((short) 1).putShort((short) 0x8825).putShort((short) 4).putInt(1).putInt(26);
+    tiff.putInt(0);
+    // GPS IFD: GPSLatitudeRef "N", GPSLatitude 3 RATIONALs at 56
+    tiff.putShort((short) 2);
+    tiff.putShort((short) 1).putShort((short) 2).putInt(2).put(new byte[] {'N', 0, 0, 0});
+    tiff.putShort((short) 2).putShort((short) 5).putInt(3).putInt(56);
+    tiff.putInt(0);
+    tiff.putInt(48).putInt(1).putInt(51).putInt(1).putInt(2967).putInt(100);
+    byte[] exif = new byte[6 + tiff.position()];
+    System.arraycopy(
+        "Exif\0\0".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, exif, 0, 6);
+    System.arraycopy(tiff.array(), 0, exif, 6, tiff.position());
+    byte[] text = comment.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write(0xff);
+    out.write(0xd8);
+    segment(out, 0xe1, exif);
+    segment(out, 0xfe, text);
+    out.write(jpeg, 2, jpeg.length - 2);
+    return out.toByteArray();
+  }
+
+  private static void segment(java.io.ByteArrayOutputStream out, int marker, byte[] payload) {
+    out.write(0xff);
+    out.write(marker);
+    out.write((payload.length + 2) >> 8);
+    out.write((payload.length + 2) & 0xff);
+    out.write(payload, 0, payload.length);
+  }
+
+  /** Whether {@code bytes} contain {@code needle}. */
+  static boolean contains(byte[] bytes, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= bytes.length; i++) {
+      for (int k = 0; k < needle.length; k++) {
+        if (bytes[i + k] != needle[k]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
   static BufferedImage decode(byte[] bytes) {
     try {
       BufferedImage image = ImageIO.read(new ByteArrayInputStream(bytes));

@@ -27,6 +27,7 @@ public final class ModelTasks {
           "pose",
           "face-detection",
           "face-attributes",
+          "anonymize",
           "object-detection",
           "moderate",
           "denoise",

@@ -40,11 +40,10 @@ class MonthlySpendUpgradeTest {
     TenantRepository tenants = new TenantRepository(tx);
     Tenant a = tenants.create("upgraded-a");
     Tenant b = tenants.create("upgraded-b");
-    JobSubmissions before = new JobSubmissions(tx);
-    bill(tx, TestJobs.submit(before, a), 100, "now()");
-    bill(tx, TestJobs.submit(before, a), 200, "now()");
-    bill(tx, TestJobs.submit(before, a), 50, "now() - interval '40 days'");
-    bill(tx, TestJobs.submit(before, b), 7, "now()");
+    bill(tx, oldJob(tx, a), a, 100, "now()");
+    bill(tx, oldJob(tx, a), a, 200, "now()");
+    bill(tx, oldJob(tx, a), a, 50, "now() - interval '40 days'");
+    bill(tx, oldJob(tx, b), b, 7, "now()");
 
     try (Database db = Database.openExternal(url, TestDatabases.USER, TestDatabases.PASSWORD, 2)) {
       assertEquals(300, total(db, a, "now()"));
@@ -71,9 +70,31 @@ class MonthlySpendUpgradeTest {
   }
 
   /**
+   * A finished job as schema 14 stored it: written here rather than by today's {@link
+   * JobSubmissions}, which writes the columns of today's schema.
+   */
+  private static java.util.UUID oldJob(Tx tx, Tenant t) {
+    java.util.UUID id = java.util.UUID.randomUUID();
+    tx.run(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "insert into jobs (id, tenant_id, model_name, model_version, status, params,"
+                      + " input_media_type, input_width, input_height, input_bytes, input_digest,"
+                      + " max_attempts) values (?, ?, 'echo', 1, 'succeeded', '{}'::jsonb,"
+                      + " 'image/png', 2, 2, 3, 'sha256-x', 3)")) {
+            st.setObject(1, id);
+            st.setObject(2, t.id());
+            st.executeUpdate();
+          }
+        });
+    return id;
+  }
+
+  /**
    * A ledger row for {@code job}, as schema 14's completions wrote them, recorded at {@code when}.
    */
-  private static void bill(Tx tx, Job job, long micros, String when) {
+  private static void bill(Tx tx, java.util.UUID job, Tenant t, long micros, String when) {
     tx.run(
         c -> {
           try (var st =
@@ -82,8 +103,8 @@ class MonthlySpendUpgradeTest {
                       + " megapixels, amount_micros, recorded_at) values (?, ?, 'echo', 1, 2, ?, "
                       + when
                       + ")")) {
-            st.setObject(1, job.id());
-            st.setObject(2, job.tenantId());
+            st.setObject(1, job);
+            st.setObject(2, t.id());
             st.setLong(3, micros);
             st.executeUpdate();
           }

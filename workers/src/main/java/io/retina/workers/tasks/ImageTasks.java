@@ -46,6 +46,7 @@ public final class ImageTasks {
       // "detector", "faceres", "emotion")
       case "pose" -> PoseTask.load(models);
       case "face-detection" -> FaceDetectionTask.load(models);
+      case "anonymize" -> AnonymizeTask.load(models);
       case "face-attributes" -> FaceAttributesTask.load(models);
       case "object-detection" -> ObjectDetectionTask.load(models);
       // restoration, matting and moderation: one model each, artifact option "model"
