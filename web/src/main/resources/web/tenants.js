@@ -37,11 +37,48 @@ export function renderTenants(tenants) {
       el('td', { 'data-testid': 'tenant-plan' }, t.plan),
       el('td', { 'data-testid': 'tenant-status' }, statusBadge(t.status)),
       el('td', {}, when(t.createdAt)),
+      el('td', { class: 'number', 'data-testid': 'tenant-storage', 'data-tenant-id': t.id },
+        stored(t.id)),
       el('td', { class: 'actions' }, open),
     );
   });
   $('#tenant-rows').replaceChildren(...rows);
   $('#tenants-empty').hidden = tenants.length > 0;
+  loadStorage();
+}
+
+// Bytes of images each tenant has stored now (inputs and results not yet deleted under retention),
+// by tenant id; null until the first answer.
+let storage = null;
+
+function stored(id) {
+  if (storage === null) return '…';
+  return bytes(storage.get(id) || 0);
+}
+
+function bytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i += 1;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+async function loadStorage() {
+  let answer;
+  try {
+    answer = await api('GET', '/admin/storage');
+  } catch {
+    return; // the cells keep their last figures
+  }
+  storage = new Map(answer.tenants.map((s) => [s.tenantId, s.inputBytes + s.outputBytes]));
+  for (const cell of document.querySelectorAll('[data-testid="tenant-storage"]')) {
+    cell.textContent = stored(cell.dataset.tenantId);
+  }
 }
 
 async function createTenant(event) {

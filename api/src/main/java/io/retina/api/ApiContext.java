@@ -14,6 +14,7 @@ import io.retina.platform.cluster.ScalingStore;
 import io.retina.platform.cluster.WorkerNodes;
 import io.retina.platform.jobs.JobAdminQueries;
 import io.retina.platform.jobs.JobRepository;
+import io.retina.platform.jobs.JobRetention;
 import io.retina.platform.jobs.JobSubmissions;
 import io.retina.platform.metrics.MetricsRegistry;
 import io.retina.platform.models.ArtifactInspector;
@@ -38,6 +39,7 @@ import java.util.function.Supplier;
  * @param membership the cluster's members as this node sees them now; cheap, does not block
  * @param webhooks tenants' webhook endpoints, secrets and deliveries
  * @param webhookSettings which webhook URLs this node allows, and rotation's default grace
+ * @param retention how long tenants' images are kept, and their deletion
  */
 public record ApiContext(
     ApiSettings settings,
@@ -64,4 +66,5 @@ public record ApiContext(
     Supplier<Membership> membership,
     WebhookStore webhooks,
     WebhookSettings webhookSettings,
+    JobRetention retention,
     Executor store) {}

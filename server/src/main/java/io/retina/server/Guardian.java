@@ -18,6 +18,7 @@ import io.retina.platform.cluster.Scaling;
 import io.retina.platform.cluster.ScalingStore;
 import io.retina.platform.cluster.WorkerNodes;
 import io.retina.platform.jobs.JobAdminQueries;
+import io.retina.platform.jobs.JobRetention;
 import io.retina.platform.models.ModelArchive;
 import io.retina.platform.tenants.QuotaRepository;
 import io.retina.platform.webhooks.WebhookSender;
@@ -142,6 +143,9 @@ final class Guardian {
             var webhooks = new WebhookStore(s.database().tx());
             var webhookSettings = WebhookSettings.from(s.config().getConfig("retina.webhooks"));
             startWebhookSender(system, webhooks, webhookSettings, nodeName, s);
+            var retention = new JobRetention(s.database().tx());
+            purgeImages(
+                system, retention, s.config().getDuration("retina.retention.purge-every"), store);
             ApiContext api =
                 new ApiContext(
                     ApiSettings.from(s.config()),
@@ -168,6 +172,7 @@ final class Guardian {
                     () -> Membership.of(system),
                     webhooks,
                     webhookSettings,
+                    retention,
                     store);
             new ApiServer(api, system)
                 .start()
@@ -186,6 +191,41 @@ final class Guardian {
           return Behaviors.empty();
         });
   }
+
+  /**
+   * Deletes, now and then, finished jobs' images whose retention period is over, a batch at a time
+   * until none is due; every api node does, each skipping the jobs another is purging. A failed
+   * pass is logged and the next one retries.
+   */
+  private static void purgeImages(
+      ActorSystem<?> system, JobRetention retention, Duration every, Executor store) {
+    system
+        .scheduler()
+        .scheduleWithFixedDelay(
+            every,
+            every,
+            () -> {
+              try {
+                JobRetention.Purged p;
+                do {
+                  p = retention.purge(PURGE_BATCH);
+                  if (p.jobs() > 0) {
+                    log.info(
+                        "retention: deleted {} inputs and {} results of {} finished jobs",
+                        p.inputs(),
+                        p.outputs(),
+                        p.jobs());
+                  }
+                } while (p.jobs() == PURGE_BATCH);
+              } catch (Exception e) {
+                log.warn("could not purge finished jobs' images: {}", e.toString());
+              }
+            },
+            org.apache.pekko.dispatch.ExecutionContexts.fromExecutor(store));
+  }
+
+  /** Jobs one purge statement handles. */
+  private static final int PURGE_BATCH = 500;
 
   /**
    * Sends the store's due webhook deliveries from this node, beside any other api node's sender,

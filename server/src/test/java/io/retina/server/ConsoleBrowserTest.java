@@ -75,7 +75,17 @@ class ConsoleBrowserTest {
             + " (or name others with -Dretina.chromium= and -Dretina.chromedriver=).");
     // uploaded versions unpack into a model cache of this class's own, thrown away at the end
     modelCache = ModelRegistryTest.privateModelCache();
-    node = TestNode.start(Map.of("retina.workers.model-cache", modelCache.toString()));
+    node =
+        TestNode.start(
+            Map.of(
+                "retina.workers.model-cache", modelCache.toString(),
+                // a webhook endpoint on a closed local port fails at once and is disabled quickly
+                "retina.webhooks.allow-http", true,
+                "retina.webhooks.allow-private", true,
+                "retina.webhooks.first-retry", "200ms",
+                "retina.webhooks.max-backoff", "1s",
+                "retina.webhooks.poll-interval", "100ms",
+                "retina.webhooks.disable-after", "1s"));
     http = new Http(node.base);
     profile = Files.createTempDirectory("retina-chromium");
     downloads = Files.createTempDirectory("retina-downloads");
@@ -595,6 +605,52 @@ class ConsoleBrowserTest {
                 .POST(HttpRequest.BodyPublishers.noBody()));
       }
     }
+  }
+
+  /**
+   * What needs an admin's eye without being asked: a tenant's webhook endpoint the platform
+   * disabled is named on every view, and each tenant's stored images are counted in the list.
+   */
+  @Test
+  void showsDisabledWebhookEndpointsAndEachTenantsStoredImages() throws Exception {
+    String name = uniqueName();
+    Http.TenantKey tenant = http.newTenant(name);
+    String url = "http://127.0.0.1:1/closed";
+    Http.Reply endpoint =
+        http.postJson(
+            "/v1/webhooks/endpoints",
+            tenant.key(),
+            "{\"url\":\"" + url + "\",\"events\":[\"completed\"]}");
+    assertEquals(201, endpoint.status(), endpoint.toString());
+    String endpointId = endpoint.json().get("id").asText();
+    byte[] png = Photos.png(new java.awt.image.BufferedImage(64, 64, 1));
+    Http.Reply job =
+        http.submit(
+            "model=resize&width=48&height=48", tenant.key(), "image/png", png, "Prefer", "wait=30");
+    assertEquals(200, job.status(), job.toString());
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (http.get("/v1/webhooks/endpoints/" + endpointId, tenant.key())
+        .json()
+        .get("enabled")
+        .asBoolean()) {
+      assertTrue(System.nanoTime() < deadline, "the endpoint was never disabled");
+      Thread.sleep(200);
+    }
+
+    signIn();
+    visible("disabled-webhooks");
+    wait.until(
+        d ->
+            d.findElements(testIdLocator("disabled-webhook")).stream()
+                .anyMatch(e -> e.getText().contains(name) && e.getText().contains(url)));
+    WebElement stored =
+        wait.until(
+            d ->
+                d.findElement(
+                    By.cssSelector(
+                        "[data-testid='tenant-storage'][data-tenant-id='" + tenant.id() + "']")));
+    // the job's result (and its input, until the purge) are stored: a non-zero figure
+    wait.until(d -> stored.getText().matches("[1-9][0-9.]* (B|KiB)"));
   }
 
   // ---- what an admin does ----

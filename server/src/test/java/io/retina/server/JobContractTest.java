@@ -38,7 +38,8 @@ class JobContractTest {
             Map.of(
                 "retina.http.max-body-bytes", 3_000_000,
                 "retina.workers.sweeper.interval", "1s",
-                "retina.workers.sweeper.unclaimed-after", "2s"));
+                "retina.workers.sweeper.unclaimed-after", "2s",
+                "retina.retention.purge-every", "1s"));
     http = new Http(node.base);
     key = http.newTenantKey(Http.uniqueName("contract"));
   }
@@ -95,6 +96,63 @@ class JobContractTest {
       assertEquals(128 * scale, out.getWidth());
       assertEquals(128 * scale, out.getHeight());
     }
+  }
+
+  /**
+   * Retention: a tenant that keeps results 0 s finds its result gone (410) at the next purge, the
+   * job and its bill still there; one that asks deletes a finished job's images at once.
+   */
+  @Test
+  void resultsGoWhenTheirRetentionEndsOrWhenTheTenantAsksAndTheJobStays() throws Exception {
+    String own = http.newTenantKey(Http.uniqueName("retention"));
+    JsonNode periods = http.get("/v1/retention", own).json();
+    assertEquals(86400, periods.get("resultsSeconds").asLong(), periods.toString());
+    assertEquals(0, periods.get("inputsSeconds").asLong());
+    assertEquals("plan", periods.get("resultsFrom").asText());
+    byte[] png = Photos.png(new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB));
+
+    // deleted at the tenant's request
+    Http.Reply first =
+        http.submit("model=resize&width=32&height=32", own, "image/png", png, "Prefer", "wait=30");
+    String asked = first.json().get("id").asText();
+    assertEquals(200, http.get("/v1/jobs/" + asked + "/result", own).status());
+    String stranger = http.newTenantKey(Http.uniqueName("retention-other"));
+    assertEquals(404, http.delete("/v1/jobs/" + asked + "/data", stranger).status());
+    assertEquals(204, http.delete("/v1/jobs/" + asked + "/data", own).status());
+    Http.Reply gone = http.get("/v1/jobs/" + asked + "/result", own);
+    assertProblem(gone, 410, "result-deleted");
+    assertTrue(gone.json().get("detail").asText().contains("as the tenant asked"), gone.toString());
+
+    // deleted by the purge once results are kept 0 s
+    Http.Reply set =
+        send("PUT", "/v1/retention", own, "{\"resultsSeconds\":0,\"inputsSeconds\":null}");
+    assertEquals(200, set.status(), set.toString());
+    assertEquals("tenant", set.json().get("resultsFrom").asText());
+    assertProblem(
+        send("PUT", "/v1/retention", own, "{\"resultsSeconds\":99999999}"), 422, "invalid-field");
+    Http.Reply second =
+        http.submit("model=resize&width=32&height=32", own, "image/png", png, "Prefer", "wait=30");
+    String purged = second.json().get("id").asText();
+    Instant deadline = Instant.now().plusSeconds(30);
+    Http.Reply result;
+    do {
+      Thread.sleep(200);
+      result = http.get("/v1/jobs/" + purged + "/result", own);
+    } while (result.status() == 200 && Instant.now().isBefore(deadline));
+    assertProblem(result, 410, "result-deleted");
+    JsonNode job = http.get("/v1/jobs/" + purged, own).json();
+    assertEquals("succeeded", job.get("status").asText(), "the job stays");
+    assertTrue(job.at("/output/deletedAt").isTextual(), job.toString());
+    assertTrue(job.at("/input/deletedAt").isTextual(), "inputs go when the job ends: " + job);
+    assertEquals(2, http.get("/v1/usage", own).json().at("/total/jobs").asInt(), "billed still");
+  }
+
+  private static Http.Reply send(String method, String path, String token, String json) {
+    return http.send(
+        http.to(path)
+            .header("Authorization", "Bearer " + token)
+            .header("Content-Type", "application/json")
+            .method(method, java.net.http.HttpRequest.BodyPublishers.ofString(json)));
   }
 
   /**

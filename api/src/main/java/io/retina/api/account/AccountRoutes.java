@@ -1,12 +1,16 @@
 package io.retina.api.account;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.retina.api.ApiContext;
+import io.retina.api.http.JsonBodies;
 import io.retina.api.http.Problem;
 import io.retina.api.http.Responses;
 import io.retina.api.quota.RateLimitHeaders;
 import io.retina.platform.billing.UsageRepository;
+import io.retina.platform.jobs.JobRetention;
 import io.retina.platform.tenants.Quota;
 import io.retina.platform.tenants.Tenant;
+import java.time.Duration;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
@@ -21,8 +25,8 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * A tenant's view of its account: {@code GET /v1/quota} (limits and what remains) and {@code GET
- * /v1/usage}.
+ * A tenant's view of its account: {@code GET /v1/quota} (limits and what remains), {@code GET
+ * /v1/usage}, and {@code GET} and {@code PUT /v1/retention} (how long its images are kept).
  */
 public final class AccountRoutes extends AllDirectives {
   private final ApiContext api;
@@ -34,7 +38,68 @@ public final class AccountRoutes extends AllDirectives {
   public Route route() {
     return concat(
         path("quota", () -> get(() -> extractRequest(r -> completeWithFuture(quota(r))))),
-        path("usage", () -> get(() -> extractRequest(r -> completeWithFuture(usage(r))))));
+        path("usage", () -> get(() -> extractRequest(r -> completeWithFuture(usage(r))))),
+        path(
+            "retention",
+            () ->
+                concat(
+                    get(() -> extractRequest(r -> completeWithFuture(retention(r, null)))),
+                    put(
+                        () ->
+                            withSizeLimit(
+                                JsonBodies.MAX_BYTES,
+                                () ->
+                                    extractStrictEntity(
+                                        Duration.ofSeconds(10),
+                                        JsonBodies.MAX_BYTES,
+                                        entity ->
+                                            extractRequest(
+                                                r ->
+                                                    completeWithFuture(retention(r, entity)))))))));
+  }
+
+  /**
+   * The tenant's retention periods; with a body, first sets them: {@code resultsSeconds} and {@code
+   * inputsSeconds}, each 0 to 30 days in seconds, or null for the plan's.
+   */
+  private CompletionStage<HttpResponse> retention(
+      HttpRequest request, org.apache.pekko.http.javadsl.model.HttpEntity.Strict entity) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          Tenant tenant = api.auth().tenant(request);
+          JobRetention.Periods periods;
+          if (entity == null) {
+            periods = api.retention().periods(tenant.id());
+          } else {
+            JsonNode body = JsonBodies.object(entity);
+            periods =
+                api.retention()
+                    .set(
+                        tenant.id(), period(body, "resultsSeconds"), period(body, "inputsSeconds"));
+          }
+          Map<String, Object> out = new LinkedHashMap<>();
+          out.put("resultsSeconds", periods.results().toSeconds());
+          out.put("resultsFrom", periods.ownResults() ? "tenant" : "plan");
+          out.put("inputsSeconds", periods.inputs().toSeconds());
+          out.put("inputsFrom", periods.ownInputs() ? "tenant" : "plan");
+          return Responses.ok(out);
+        },
+        api.store());
+  }
+
+  private static Duration period(JsonNode body, String field) {
+    JsonNode v = body.get(field);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    long max = JobRetention.MAX_KEPT.toSeconds();
+    if (!v.isIntegralNumber() || v.asLong() < 0 || v.asLong() > max) {
+      throw Problem.unprocessable(
+              "invalid-field",
+              field + " is a whole number of seconds from 0 to " + max + " (30 days), or null.")
+          .with("field", field);
+    }
+    return Duration.ofSeconds(v.asLong());
   }
 
   private CompletionStage<HttpResponse> quota(HttpRequest request) {

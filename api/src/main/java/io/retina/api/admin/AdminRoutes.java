@@ -29,6 +29,25 @@ public final class AdminRoutes extends AdminDirectives {
         new WorkerAdminRoutes(api).route(),
         new JobAdminRoutes(api).route(),
         path(
+            "storage",
+            () ->
+                get(
+                    () ->
+                        admin(
+                            r ->
+                                Responses.ok(
+                                    Map.of(
+                                        "tenants",
+                                        api.retention().storage().stream()
+                                            .map(
+                                                st ->
+                                                    Map.of(
+                                                        "tenantId", st.tenantId().toString(),
+                                                        "inputBytes", st.inputBytes(),
+                                                        "outputBytes", st.outputBytes(),
+                                                        "jobsHoldingImages", st.jobsHoldingData()))
+                                            .toList()))))),
+        path(
             "webhook-endpoints",
             () ->
                 get(

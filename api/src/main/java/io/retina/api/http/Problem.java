@@ -112,6 +112,10 @@ public final class Problem extends RuntimeException {
     return new Problem(409, slug, "Conflict with the resource's state", detail);
   }
 
+  public static Problem gone(String slug, String detail) {
+    return new Problem(410, slug, "Gone", detail);
+  }
+
   public static Problem tooLarge(String slug, String detail) {
     return new Problem(413, slug, "Content too large", detail);
   }

@@ -25,20 +25,24 @@ public final class JobJson {
     m.put("model", job.modelRef());
     m.put("status", job.status().dbValue());
     m.put("params", job.params());
-    m.put(
-        "input",
-        Map.of(
-            "mediaType", job.inputMediaType(),
-            "width", job.inputWidth(),
-            "height", job.inputHeight(),
-            "bytes", job.inputBytes()));
+    Map<String, Object> input = new LinkedHashMap<>();
+    input.put("mediaType", job.inputMediaType());
+    input.put("width", job.inputWidth());
+    input.put("height", job.inputHeight());
+    input.put("bytes", job.inputBytes());
+    if (job.inputDeletedAt() != null) {
+      input.put("deletedAt", job.inputDeletedAt().toString());
+    }
+    m.put("input", input);
     if (job.status() == JobStatus.SUCCEEDED) {
-      m.put(
-          "output",
-          Map.of(
-              "mediaType", job.outputMediaType(),
-              "bytes", job.outputBytes(),
-              "url", location(job) + "/result"));
+      Map<String, Object> output = new LinkedHashMap<>();
+      output.put("mediaType", job.outputMediaType());
+      output.put("bytes", job.outputBytes());
+      output.put("url", location(job) + "/result");
+      if (job.outputDeletedAt() != null) {
+        output.put("deletedAt", job.outputDeletedAt().toString());
+      }
+      m.put("output", output);
     }
     if (job.status() == JobStatus.QUEUED && queue != null) {
       m.put("queuePosition", queue.position());

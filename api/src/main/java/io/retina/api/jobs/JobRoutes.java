@@ -107,7 +107,14 @@ public final class JobRoutes extends AllDirectives {
                                     get(
                                         () ->
                                             extractRequest(
-                                                r -> completeWithFuture(result(r, id)))))))));
+                                                r -> completeWithFuture(result(r, id))))),
+                            path(
+                                "data",
+                                () ->
+                                    delete(
+                                        () ->
+                                            extractRequest(
+                                                r -> completeWithFuture(deleteData(r, id)))))))));
   }
 
   // ---- submit ----
@@ -298,6 +305,20 @@ public final class JobRoutes extends AllDirectives {
                   .flatMap(uuid -> api.jobs().withOutput(tenant.id(), uuid))
                   .orElseThrow(() -> Problem.notFound("job-not-found", "No job " + id + "."));
           Job job = found.job();
+          if (job.status() == JobStatus.SUCCEEDED && job.outputDeletedAt() != null) {
+            boolean byTenant =
+                api.retention().deletedBy(tenant.id(), job.id()).orElse("").equals("tenant");
+            throw Problem.gone(
+                    "result-deleted",
+                    "The job's result was deleted at "
+                        + job.outputDeletedAt()
+                        + (byTenant
+                            ? ", as the tenant asked (DELETE /v1/jobs/{id}/data)."
+                            : ": the tenant's results are kept "
+                                + spoken(api.retention().periods(tenant.id()).results())
+                                + " after their job ends (GET /v1/retention)."))
+                .with("deletedAt", job.outputDeletedAt().toString());
+          }
           if (job.status() != JobStatus.SUCCEEDED) {
             Problem p =
                 Problem.conflict(
@@ -314,6 +335,41 @@ public final class JobRoutes extends AllDirectives {
           return HttpResponse.create()
               .withStatus(StatusCodes.OK)
               .withEntity(ContentTypes.parse(job.outputMediaType()), found.output());
+        },
+        api.store());
+  }
+
+  /** A period as a person would say it: "24 hours", "90 minutes", "0 seconds". */
+  static String spoken(Duration d) {
+    long s = d.toSeconds();
+    if (s > 0 && s % 3600 == 0) {
+      return s / 3600 + (s == 3600 ? " hour" : " hours");
+    }
+    if (s > 0 && s % 60 == 0) {
+      return s / 60 + (s == 60 ? " minute" : " minutes");
+    }
+    return s + (s == 1 ? " second" : " seconds");
+  }
+
+  /** Deletes a finished job's input and result now; the job itself and its bill stay. */
+  private CompletionStage<HttpResponse> deleteData(HttpRequest request, String id) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          Tenant tenant = api.auth().tenant(request);
+          var outcome =
+              parseId(id)
+                  .map(uuid -> api.retention().deleteData(tenant.id(), uuid))
+                  .orElse(io.retina.platform.jobs.JobRetention.Deletion.NOT_FOUND);
+          switch (outcome) {
+            case NOT_FOUND -> throw Problem.notFound("job-not-found", "No job " + id + ".");
+            case NOT_FINISHED ->
+                throw Problem.conflict(
+                    "job-not-finished",
+                    "The job has not ended; cancel it first (DELETE /v1/jobs/" + id + ").");
+            default -> {
+              return HttpResponse.create().withStatus(StatusCodes.NO_CONTENT);
+            }
+          }
         },
         api.store());
   }

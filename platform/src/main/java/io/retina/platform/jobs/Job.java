@@ -31,7 +31,9 @@ public record Job(
     Instant startedAt,
     Instant finishedAt,
     Double progress,
-    Instant deadlineAt) {
+    Instant deadlineAt,
+    Instant inputDeletedAt,
+    Instant outputDeletedAt) {
 
   public String modelRef() {
     return modelName + "@" + modelVersion;

@@ -23,7 +23,7 @@ final class JobRows {
       "id, tenant_id, model_name, model_version, status, params, input_media_type, input_width,"
           + " input_height, input_bytes, input_digest, output_media_type, output_bytes, attempts,"
           + " max_attempts, error_type, error_detail, created_at, started_at, finished_at, progress,"
-          + " deadline_at";
+          + " deadline_at, input_deleted_at, output_deleted_at";
 
   /** A tenant's job in the caller's transaction; another tenant's id reads as missing. */
   static Optional<Job> find(Connection c, UUID tenantId, UUID jobId) throws SQLException {
@@ -65,6 +65,8 @@ final class JobRows {
         Rows.instant(rs, "started_at"),
         Rows.instant(rs, "finished_at"),
         rs.getObject("progress") == null ? null : rs.getDouble("progress"),
-        Rows.instant(rs, "deadline_at"));
+        Rows.instant(rs, "deadline_at"),
+        Rows.instant(rs, "input_deleted_at"),
+        Rows.instant(rs, "output_deleted_at"));
   }
 }

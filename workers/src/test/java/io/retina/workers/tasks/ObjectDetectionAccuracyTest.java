@@ -61,7 +61,7 @@ class ObjectDetectionAccuracyTest {
   @BeforeAll
   static void evaluate() throws Exception {
     photos = LabelledPhotos.load();
-    versions = CatalogFixtures.versions("models-vision.conf", "object-detection");
+    versions = CatalogFixtures.versions("models.conf", "object-detection");
     List<List<Labelled>> labels = photos.stream().map(LabelledPhotos.Photo::objects).toList();
     for (ModelVersion v : versions) {
       List<Detected> detected = new ArrayList<>();
