@@ -99,6 +99,48 @@ class JobContractTest {
   }
 
   /**
+   * Polling that scales: an unchanged job answers 304 to its ETag; a long poll returns as soon as
+   * the job says something new, and an unfinished job says when to ask again.
+   */
+  @Test
+  void aPollAnswersNotModifiedUntilTheJobChangesAndALongPollReturnsOnTheChange() throws Exception {
+    Http.Reply submitted =
+        http.submit("model=super-resolution&scale=4", key, "image/png", Photos.flowerPng());
+    assertEquals(202, submitted.status(), submitted.toString());
+    String path = "/v1/jobs/" + submitted.json().get("id").asText();
+    Http.Reply first = http.get(path, key);
+    String tag = first.header("ETag");
+    assertNotNull(tag, first.headers().toString());
+    assertNotNull(first.header("Retry-After"), "an unfinished job says when to ask again");
+
+    long t0 = System.nanoTime();
+    Http.Reply changed =
+        http.send(
+            http.to(path)
+                .header("Authorization", "Bearer " + key)
+                .header("If-None-Match", tag)
+                .header("Prefer", "wait=50"));
+    double waited = (System.nanoTime() - t0) / 1e9;
+    assertEquals(200, changed.status(), changed.toString());
+    assertNotEquals(tag, changed.header("ETag"), "a new tag for what changed");
+    assertTrue(waited < 45, "returned on the change, after " + waited + " s");
+    assertEquals("wait=50", changed.header("Preference-Applied"));
+
+    JsonNode done = awaitFinal(submitted.json().get("id").asText(), key);
+    assertEquals("succeeded", done.get("status").asText());
+    Http.Reply finished = http.get(path, key);
+    Http.Reply again =
+        http.send(
+            http.to(path)
+                .header("Authorization", "Bearer " + key)
+                .header("If-None-Match", finished.header("ETag")));
+    assertEquals(304, again.status(), again.toString());
+    assertEquals(0, again.body().length);
+    assertEquals(finished.header("ETag"), again.header("ETag"));
+    assertNull(again.header("Retry-After"), "a finished job has nothing more to say");
+  }
+
+  /**
    * Retention: a tenant that keeps results 0 s finds its result gone (410) at the next purge, the
    * job and its bill still there; one that asks deletes a finished job's images at once.
    */

@@ -92,7 +92,7 @@ final class Admission {
         SubmitDeadline.resolve(
             request, form.params(), quota.maxDeadline(), settings.defaultDeadline());
     String key = idempotencyKey(request);
-    Duration wait = preferredWait(request);
+    Duration wait = preferredWait(request, settings.maxWait());
     capacity
         .check(version)
         .ifPresent(
@@ -259,8 +259,8 @@ final class Admission {
     return k;
   }
 
-  /** The wait asked for with {@code Prefer: wait=N}, cut to the configured maximum. */
-  private Duration preferredWait(HttpRequest request) {
+  /** The wait asked for with {@code Prefer: wait=N}, cut to {@code max}. */
+  static Duration preferredWait(HttpRequest request, Duration max) {
     Optional<String> prefer = request.getHeader("Prefer").map(HttpHeader::value);
     if (prefer.isEmpty()) {
       return Duration.ZERO;
@@ -274,7 +274,7 @@ final class Admission {
             throw new NumberFormatException();
           }
           Duration asked = Duration.ofSeconds(seconds);
-          return asked.compareTo(settings.maxWait()) > 0 ? settings.maxWait() : asked;
+          return asked.compareTo(max) > 0 ? max : asked;
         } catch (NumberFormatException e) {
           throw Problem.badRequest(
               "bad-prefer", "Prefer: wait takes whole seconds, e.g. 'wait=10'.");

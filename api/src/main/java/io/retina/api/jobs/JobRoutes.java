@@ -289,10 +289,110 @@ public final class JobRoutes extends AllDirectives {
 
   // ---- read, cancel, list ----
 
+  /**
+   * The job, with an {@code ETag} of what it says; {@code If-None-Match} with the current tag gets
+   * 304 without a body. {@code Prefer: wait=N} holds the answer until the job says something new
+   * (status, progress, queue position: a tag other than the one the client sent, or than the one at
+   * the start) or N seconds pass. An unfinished job's answer says when to ask again ({@code
+   * Retry-After}).
+   */
   private CompletionStage<HttpResponse> show(HttpRequest request, String id) {
-    return withJob(request, id, (tenant, job) -> job)
-        .thenCompose(this::render)
-        .thenApply(Responses::ok);
+    Duration wait = Admission.preferredWait(request, api.settings().maxWait());
+    String known = request.getHeader("If-None-Match").map(h -> h.value().trim()).orElse(null);
+    Instant deadline = Instant.now().plus(wait);
+    return withJob(request, id, (tenant, job) -> Map.entry(tenant, job))
+        .thenCompose(
+            found ->
+                render(found.getValue())
+                    .thenCompose(
+                        json ->
+                            awaitChange(
+                                found.getKey(),
+                                found.getValue(),
+                                json,
+                                known != null ? known : etag(json),
+                                deadline)))
+        .thenApply(
+            latest -> {
+              Job job = latest.getKey();
+              String tag = etag(latest.getValue());
+              HttpResponse response =
+                  tag.equals(known)
+                      ? HttpResponse.create().withStatus(StatusCodes.NOT_MODIFIED)
+                      : Responses.ok(latest.getValue());
+              response = response.addHeader(RawHeader.create("ETag", tag));
+              if (!job.status().isFinal()) {
+                response =
+                    response.addHeader(
+                        RawHeader.create("Retry-After", Long.toString(retryAfter(latest))));
+              }
+              if (!wait.isZero()) {
+                response =
+                    response.addHeader(
+                        RawHeader.create("Preference-Applied", "wait=" + wait.toSeconds()));
+              }
+              return response;
+            });
+  }
+
+  /**
+   * The job and its JSON once its tag differs from {@code tag}, it is final, or the deadline
+   * passes; re-read when its finish is announced, and at least every second.
+   */
+  private CompletionStage<Map.Entry<Job, Map<String, Object>>> awaitChange(
+      Tenant tenant, Job job, Map<String, Object> json, String tag, Instant deadline) {
+    Duration left = Duration.between(Instant.now(), deadline);
+    if (!etag(json).equals(tag) || job.status().isFinal() || left.isNegative() || left.isZero()) {
+      return CompletableFuture.completedFuture(Map.entry(job, json));
+    }
+    Duration nap = left.compareTo(RECHECK) < 0 ? left : RECHECK;
+    return api.waiters()
+        .wake(job.id(), nap)
+        .thenApplyAsync(
+            committed ->
+                committed
+                    .filter(j -> j.tenantId().equals(tenant.id()))
+                    .or(() -> api.jobs().find(tenant.id(), job.id()))
+                    .orElse(job),
+            api.store())
+        .thenCompose(
+            latest ->
+                render(latest).thenCompose(j -> awaitChange(tenant, latest, j, tag, deadline)));
+  }
+
+  /**
+   * A weak tag of what the job's JSON says: the same JSON, the same tag. A queued job's estimated
+   * start is left out: it is recomputed on every read and moves by milliseconds.
+   */
+  static String etag(Map<String, Object> json) {
+    Map<String, Object> said = json;
+    if (json.containsKey("estimatedStartAt")) {
+      said = new LinkedHashMap<>(json);
+      said.remove("estimatedStartAt");
+    }
+    byte[] bytes =
+        io.retina.platform.store.Json.write(said).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return "W/\"" + io.retina.platform.jobs.ContentDigest.sha256(bytes).substring(7, 23) + "\"";
+  }
+
+  /**
+   * Seconds until an unfinished job is worth asking about again: a queued one when it should start,
+   * a running one when it should end by its progress so far; 1 to 30.
+   */
+  private static long retryAfter(Map.Entry<Job, Map<String, Object>> latest) {
+    Job job = latest.getKey();
+    double seconds = 2;
+    Object start = latest.getValue().get("estimatedStartAt");
+    if (job.status() == JobStatus.QUEUED && start != null) {
+      seconds = Duration.between(Instant.now(), Instant.parse(start.toString())).toMillis() / 1e3;
+    } else if (job.status() == JobStatus.RUNNING
+        && job.progress() != null
+        && job.progress() > 0.05
+        && job.startedAt() != null) {
+      double ran = Duration.between(job.startedAt(), Instant.now()).toMillis() / 1e3;
+      seconds = ran * (1 - job.progress()) / job.progress();
+    }
+    return Math.max(1, Math.min(30, Math.round(seconds)));
   }
 
   /** The job and its output come in one read. */
