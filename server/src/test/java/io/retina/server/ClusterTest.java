@@ -99,14 +99,23 @@ class ClusterTest {
         .asText();
   }
 
-  /** The worker process whose log shows it ran the super-resolution runner. */
+  /**
+   * The worker process whose log shows it ran the super-resolution runner, waiting for one while a
+   * replacement loads the model (jobs queued meanwhile wait for it).
+   */
   NodeProcess runnerHost() throws Exception {
-    for (NodeProcess n : nodes) {
-      if (n.process.isAlive() && n.log().contains("super-resolution@1 loaded on")) {
-        return n;
+    long deadline = System.nanoTime() + START.toNanos();
+    while (true) {
+      for (NodeProcess n : nodes) {
+        if (n.process.isAlive() && n.log().contains("super-resolution@1 loaded on")) {
+          return n;
+        }
       }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no live worker has loaded super-resolution@1");
+      }
+      Thread.sleep(250);
     }
-    throw new AssertionError("no live worker has loaded super-resolution@1");
   }
 
   void assertAllSucceededOnceAndBilledOnce(Http http, String key, List<String> ids)
