@@ -6,6 +6,7 @@ import io.retina.api.ApiSettings;
 import io.retina.api.auth.Authenticator;
 import io.retina.api.jobs.JobWaiters;
 import io.retina.api.jobs.RunnerCapacity;
+import io.retina.api.ops.WorkerOpsRoutes;
 import io.retina.api.quota.TenantGate;
 import io.retina.api.quota.TenantGates;
 import io.retina.platform.audit.AuditRepository;
@@ -60,8 +61,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's root actor: joins the cluster, then starts what the node's roles call for: the model
- * runners and the sweeper on a worker, the HTTP server on an api node. Completes {@code bound} with
- * the HTTP port (-1 without the api role) once the node serves.
+ * runners and the sweeper on a worker, the HTTP server on an api node (a worker-only node serves
+ * only its metrics and health there). Completes {@code bound} with the HTTP port once the node
+ * serves.
  */
 final class Guardian {
   private static final Logger log = LoggerFactory.getLogger(Guardian.class);
@@ -186,7 +188,21 @@ final class Guardian {
                       }
                     });
           } else {
-            bound.complete(-1);
+            // a worker-only node serves its metrics and health on the HTTP port, nothing else
+            var settings = ApiSettings.from(s.config());
+            org.apache.pekko.http.javadsl.Http.get(system)
+                .newServerAt(settings.host(), settings.port())
+                .bind(
+                    new WorkerOpsRoutes(s.metrics(), () -> readiness(s, cluster), blocking).route())
+                .whenComplete(
+                    (binding, error) -> {
+                      if (error != null) {
+                        bound.completeExceptionally(error);
+                      } else {
+                        binding.addToCoordinatedShutdown(java.time.Duration.ofSeconds(10), system);
+                        bound.complete(binding.localAddress().getPort());
+                      }
+                    });
           }
           return Behaviors.empty();
         });

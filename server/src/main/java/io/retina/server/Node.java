@@ -111,7 +111,10 @@ public final class Node {
     }
   }
 
-  /** The port the HTTP server listens on, or -1 on a node without the api role. */
+  /**
+   * The port the HTTP server listens on: the API on an api node, only metrics and health on a
+   * worker-only one.
+   */
   public int httpPort() {
     return httpPort;
   }

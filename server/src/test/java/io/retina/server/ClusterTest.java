@@ -174,6 +174,18 @@ class ClusterTest {
       assertFalse(replacement.log().contains("Exception in thread"), replacement.log());
     }
     assertAllSucceededOnceAndBilledOnce(http, key, ids);
+    // a worker-only node's jobs are counted where Prometheus can scrape them: on its own port
+    NodeProcess worker = runnerHost();
+    Http.Reply metrics = new Http(worker.base).send(new Http(worker.base).to("/metrics"));
+    assertEquals(200, metrics.status(), metrics.toString());
+    assertTrue(
+        new String(metrics.body())
+            .contains(
+                "retina_jobs_finished_total{model=\"super-resolution@1\",status=\"succeeded\"}"),
+        new String(metrics.body()));
+    assertEquals(
+        200, new Http(worker.base).send(new Http(worker.base).to("/health/ready")).status());
+    assertEquals(404, new Http(worker.base).send(new Http(worker.base).to("/v1/models")).status());
   }
 
   @Test

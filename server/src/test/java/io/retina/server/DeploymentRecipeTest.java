@@ -52,6 +52,8 @@ class DeploymentRecipeTest {
   private static final Path SERVER_SOURCES = Path.of("src/main/java");
   private static final Path OPS_ROUTES =
       ROOT.resolve("api/src/main/java/io/retina/api/ops/OpsRoutes.java");
+  private static final Path WORKER_OPS_ROUTES =
+      ROOT.resolve("api/src/main/java/io/retina/api/ops/WorkerOpsRoutes.java");
   private static final Path DEPLOY_DOC = ROOT.resolve("docs/deploy.md");
 
   /** The secret settings: never a literal in a manifest, always from the Secret. */
@@ -73,6 +75,8 @@ class DeploymentRecipeTest {
   private static Set<String> knownSettings;
   private static Set<String> servedPaths;
   private static String readinessPath;
+  private static Set<String> workerServedPaths;
+  private static String workerReadinessPath;
   private static Config reference;
 
   @BeforeAll
@@ -95,6 +99,28 @@ class DeploymentRecipeTest {
             .matcher(ops);
     assertTrue(ready.find(), "no readiness route found in " + OPS_ROUTES);
     readinessPath = "/" + ready.group(1) + "/" + ready.group(2);
+    // a node without the api role serves only WorkerOpsRoutes on its HTTP port (Guardian)
+    assertTrue(
+        Files.readString(SERVER_SOURCES.resolve("io/retina/server/Guardian.java"))
+            .contains("new WorkerOpsRoutes("),
+        "Guardian no longer serves WorkerOpsRoutes on a worker-only node");
+    String workerOps = Files.readString(WORKER_OPS_ROUTES);
+    workerServedPaths = servedPaths(workerOps);
+    // its readiness route: the one that can answer 503
+    workerReadinessPath = null;
+    Matcher workerReady =
+        Pattern.compile(
+                "PathMatchers\\.segment\\(\"([^\"]+)\"\\)\\.slash\\(\"([^\"]+)\"\\)"
+                    + "((?:(?!\\bpath\\().)*)",
+                Pattern.DOTALL)
+            .matcher(workerOps);
+    while (workerReady.find()) {
+      if (workerReady.group(3).contains("503")) {
+        assertEquals(null, workerReadinessPath, "two routes answer 503 in " + WORKER_OPS_ROUTES);
+        workerReadinessPath = "/" + workerReady.group(1) + "/" + workerReady.group(2);
+      }
+    }
+    assertNotNull(workerReadinessPath, "no readiness route found in " + WORKER_OPS_ROUTES);
     reference = ConfigFactory.defaultReference().withFallback(ConfigFactory.systemProperties());
   }
 
@@ -208,12 +234,10 @@ class DeploymentRecipeTest {
       Map<String, Integer> ports = ports(c);
       int cluster = config.getInt("pekko.remote.artery.canonical.port");
       assertEquals(cluster, ports.get("cluster"), "cluster port of " + name(workload));
-      if (roles(workload).contains("api")) {
-        assertEquals(config.getInt("retina.http.port"), ports.get("http"), name(workload));
-      } else {
-        // a node without the api role serves no HTTP (Guardian)
-        assertFalse(ports.containsKey("http"), "http port on " + name(workload));
-      }
+      // every node serves HTTP: the API with the api role, only metrics and health without
+      // (Guardian)
+      assertEquals(
+          config.getInt("retina.http.port"), ports.get("http"), "http port of " + name(workload));
     }
     for (JsonNode svc : ofKind(all(), "Service")) {
       List<JsonNode> selected = selectedBy(svc.path("spec").path("selector"), workloads(all()));
@@ -230,7 +254,7 @@ class DeploymentRecipeTest {
               "Service " + name(svc) + " port " + p + " is not a port of " + name(w));
         }
         if (!headless) {
-          // a load-balanced Service sends tenants' requests: only to nodes that serve HTTP
+          // a load-balanced Service sends tenants' requests: only to nodes that serve the API
           assertTrue(roles(w).contains("api"), "Service " + name(svc) + " selects " + name(w));
         }
       }
@@ -238,29 +262,41 @@ class DeploymentRecipeTest {
   }
 
   @Test
-  void probesUseTheHealthRoutesOrTheClusterPort() {
+  void probesUseTheHealthRoutesTheNodeServesOnItsHttpPort() {
     assertTrue(servedPaths.contains("/health/live"), servedPaths.toString());
+    assertEquals(
+        Set.of("/health/live", "/health/ready", "/metrics"),
+        workerServedPaths,
+        "what a worker-only node serves");
+    assertEquals("/health/ready", workerReadinessPath);
     for (JsonNode workload : workloads(all())) {
       JsonNode c = mainContainer(workload);
       Map<String, Integer> ports = ports(c);
+      boolean api = roles(workload).contains("api");
+      Set<String> served = api ? servedPaths : workerServedPaths;
+      String ready = api ? readinessPath : workerReadinessPath;
       for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
         JsonNode p = c.path(probe);
         assertFalse(p.isMissingNode(), probe + " of " + name(workload));
-        if (p.has("httpGet")) {
-          String path = p.at("/httpGet/path").asText();
-          assertTrue(servedPaths.contains(path), path + " is not served; served: " + servedPaths);
-          assertTrue(path.startsWith("/health/"), path);
-          if (probe.equals("readinessProbe")) {
-            assertEquals(readinessPath, path, name(workload));
-          } else {
-            assertFalse(path.equals(readinessPath), probe + " must not depend on the store");
-          }
-          assertTrue(roles(workload).contains("api"), "HTTP probe on a node without HTTP");
-          assertEquals(ports.get("http"), port(p.at("/httpGet/port"), ports), name(workload));
+        // every node serves its health routes on the HTTP port, worker-only ones included
+        assertTrue(p.has("httpGet"), probe + " of " + name(workload) + " is not HTTP: " + p);
+        String path = p.at("/httpGet/path").asText();
+        assertTrue(served.contains(path), path + " is not served; served: " + served);
+        assertTrue(path.startsWith("/health/"), path);
+        if (probe.equals("readinessProbe")) {
+          assertEquals(ready, path, name(workload));
         } else {
-          assertTrue(p.has("tcpSocket"), probe + " of " + name(workload) + ": " + p);
-          assertEquals(ports.get("cluster"), port(p.at("/tcpSocket/port"), ports));
+          assertFalse(path.equals(ready), probe + " must not depend on the store");
         }
+        assertEquals(
+            ports.get("http"), port(p.at("/httpGet/port"), ports), probe + " of " + name(workload));
+      }
+      if (roles(workload).contains("worker")) {
+        // the first start unpacks TensorFlow before the HTTP port opens: minutes, not seconds
+        JsonNode startup = c.path("startupProbe");
+        long budget =
+            startup.path("periodSeconds").asLong(10) * startup.path("failureThreshold").asLong(3);
+        assertTrue(budget >= 300, name(workload) + ": a startup budget of " + budget + " s");
       }
     }
   }
@@ -590,9 +626,15 @@ class DeploymentRecipeTest {
     assertTrue(volumes.contains(image.getString("retina.node.data-dir")), volumes.toString());
 
     String check = runtime.all("HEALTHCHECK").get(0);
-    Matcher path = Pattern.compile("/health/\\w+").matcher(check);
-    assertTrue(path.find(), check);
-    assertTrue(servedPaths.contains(path.group()), path.group());
+    // one HTTP check for every role: every node serves its health routes on the HTTP port
+    Matcher path =
+        Pattern.compile("http://127\\.0\\.0\\.1:\\$\\{RETINA_HTTP_PORT:-[^}]*}(/health/\\w+)")
+            .matcher(check);
+    assertTrue(path.find(), "the health check is no HTTP request to the node's port: " + check);
+    assertTrue(servedPaths.contains(path.group(1)), path.group(1));
+    assertTrue(workerServedPaths.contains(path.group(1)), "not served without the api role");
+    assertFalse(check.contains("/dev/tcp"), "no TCP check: " + check);
+    assertFalse(check.contains("RETINA_ROLES"), "the same check for every role: " + check);
     // ${RETINA_X:-default} in the check: the default is the node's own
     Matcher fallback = Pattern.compile("\\$\\{(RETINA_\\w+):-([^}]*)}").matcher(check);
     int seen = 0;
@@ -605,7 +647,7 @@ class DeploymentRecipeTest {
           paths.stream().anyMatch(p -> defaults.getString(p).equals(given)),
           fallback.group() + ": the node's default for " + paths + " is not " + given);
     }
-    assertEquals(3, seen, "the check's roles, HTTP port and cluster port");
+    assertEquals(1, seen, "the check's HTTP port");
 
     // the fetch stage writes as the node's user, into the path the node reads
     Dockerfile.Stage fetcher = dockerfile.stage("model-fetcher");
