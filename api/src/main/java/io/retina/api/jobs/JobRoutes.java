@@ -2,6 +2,7 @@ package io.retina.api.jobs;
 
 import io.retina.api.ApiContext;
 import io.retina.api.http.BodyBudget;
+import io.retina.api.http.Ids;
 import io.retina.api.http.Problem;
 import io.retina.api.http.Responses;
 import io.retina.api.quota.RateLimitHeaders;
@@ -19,8 +20,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -401,7 +400,7 @@ public final class JobRoutes extends AllDirectives {
         () -> {
           Tenant tenant = api.auth().tenant(request);
           var found =
-              parseId(id)
+              Ids.parse(id)
                   .flatMap(uuid -> api.jobs().withOutput(tenant.id(), uuid))
                   .orElseThrow(() -> Problem.notFound("job-not-found", "No job " + id + "."));
           Job job = found.job();
@@ -457,7 +456,7 @@ public final class JobRoutes extends AllDirectives {
         () -> {
           Tenant tenant = api.auth().tenant(request);
           var outcome =
-              parseId(id)
+              Ids.parse(id)
                   .map(uuid -> api.retention().deleteData(tenant.id(), uuid))
                   .orElse(io.retina.platform.jobs.JobRetention.Deletion.NOT_FOUND);
           switch (outcome) {
@@ -536,20 +535,11 @@ public final class JobRoutes extends AllDirectives {
         () -> {
           Tenant tenant = api.auth().tenant(request);
           Job job =
-              parseId(id)
+              Ids.parse(id)
                   .flatMap(uuid -> api.jobs().find(tenant.id(), uuid))
                   .orElseThrow(() -> Problem.notFound("job-not-found", "No job " + id + "."));
           return handler.handle(tenant, job);
         },
         api.store());
-  }
-
-  private static Optional<UUID> parseId(String id) {
-    try {
-      UUID uuid = UUID.fromString(id);
-      return uuid.toString().equals(id.toLowerCase()) ? Optional.of(uuid) : Optional.empty();
-    } catch (IllegalArgumentException e) {
-      return Optional.empty();
-    }
   }
 }

@@ -2,6 +2,7 @@ package io.retina.api.webhooks;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.retina.api.ApiContext;
+import io.retina.api.http.Ids;
 import io.retina.api.http.JsonBodies;
 import io.retina.api.http.Problem;
 import io.retina.api.http.Responses;
@@ -196,11 +197,12 @@ public final class WebhookRoutes extends AllDirectives {
 
   private HttpResponse endpoint(Tenant tenant, String id) {
     return Responses.ok(
-        endpointJson(found(uuid(id).flatMap(u -> api.webhooks().endpoint(tenant.id(), u)), id)));
+        endpointJson(
+            found(Ids.parse(id).flatMap(u -> api.webhooks().endpoint(tenant.id(), u)), id)));
   }
 
   private HttpResponse deleteEndpoint(Tenant tenant, String id) {
-    if (!uuid(id).map(u -> api.webhooks().deleteEndpoint(tenant.id(), u)).orElse(false)) {
+    if (!Ids.parse(id).map(u -> api.webhooks().deleteEndpoint(tenant.id(), u)).orElse(false)) {
       throw noEndpoint(id);
     }
     return HttpResponse.create().withStatus(StatusCodes.NO_CONTENT);
@@ -209,7 +211,7 @@ public final class WebhookRoutes extends AllDirectives {
   private HttpResponse endpointSecret(Tenant tenant, String id) {
     return Responses.ok(
         secretJson(
-            found(uuid(id).flatMap(u -> api.webhooks().endpointSecret(tenant.id(), u)), id)));
+            found(Ids.parse(id).flatMap(u -> api.webhooks().endpointSecret(tenant.id(), u)), id)));
   }
 
   private HttpResponse rotateEndpoint(Tenant tenant, String id, JsonNode body) {
@@ -217,14 +219,15 @@ public final class WebhookRoutes extends AllDirectives {
     return Responses.ok(
         secretJson(
             found(
-                uuid(id).flatMap(u -> api.webhooks().rotateEndpointSecret(tenant.id(), u, grace)),
+                Ids.parse(id)
+                    .flatMap(u -> api.webhooks().rotateEndpointSecret(tenant.id(), u, grace)),
                 id)));
   }
 
   private HttpResponse enableEndpoint(Tenant tenant, String id) {
     return Responses.ok(
         endpointJson(
-            found(uuid(id).flatMap(u -> api.webhooks().enableEndpoint(tenant.id(), u)), id)));
+            found(Ids.parse(id).flatMap(u -> api.webhooks().enableEndpoint(tenant.id(), u)), id)));
   }
 
   // ---- deliveries ----
@@ -236,7 +239,7 @@ public final class WebhookRoutes extends AllDirectives {
             .get("job")
             .map(
                 j ->
-                    uuid(j)
+                    Ids.parse(j)
                         .orElseThrow(
                             () ->
                                 Problem.badRequest(
@@ -265,7 +268,7 @@ public final class WebhookRoutes extends AllDirectives {
 
   private HttpResponse delivery(Tenant tenant, String id) {
     WebhookStore.Delivery d =
-        uuid(id)
+        Ids.parse(id)
             .flatMap(u -> api.webhooks().delivery(tenant.id(), u))
             .orElseThrow(() -> noDelivery(id));
     Map<String, Object> json = deliveryJson(d, true);
@@ -289,7 +292,7 @@ public final class WebhookRoutes extends AllDirectives {
 
   private HttpResponse redeliver(Tenant tenant, String id) {
     WebhookStore.Delivery d =
-        uuid(id)
+        Ids.parse(id)
             .flatMap(u -> api.webhooks().redeliver(tenant.id(), u))
             .orElseThrow(() -> noDelivery(id));
     return Responses.json(202, deliveryJson(d, false));
@@ -371,15 +374,6 @@ public final class WebhookRoutes extends AllDirectives {
 
   private static Problem noDelivery(String id) {
     return Problem.notFound("webhook-delivery-not-found", "No webhook delivery " + id + ".");
-  }
-
-  private static Optional<UUID> uuid(String id) {
-    try {
-      UUID u = UUID.fromString(id);
-      return u.toString().equals(id.toLowerCase()) ? Optional.of(u) : Optional.empty();
-    } catch (IllegalArgumentException e) {
-      return Optional.empty();
-    }
   }
 
   private interface TenantHandler {

@@ -74,7 +74,7 @@ public final class JobLeases {
             st.setString(1, DEADLINE_PASSED_QUEUED);
             st.setObject(2, jobId);
             st.setString(3, owner);
-            st.setString(4, JobRows.interval(lease));
+            st.setString(4, Rows.interval(lease));
             st.setObject(5, jobId);
             try (ResultSet rs = st.executeQuery()) {
               if (!rs.next()) {
@@ -146,7 +146,7 @@ public final class JobLeases {
               c.prepareStatement(
                   "update jobs set lease_expires_at = now() + ?::interval"
                       + " where id = ? and attempts = ? and status = 'running'")) {
-            st.setString(1, JobRows.interval(lease));
+            st.setString(1, Rows.interval(lease));
             st.setObject(2, jobId);
             st.setInt(3, attempt);
             return st.executeUpdate() == 1;
@@ -258,7 +258,7 @@ public final class JobLeases {
                       + " (j.status = 'queued' and j.created_at < now() - ?::interval)"
                       + " or (j.status = 'running' and j.lease_expires_at < now())"
                       + " order by j.created_at limit ?")) {
-            st.setString(1, JobRows.interval(unclaimedFor));
+            st.setString(1, Rows.interval(unclaimedFor));
             st.setInt(2, limit);
             List<Stray> out = new ArrayList<>();
             try (ResultSet rs = st.executeQuery()) {
@@ -313,7 +313,7 @@ public final class JobLeases {
                       + " and (status = 'queued' or deadline_at <= now() - ?::interval)")) {
             st.setString(1, DEADLINE_PASSED_QUEUED);
             st.setString(2, DEADLINE_PASSED_RUNNING);
-            st.setString(3, JobRows.interval(grace));
+            st.setString(3, Rows.interval(grace));
             return st.executeUpdate();
           }
         });

@@ -1,5 +1,6 @@
 package io.retina.platform.jobs;
 
+import io.retina.platform.store.Rows;
 import io.retina.platform.store.Tx;
 import java.sql.ResultSet;
 import java.time.Duration;
@@ -78,8 +79,8 @@ public final class JobRetention {
                           + " set results_kept = excluded.results_kept,"
                           + " inputs_kept = excluded.inputs_kept, updated_at = now()")) {
                 st.setObject(1, tenantId);
-                st.setString(2, results == null ? null : results.toSeconds() + " seconds");
-                st.setString(3, inputs == null ? null : inputs.toSeconds() + " seconds");
+                st.setString(2, results == null ? null : Rows.interval(results));
+                st.setString(3, inputs == null ? null : Rows.interval(inputs));
                 st.executeUpdate();
               }
             });

@@ -6,7 +6,6 @@ import io.retina.platform.store.Rows;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -38,10 +37,6 @@ final class JobRows {
   }
 
   /** A duration as a PostgreSQL interval literal, for {@code ?::interval}. */
-  static String interval(Duration d) {
-    return d.toMillis() + " milliseconds";
-  }
-
   static Job job(ResultSet rs) throws SQLException {
     return new Job(
         Rows.uuid(rs, "id"),

@@ -98,7 +98,7 @@ public final class JobSubmissions {
       st.setObject(1, tenantId);
       st.setString(2, key);
       st.setString(3, digest);
-      st.setString(4, JobRows.interval(lock));
+      st.setString(4, Rows.interval(lock));
       if (st.executeUpdate() == 1) {
         return Optional.empty();
       }
@@ -128,7 +128,7 @@ public final class JobSubmissions {
         c.prepareStatement(
             "update idempotency_keys set locked_until = now() + ?::interval"
                 + " where tenant_id = ? and key = ?")) {
-      st.setString(1, JobRows.interval(lock));
+      st.setString(1, Rows.interval(lock));
       st.setObject(2, tenantId);
       st.setString(3, key);
       st.executeUpdate();
@@ -221,7 +221,7 @@ public final class JobSubmissions {
       st.setLong(9, job.input().length);
       st.setString(10, job.inputDigest());
       st.setInt(11, job.maxAttempts());
-      st.setString(12, job.deadline() == null ? null : JobRows.interval(job.deadline()));
+      st.setString(12, job.deadline() == null ? null : Rows.interval(job.deadline()));
       st.setString(13, job.webhook() == null ? null : job.webhook().url());
       st.setArray(
           14,

@@ -19,6 +19,11 @@ public final class Rows {
     return instant == null ? null : Timestamp.from(instant);
   }
 
+  /** A duration as a PostgreSQL interval literal, to bind as {@code ?::interval}. */
+  public static String interval(java.time.Duration d) {
+    return d.toMillis() + " milliseconds";
+  }
+
   public static UUID uuid(ResultSet rs, String column) throws SQLException {
     return rs.getObject(column, UUID.class);
   }

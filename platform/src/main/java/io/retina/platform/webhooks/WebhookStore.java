@@ -128,7 +128,7 @@ public final class WebhookStore {
                           + " previous_valid_until = now() + ?::interval, rotated_at = now()"
                           + " where tenant_id = ?")) {
                 st.setString(1, WebhookSignature.newSecret());
-                st.setString(2, interval(grace));
+                st.setString(2, Rows.interval(grace));
                 st.setObject(3, tenantId);
                 st.executeUpdate();
               }
@@ -273,7 +273,7 @@ public final class WebhookStore {
                           + " returning secret, case when previous_valid_until > now()"
                           + " then previous_valid_until end as until")) {
                 st.setString(1, WebhookSignature.newSecret());
-                st.setString(2, interval(grace));
+                st.setString(2, Rows.interval(grace));
                 st.setObject(3, tenantId);
                 st.setObject(4, id);
                 try (ResultSet rs = st.executeQuery()) {
@@ -465,7 +465,7 @@ public final class WebhookStore {
                       + ", d.window_start")) {
             st.setInt(1, limit);
             st.setString(2, owner);
-            st.setString(3, interval(lease));
+            st.setString(3, Rows.interval(lease));
             try (ResultSet rs = st.executeQuery()) {
               while (rs.next()) {
                 claimed.add(delivery(rs));
@@ -582,7 +582,7 @@ public final class WebhookStore {
                       + " where id = ? returning enabled,"
                       + " failing_since <= now() - ?::interval as overdue")) {
             st.setObject(1, d.endpointId());
-            st.setString(2, interval(disableAfter));
+            st.setString(2, Rows.interval(disableAfter));
             try (ResultSet rs = st.executeQuery()) {
               if (!rs.next() || !rs.getBoolean("enabled") || !rs.getBoolean("overdue")) {
                 return Optional.<UUID>empty();
@@ -685,9 +685,5 @@ public final class WebhookStore {
     } else {
       st.setInt(i, v);
     }
-  }
-
-  private static String interval(Duration d) {
-    return d.toMillis() + " milliseconds";
   }
 }
