@@ -64,9 +64,11 @@ class JobPathQueriesTest {
           if (sql.startsWith("select set_config")) {
             return; // a transaction's tenant scope
           }
-          // the key is checked once per request: the submit and the download
-          long expected = sql.contains("from api_keys") ? 2 : 1;
-          assertEquals(expected, n, "ran " + n + " times: " + sql + "\n" + report);
+          // the key is looked up at most once per request (a node remembers a checked key for a
+          // second), and every other query at most once: the model and quota reads are
+          // remembered as well, so they may not run at all
+          long most = sql.contains("from api_keys") ? 2 : 1;
+          assertTrue(n <= most, "ran " + n + " times: " + sql + "\n" + report);
         });
     long commits =
         ran.keySet().stream().filter(sql -> sql.contains("insert into usage_ledger")).count();

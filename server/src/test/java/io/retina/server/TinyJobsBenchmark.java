@@ -19,8 +19,9 @@ import javax.imageio.ImageIO;
  * and latency percentiles of the whole round (submit → succeeded → result read). Run by {@code
  * bench/tiny.sh}; 127.0.0.1 only, stops by itself.
  *
- * <p>System properties: {@code bench.phaseMillis} (default 20000), {@code bench.clients} (16),
- * {@code bench.parallelism} (the node's {@code retina.workers.parallelism}; its default if unset).
+ * <p>System properties: {@code bench.phaseMillis} (default 20000), {@code bench.warmupMillis}
+ * (40000), {@code bench.clients} (16), {@code bench.asyncProfiler} (see {@link Profiler}), {@code
+ * bench.parallelism} (the node's {@code retina.workers.parallelism}; its default if unset).
  */
 public final class TinyJobsBenchmark {
   private TinyJobsBenchmark() {}
@@ -38,8 +39,12 @@ public final class TinyJobsBenchmark {
     try {
       LocalClusterKeys keys = new LocalClusterKeys(new Http(node.base));
       String key = keys.unlimited();
-      run(node, key, png, clients, 5_000); // warm-up: loads the model, JIT, pools
+      // warm-up: loads the model, fills the pools; the JIT is still busy after 5 s of this
+      run(node, key, png, clients, Long.getLong("bench.warmupMillis", 40_000));
+      Profiler profiler = Profiler.from(System.getProperty("bench.asyncProfiler"));
+      profiler.start();
       Result r = run(node, key, png, clients, phase);
+      profiler.stop();
       System.out.println();
       System.out.println("| clients | jobs/s | p50 ms | p95 ms | p99 ms | errors |");
       System.out.println("|---|---|---|---|---|---|");
@@ -120,6 +125,40 @@ public final class TinyJobsBenchmark {
     double seconds = (System.nanoTime() - start) / 1e9;
     pool.shutdown();
     return new Result(all.size() / seconds, all, errors[0]);
+  }
+
+  /**
+   * async-profiler's CPU sampling over the measured phase only, when {@code bench.asyncProfiler}
+   * names its jar (Maven's {@code tools.profiler:async-profiler}, unpacked beside its native
+   * library); the collapsed stacks go to {@code bench.profileOut} (default {@code
+   * target/tiny-profile.collapsed}), one sample per millisecond of CPU, per thread.
+   */
+  record Profiler(Object instance) {
+    static Profiler from(String jar) throws Exception {
+      if (jar == null) {
+        return new Profiler(null);
+      }
+      java.nio.file.Path path = java.nio.file.Path.of(jar).toAbsolutePath();
+      var loader = new java.net.URLClassLoader(new java.net.URL[] {path.toUri().toURL()});
+      Class<?> type = loader.loadClass("one.profiler.AsyncProfiler");
+      String lib = path.resolveSibling("linux-x64/libasyncProfiler.so").toString();
+      return new Profiler(type.getMethod("getInstance", String.class).invoke(null, lib));
+    }
+
+    void start() throws Exception {
+      execute("start,event=cpu,interval=1ms,threads");
+    }
+
+    void stop() throws Exception {
+      String out = System.getProperty("bench.profileOut", "target/tiny-profile.collapsed");
+      execute("stop,collapsed,file=" + java.nio.file.Path.of(out).toAbsolutePath());
+    }
+
+    private void execute(String command) throws Exception {
+      if (instance != null) {
+        instance.getClass().getMethod("execute", String.class).invoke(instance, command);
+      }
+    }
   }
 
   /** A tenant allowed to submit as fast as the benchmark does. */

@@ -1,5 +1,6 @@
 package io.retina.api.http;
 
+import io.retina.platform.cluster.Stages;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -60,16 +61,17 @@ public final class BodyBudget {
       body = CompletableFuture.completedFuture(strict);
     } else {
       body =
-          entity
-              .withSizeLimit(maxBytes)
-              .getDataBytes()
-              .map(
-                  chunk -> {
-                    claim.seen(chunk.size());
-                    return chunk;
-                  })
-              .completionTimeout(timeout)
-              .runFold(ByteString.emptyByteString(), ByteString::concat, mat)
+          Stages.plain(
+                  entity
+                      .withSizeLimit(maxBytes)
+                      .getDataBytes()
+                      .map(
+                          chunk -> {
+                            claim.seen(chunk.size());
+                            return chunk;
+                          })
+                      .completionTimeout(timeout)
+                      .runFold(ByteString.emptyByteString(), ByteString::concat, mat))
               .<HttpEntity.Strict>thenApply(
                   bytes -> HttpEntities.create(entity.getContentType(), bytes))
               .exceptionally(

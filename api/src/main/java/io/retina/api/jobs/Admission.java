@@ -85,7 +85,7 @@ final class Admission {
     Map<String, String> params = resolveParameters(version, form);
     Quota quota =
         quotas
-            .effective(tenant.id())
+            .recent(tenant.id())
             .orElseThrow(() -> Problem.unauthorized("The tenant no longer exists."));
     ImageInfo image = admitImage(form, quota.maxPixels());
     Duration deadline =
@@ -190,7 +190,7 @@ final class Admission {
     Optional<ModelVersion> found =
         ref.version().isPresent()
             ? models.findFor(ref.name(), ref.version().get(), tenant.id())
-            : models.findActive(ref.name());
+            : models.recentActive(ref.name());
     return found.orElseThrow(
         () ->
             Problem.notFound(

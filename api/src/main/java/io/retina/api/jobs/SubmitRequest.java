@@ -1,6 +1,7 @@
 package io.retina.api.jobs;
 
 import io.retina.api.http.Problem;
+import io.retina.platform.cluster.Stages;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -32,9 +33,12 @@ public record SubmitRequest(
         throw Problem.badRequest(
             "bad-form", "A multipart/form-data body needs its boundary in the Content-Type.");
       }
-      return Unmarshaller.entityToMultipartFormData()
-          .unmarshal(entity, Materializer.matFromSystem(system))
-          .thenCompose(form -> form.toStrict(PART_TIMEOUT_MS, Materializer.matFromSystem(system)))
+      return Stages.plain(
+              Unmarshaller.entityToMultipartFormData()
+                  .unmarshal(entity, Materializer.matFromSystem(system)))
+          .thenCompose(
+              form ->
+                  Stages.plain(form.toStrict(PART_TIMEOUT_MS, Materializer.matFromSystem(system))))
           .exceptionally(
               e -> {
                 throw Problem.badRequest(

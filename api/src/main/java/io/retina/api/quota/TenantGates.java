@@ -1,5 +1,6 @@
 package io.retina.api.quota;
 
+import io.retina.platform.cluster.Stages;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
@@ -23,15 +24,17 @@ public final class TenantGates {
   }
 
   public CompletionStage<TenantGate.Decision> admit(UUID tenantId) {
-    return sharding
-        .entityRefFor(TenantGate.ENTITY_KEY, tenantId.toString())
-        .ask(TenantGate.Admit::new, ASK_TIMEOUT);
+    return Stages.plain(
+        sharding
+            .entityRefFor(TenantGate.ENTITY_KEY, tenantId.toString())
+            .ask(TenantGate.Admit::new, ASK_TIMEOUT));
   }
 
   public CompletionStage<TenantGate.Decision> peek(UUID tenantId) {
-    return sharding
-        .entityRefFor(TenantGate.ENTITY_KEY, tenantId.toString())
-        .ask(TenantGate.Peek::new, ASK_TIMEOUT);
+    return Stages.plain(
+        sharding
+            .entityRefFor(TenantGate.ENTITY_KEY, tenantId.toString())
+            .ask(TenantGate.Peek::new, ASK_TIMEOUT));
   }
 
   public void quotaChanged(UUID tenantId) {

@@ -51,9 +51,10 @@ public final class RunnerClient {
 
   /** Asks the runner where a queued job stands; fails if it does not answer in time. */
   public CompletionStage<RunnerProtocol.QueuePosition> position(RunnerId runner, UUID jobId) {
-    return sharding
-        .entityRefFor(RunnerProtocol.ENTITY_KEY, runner.toString())
-        .ask(replyTo -> new RunnerProtocol.GetQueuePosition(jobId, replyTo), POSITION_TIMEOUT);
+    return Stages.plain(
+        sharding
+            .entityRefFor(RunnerProtocol.ENTITY_KEY, runner.toString())
+            .ask(replyTo -> new RunnerProtocol.GetQueuePosition(jobId, replyTo), POSITION_TIMEOUT));
   }
 
   private void tell(RunnerId runner, RunnerProtocol.Command message) {

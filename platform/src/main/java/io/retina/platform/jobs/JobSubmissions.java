@@ -149,7 +149,17 @@ public final class JobSubmissions {
       st.setString(1, tenantId.toString());
       st.execute();
     }
-    long unfinished = count(c, tenantId, JobRepository.UNFINISHED);
+    long unfinished;
+    long spent;
+    try (var st = c.prepareStatement(UNFINISHED_AND_SPENT)) {
+      st.setObject(1, tenantId);
+      st.setObject(2, tenantId);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        unfinished = rs.getLong(1);
+        spent = rs.getLong(2);
+      }
+    }
     if (unfinished >= limits.maxConcurrentJobs()) {
       return Optional.of(
           new Submission.OverQuota(
@@ -161,7 +171,6 @@ public final class JobSubmissions {
                   + ".",
               2));
     }
-    long spent = count(c, tenantId, SPENT_THIS_MONTH);
     if (spent >= limits.monthlySpendCapMicros()) {
       ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
       ZonedDateTime nextMonth =
@@ -187,16 +196,9 @@ public final class JobSubmissions {
       "select coalesce(sum(amount_micros), 0) from tenant_monthly_spend where tenant_id = ?"
           + " and month = date_trunc('month', now() at time zone 'UTC')::date";
 
-  /** The one number a query of the tenant's rows ({@code tenant_id = ?}) answers. */
-  private static long count(Connection c, UUID tenantId, String sql) throws SQLException {
-    try (var st = c.prepareStatement(sql)) {
-      st.setObject(1, tenantId);
-      try (ResultSet rs = st.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
-  }
+  /** The tenant's unfinished jobs and its spend this month, in one round trip after the lock. */
+  private static final String UNFINISHED_AND_SPENT =
+      "select (" + JobRepository.UNFINISHED + "), (" + SPENT_THIS_MONTH + ")";
 
   /** Inserts the job and its input; the job comes back as stored, defaults and all. */
   private static Job insert(Connection c, NewJob job) throws SQLException {

@@ -2,6 +2,7 @@ package io.retina.platform.models;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import io.retina.platform.store.Json;
+import io.retina.platform.store.Memo;
 import io.retina.platform.store.Tx;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +14,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,10 +27,31 @@ public final class ModelRepository {
   private static final String SELECT =
       "select v.* from model_versions v join models m on m.name = v.model_name";
 
+  /** Changes to versions made in this JVM: they void {@link #recentActive}'s memory at once. */
+  private static final Memo.Changes CHANGES = new Memo.Changes();
+
   private final Tx tx;
+  private final Memo<String, ModelVersion> active =
+      new Memo<>(Duration.ofSeconds(1), 1_000, CHANGES);
 
   public ModelRepository(Tx tx) {
     this.tx = tx;
+  }
+
+  private <T> T changed(Tx.Work<T> work) {
+    try {
+      return tx.call(work);
+    } finally {
+      CHANGES.changed();
+    }
+  }
+
+  private void changing(Tx.VoidWork work) {
+    try {
+      tx.run(work);
+    } finally {
+      CHANGES.changed();
+    }
   }
 
   /** How each node last loaded each version. */
@@ -47,7 +70,7 @@ public final class ModelRepository {
    * running store too, once.
    */
   public void register(ModelVersion v, String description) {
-    tx.run(
+    changing(
         c -> {
           try (var st =
               c.prepareStatement(
@@ -82,6 +105,15 @@ public final class ModelRepository {
   }
 
   /** The active version of a model. */
+  /**
+   * The active version as read within the last second: for admitting a job, which resolves its
+   * model on every submit. A promotion or rollback made through this node applies at once; one made
+   * through another node within a second.
+   */
+  public Optional<ModelVersion> recentActive(String name) {
+    return active.get(name, () -> findActive(name));
+  }
+
   public Optional<ModelVersion> findActive(String name) {
     return tx.call(
         c -> {
@@ -202,7 +234,7 @@ public final class ModelRepository {
    * version; a tenant id that doesn't exist fails the transaction (a foreign key).
    */
   public boolean setCanaries(String name, int version, Set<UUID> tenants) {
-    return tx.call(
+    return changed(
         c -> {
           if (query(c, name, version).isEmpty()) {
             return false;
@@ -292,7 +324,7 @@ public final class ModelRepository {
    * @throws TaskMismatchException if the model exists with another task
    */
   public ModelVersion stage(ModelVersion draft, String description, Path zip) {
-    return tx.call(
+    return changed(
         c -> {
           try (var st =
               c.prepareStatement(
@@ -330,7 +362,7 @@ public final class ModelRepository {
    * staged} and is remembered for {@link #rollback}. A retired version cannot be promoted.
    */
   public Transition promote(String name, int version) {
-    return tx.call(
+    return changed(
         c -> {
           if (lockModel(c, name, true).isEmpty()) {
             return Transition.of(Transition.Outcome.NO_SUCH_MODEL, null, null);
@@ -360,7 +392,7 @@ public final class ModelRepository {
    * first.
    */
   public Transition rollback(String name) {
-    return tx.call(
+    return changed(
         c -> {
           Optional<Model> model = lockModel(c, name, true);
           if (model.isEmpty()) {
@@ -386,7 +418,7 @@ public final class ModelRepository {
    * The active version cannot be retired (promote another first). Retiring is final.
    */
   public Transition retire(String name, int version) {
-    return tx.call(
+    return changed(
         c -> {
           if (lockModel(c, name, true).isEmpty()) {
             return Transition.of(Transition.Outcome.NO_SUCH_MODEL, null, null);

@@ -2,6 +2,9 @@ package io.retina.platform.store;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 import javax.sql.DataSource;
 
 /**
@@ -12,6 +15,10 @@ import javax.sql.DataSource;
  * Thread-safe; each call gets its own connection.
  */
 public final class Tx {
+  /** Each server connection's session scope, as last set; forgotten with the connection. */
+  private static final Map<Object, String> SCOPES =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
   private final DataSource dataSource;
   private final String scopeSetting;
   private final String scopeValue;
@@ -48,15 +55,9 @@ public final class Tx {
    */
   public <T> T call(Work<T> work) {
     try (Connection c = dataSource.getConnection()) {
+      scope(c);
       c.setAutoCommit(false);
       try {
-        if (scopeSetting != null) {
-          try (var st = c.prepareStatement("select set_config(?, ?, true)")) {
-            st.setString(1, scopeSetting);
-            st.setString(2, scopeValue);
-            st.execute();
-          }
-        }
         T result = work.run(c);
         c.commit();
         return result;
@@ -69,6 +70,36 @@ public final class Tx {
     } catch (SQLException e) {
       throw new StoreException(e);
     }
+  }
+
+  /**
+   * Gives the connection's session this transaction's scope, unless it has it already: the scope is
+   * set for the session (outside any transaction, so no rollback undoes it) and remembered per
+   * server connection, and every transaction sets both settings, so none inherits another's. A
+   * pooled connection that keeps serving one scope sets it once, not once per transaction.
+   */
+  private void scope(Connection c) throws SQLException {
+    String wanted = scopeSetting == null ? "" : scopeSetting + "=" + scopeValue;
+    Object server = server(c);
+    if (wanted.equals(SCOPES.get(server))) {
+      return;
+    }
+    SCOPES.remove(server);
+    try (var st =
+        c.prepareStatement(
+            "select set_config('retina.tenant_id', ?, false), set_config('retina.scope', ?, false)")) {
+      st.setString(1, "retina.tenant_id".equals(scopeSetting) ? scopeValue : "");
+      st.setString(2, "retina.scope".equals(scopeSetting) ? scopeValue : "");
+      st.execute();
+    }
+    SCOPES.put(server, wanted);
+  }
+
+  /** The driver's connection under the pool's and the counters' wrappers. */
+  private static Object server(Connection c) throws SQLException {
+    return c.isWrapperFor(org.postgresql.PGConnection.class)
+        ? c.unwrap(org.postgresql.PGConnection.class)
+        : c;
   }
 
   /** Runs {@code work} for its effects only. */

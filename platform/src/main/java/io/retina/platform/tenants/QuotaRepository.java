@@ -1,5 +1,6 @@
 package io.retina.platform.tenants;
 
+import io.retina.platform.store.Memo;
 import io.retina.platform.store.Rows;
 import io.retina.platform.store.Tx;
 import java.sql.ResultSet;
@@ -13,8 +14,19 @@ import java.util.UUID;
 public final class QuotaRepository {
   private final Tx tx;
 
+  private final Memo<UUID, Quota> recent =
+      new Memo<>(TenantRepository.MEMO_TTL, 10_000, TenantRepository.CHANGES);
+
   public QuotaRepository(Tx tx) {
     this.tx = tx.system();
+  }
+
+  /**
+   * The tenant's effective quota as read within the last second: for admitting a job, which reads
+   * it on every submit. A change made through this node applies at once.
+   */
+  public Optional<Quota> recent(UUID tenantId) {
+    return recent.get(tenantId, () -> effective(tenantId));
   }
 
   /** The tenant's effective quota, or empty if there is no such tenant. */
@@ -65,25 +77,29 @@ public final class QuotaRepository {
 
   /** Replaces the tenant's overrides. */
   public void setOverrides(UUID tenantId, QuotaOverrides o) {
-    tx.run(
-        c -> {
-          try (var st =
-              c.prepareStatement(
-                  "insert into tenant_quotas (tenant_id, rate_per_second, burst, max_concurrent_jobs,"
-                      + " max_pixels, monthly_spend_cap_micros) values (?, ?, ?, ?, ?, ?)"
-                      + " on conflict (tenant_id) do update set rate_per_second = excluded.rate_per_second,"
-                      + " burst = excluded.burst, max_concurrent_jobs = excluded.max_concurrent_jobs,"
-                      + " max_pixels = excluded.max_pixels,"
-                      + " monthly_spend_cap_micros = excluded.monthly_spend_cap_micros, updated_at = now()")) {
-            st.setObject(1, tenantId);
-            st.setObject(2, o.ratePerSecond());
-            st.setObject(3, o.burst());
-            st.setObject(4, o.maxConcurrentJobs());
-            st.setObject(5, o.maxPixels());
-            st.setObject(6, o.monthlySpendCapMicros());
-            st.executeUpdate();
-          }
-        });
+    try {
+      tx.run(
+          c -> {
+            try (var st =
+                c.prepareStatement(
+                    "insert into tenant_quotas (tenant_id, rate_per_second, burst, max_concurrent_jobs,"
+                        + " max_pixels, monthly_spend_cap_micros) values (?, ?, ?, ?, ?, ?)"
+                        + " on conflict (tenant_id) do update set rate_per_second = excluded.rate_per_second,"
+                        + " burst = excluded.burst, max_concurrent_jobs = excluded.max_concurrent_jobs,"
+                        + " max_pixels = excluded.max_pixels,"
+                        + " monthly_spend_cap_micros = excluded.monthly_spend_cap_micros, updated_at = now()")) {
+              st.setObject(1, tenantId);
+              st.setObject(2, o.ratePerSecond());
+              st.setObject(3, o.burst());
+              st.setObject(4, o.maxConcurrentJobs());
+              st.setObject(5, o.maxPixels());
+              st.setObject(6, o.monthlySpendCapMicros());
+              st.executeUpdate();
+            }
+          });
+    } finally {
+      TenantRepository.CHANGES.changed();
+    }
   }
 
   /** Every plan, by name, as the quota a tenant on it without overrides gets. */

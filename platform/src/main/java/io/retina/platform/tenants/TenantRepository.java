@@ -1,6 +1,7 @@
 package io.retina.platform.tenants;
 
 import io.retina.platform.jobs.JobCancellation;
+import io.retina.platform.store.Memo;
 import io.retina.platform.store.Rows;
 import io.retina.platform.store.Tx;
 import java.security.MessageDigest;
@@ -21,7 +22,17 @@ public final class TenantRepository {
    */
   private static final Duration LAST_USED_RESOLUTION = Duration.ofMinutes(1);
 
+  /**
+   * How long this node trusts a key it looked up: a key revoked or a tenant suspended through this
+   * node is refused at its next request, through another node within this.
+   */
+  static final Duration MEMO_TTL = Duration.ofSeconds(1);
+
+  /** Changes to tenants, their keys, plans and quotas made in this JVM. */
+  static final Memo.Changes CHANGES = new Memo.Changes();
+
   private final Tx tx;
+  private final Memo<String, Tenant> byKey = new Memo<>(MEMO_TTL, 10_000, CHANGES);
 
   /**
    * Tenants and keys are administered, and keys looked up, across tenants: every call runs in
@@ -29,6 +40,15 @@ public final class TenantRepository {
    */
   public TenantRepository(Tx tx) {
     this.tx = tx.system();
+  }
+
+  /** Runs a write and voids what this JVM remembers of tenants, keys and quotas. */
+  private <T> T changed(Tx.Work<T> work) {
+    try {
+      return tx.call(work);
+    } finally {
+      CHANGES.changed();
+    }
   }
 
   /** A key issued now, with the clear text that is shown once and stored nowhere. */
@@ -72,7 +92,7 @@ public final class TenantRepository {
 
   /** Sets a tenant's status; false if there is no such tenant. */
   public boolean setStatus(UUID id, Tenant.Status status) {
-    return tx.call(
+    return changed(
         c -> {
           try (var st = c.prepareStatement("update tenants set status = ? where id = ?")) {
             st.setString(1, status.dbValue());
@@ -84,7 +104,7 @@ public final class TenantRepository {
 
   /** Moves a tenant to another plan; false if there is no such tenant. */
   public boolean setPlan(UUID id, String plan) {
-    return tx.call(
+    return changed(
         c -> {
           try (var st = c.prepareStatement("update tenants set plan = ? where id = ?")) {
             st.setString(1, plan);
@@ -100,7 +120,7 @@ public final class TenantRepository {
    * before).
    */
   public boolean delete(UUID id) {
-    return tx.call(
+    return changed(
         c -> {
           try (var st =
               c.prepareStatement(
@@ -182,7 +202,7 @@ public final class TenantRepository {
 
   /** Revokes a tenant's key; false if the tenant has no such key. */
   public boolean revokeKey(UUID tenantId, UUID keyId) {
-    return tx.call(
+    return changed(
         c -> {
           try (var st =
               c.prepareStatement(
@@ -205,6 +225,12 @@ public final class TenantRepository {
       return Optional.empty();
     }
     byte[] presentedHash = ApiKeyFormat.hash(presentedKey);
+    return byKey.get(
+        java.util.HexFormat.of().formatHex(presentedHash),
+        () -> lookUp(prefix.get(), presentedHash));
+  }
+
+  private Optional<Tenant> lookUp(String prefix, byte[] presentedHash) {
     return tx.call(
         c -> {
           try (var st =
@@ -212,7 +238,7 @@ public final class TenantRepository {
                   "select k.id as key_id, k.secret_hash, k.last_used_at, t.*"
                       + " from api_keys k join tenants t on t.id = k.tenant_id"
                       + " where k.prefix = ? and k.revoked_at is null")) {
-            st.setString(1, prefix.get());
+            st.setString(1, prefix);
             try (ResultSet rs = st.executeQuery()) {
               if (!rs.next() || !MessageDigest.isEqual(presentedHash, rs.getBytes("secret_hash"))) {
                 return Optional.empty();

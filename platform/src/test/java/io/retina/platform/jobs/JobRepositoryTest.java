@@ -51,6 +51,48 @@ class JobRepositoryTest {
   }
 
   @Test
+  void oneConnectionTakesEachTransactionsScopeAndNoOther() {
+    // a pool of one connection: every transaction below runs on the same server session
+    try (Database single =
+        Database.openExternal(
+            TestDatabases.freshUrl(), TestDatabases.USER, TestDatabases.PASSWORD, 1)) {
+      new ModelRepository(single.tx()).register(TestModels.echo(1), "test model");
+      TenantRepository its = new TenantRepository(single.tx());
+      JobSubmissions submits = new JobSubmissions(single.tx());
+      Tenant a = its.create("one-conn-a");
+      Tenant b = its.create("one-conn-b");
+      TestJobs.submit(submits, a);
+      TestJobs.submit(submits, b);
+      TestJobs.submit(submits, b);
+      java.util.function.Function<io.retina.platform.store.Tx, Long> rows =
+          tx ->
+              tx.call(
+                  c -> {
+                    try (var rs = c.createStatement().executeQuery("select count(*) from jobs")) {
+                      rs.next();
+                      return rs.getLong(1);
+                    }
+                  });
+      var tx = single.tx();
+      assertTrue(rows.apply(tx.system()) >= 3);
+      assertEquals(0, rows.apply(tx), "after system, no scope still sees nothing");
+      assertEquals(1, rows.apply(tx.forTenant(a.id())));
+      assertEquals(2, rows.apply(tx.forTenant(b.id())), "b's scope replaces a's");
+      assertThrows(
+          io.retina.platform.store.StoreException.class,
+          () ->
+              tx.forTenant(a.id())
+                  .call(
+                      c -> {
+                        c.createStatement().execute("select 1/0");
+                        return null;
+                      }));
+      assertEquals(1, rows.apply(tx.forTenant(a.id())), "a rolled-back transaction keeps it");
+      assertEquals(0, rows.apply(tx));
+    }
+  }
+
+  @Test
   void transactionWithoutTenantScopeSeesNoTenantRows() {
     Tenant a = tenants.create("rls-a");
     Tenant b = tenants.create("rls-b");
