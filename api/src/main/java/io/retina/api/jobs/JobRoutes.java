@@ -20,6 +20,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -49,10 +51,17 @@ public final class JobRoutes extends AllDirectives {
   private static final Duration BODY_TIMEOUT = Duration.ofSeconds(60);
 
   /**
-   * While waiting, the store is re-read at least this often, in case a finish announcement was
-   * lost.
+   * A waited submit looks at its job at least this often, in case a finish announcement was lost
+   * (it reads the store once the node's snapshot of the job is older than {@link
+   * JobSnapshots#TRUSTED}).
    */
   private static final Duration RECHECK = Duration.ofSeconds(1);
+
+  /**
+   * A long poll looks at its job at least this often. Starts, progress and finishes wake it as they
+   * are announced; what only a look finds is a queued job's new place in the queue.
+   */
+  private static final Duration POLL_RECHECK = Duration.ofSeconds(5);
 
   private final ApiContext api;
   private final ActorSystem<?> system;
@@ -189,6 +198,7 @@ public final class JobRoutes extends AllDirectives {
                 api.settings().idempotencyLock());
     var rateHeaders = RateLimitHeaders.of(decision);
     if (outcome instanceof Submission.Created created) {
+      snapshots().read(created.job());
       ModelVersion version = admitted.version();
       submitted.inc(version.ref());
       api.capacity().admitted(version);
@@ -280,7 +290,7 @@ public final class JobRoutes extends AllDirectives {
                     // the announcement's job as committed, else the store's
                     committed
                         .filter(j -> j.tenantId().equals(tenant.id()))
-                        .or(() -> api.jobs().find(tenant.id(), job.id()))
+                        .or(() -> latest(tenant, job.id()))
                         .orElse(job),
                     deadline),
             api.store());
@@ -299,7 +309,7 @@ public final class JobRoutes extends AllDirectives {
     Duration wait = Admission.preferredWait(request, api.settings().maxWait());
     String known = request.getHeader("If-None-Match").map(h -> h.value().trim()).orElse(null);
     Instant deadline = Instant.now().plus(wait);
-    return withJob(request, id, (tenant, job) -> Map.entry(tenant, job))
+    return recentJob(request, id)
         .thenCompose(
             found ->
                 render(found.getValue())
@@ -344,14 +354,14 @@ public final class JobRoutes extends AllDirectives {
     if (!etag(json).equals(tag) || job.status().isFinal() || left.isNegative() || left.isZero()) {
       return CompletableFuture.completedFuture(Map.entry(job, json));
     }
-    Duration nap = left.compareTo(RECHECK) < 0 ? left : RECHECK;
+    Duration nap = left.compareTo(POLL_RECHECK) < 0 ? left : POLL_RECHECK;
     return api.waiters()
         .wake(job.id(), nap)
         .thenApplyAsync(
             committed ->
                 committed
                     .filter(j -> j.tenantId().equals(tenant.id()))
-                    .or(() -> api.jobs().find(tenant.id(), job.id()))
+                    .or(() -> latest(tenant, job.id()))
                     .orElse(job),
             api.store())
         .thenCompose(
@@ -404,6 +414,7 @@ public final class JobRoutes extends AllDirectives {
                   .flatMap(uuid -> api.jobs().withOutput(tenant.id(), uuid))
                   .orElseThrow(() -> Problem.notFound("job-not-found", "No job " + id + "."));
           Job job = found.job();
+          snapshots().read(job); // it may say what no announcement does: its images were purged
           if (job.status() == JobStatus.SUCCEEDED && job.outputDeletedAt() != null) {
             boolean byTenant =
                 api.retention().deletedBy(tenant.id(), job.id()).orElse("").equals("tenant");
@@ -457,7 +468,11 @@ public final class JobRoutes extends AllDirectives {
           Tenant tenant = api.auth().tenant(request);
           var outcome =
               Ids.parse(id)
-                  .map(uuid -> api.retention().deleteData(tenant.id(), uuid))
+                  .map(
+                      uuid -> {
+                        snapshots().forget(uuid);
+                        return api.retention().deleteData(tenant.id(), uuid);
+                      })
                   .orElse(io.retina.platform.jobs.JobRetention.Deletion.NOT_FOUND);
           switch (outcome) {
             case NOT_FOUND -> throw Problem.notFound("job-not-found", "No job " + id + ".");
@@ -484,6 +499,7 @@ public final class JobRoutes extends AllDirectives {
                 .with("jobStatus", job.status().dbValue());
           }
           Job canceled = api.jobs().cancel(tenant.id(), job.id()).orElseThrow();
+          snapshots().read(canceled);
           if (canceled.status() != JobStatus.CANCELED) {
             throw Problem.conflict(
                     "job-already-finished",
@@ -527,6 +543,38 @@ public final class JobRoutes extends AllDirectives {
 
   private interface JobHandler<T> {
     T handle(Tenant tenant, Job job);
+  }
+
+  private JobSnapshots snapshots() {
+    return api.waiters().snapshots();
+  }
+
+  /**
+   * The tenant's job as this node heard of it within the last seconds (read, or announced by its
+   * worker), else as the store has it: a poll of an unchanged job does not reach the store.
+   */
+  private CompletionStage<Map.Entry<Tenant, Job>> recentJob(HttpRequest request, String id) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          Tenant tenant = api.auth().tenant(request);
+          Job job =
+              Ids.parse(id)
+                  .flatMap(uuid -> latest(tenant, uuid))
+                  .orElseThrow(() -> Problem.notFound("job-not-found", "No job " + id + "."));
+          return Map.entry(tenant, job);
+        },
+        api.store());
+  }
+
+  /** The job as recently heard of, else read from the store (and remembered). Blocking. */
+  private Optional<Job> latest(Tenant tenant, UUID jobId) {
+    Optional<Job> recent = snapshots().recent(tenant.id(), jobId);
+    if (recent.isPresent()) {
+      return recent;
+    }
+    Optional<Job> read = api.jobs().find(tenant.id(), jobId);
+    read.ifPresent(snapshots()::read);
+    return read;
   }
 
   /** Authenticates, finds the tenant's job (another tenant's reads as missing) and hands it on. */

@@ -19,11 +19,13 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 
 /**
- * Lets requests wait for jobs to finish ({@code Prefer: wait}) without holding a thread: a waiter
- * is a future completed when the job-events topic announces the job, or when its timeout passes,
- * whichever is first. Announcements can be lost, so callers re-read the store after every wake-up.
- * A job announced shortly before its waiter arrives (a fast job, a waiter that first read the
- * store) wakes it at once: the last {@link #REMEMBERED} announcements are kept. Thread-safe.
+ * Lets requests wait for jobs to change ({@code Prefer: wait}) without holding a thread: a waiter
+ * is a future completed when the job-events topic announces the job (a start, progress, the
+ * finish), or when its timeout passes, whichever is first. What is announced also goes to the
+ * node's {@link JobSnapshots}. Announcements can be lost, so callers read the store again when they
+ * have heard nothing of the job for a while. A job announced shortly before its waiter arrives (a
+ * fast job, a waiter that first read the store) wakes it at once: the last {@link #REMEMBERED}
+ * announcements are kept. Thread-safe.
  */
 public final class JobWaiters {
   /**
@@ -34,17 +36,23 @@ public final class JobWaiters {
 
   private final ActorRef<Command> actor;
   private final ActorSystem<?> system;
+  private final JobSnapshots snapshots = new JobSnapshots();
 
-  public JobWaiters(ActorSystem<?> system, ActorRef<Topic.Command<JobEvents.JobFinished>> topic) {
+  public JobWaiters(ActorSystem<?> system, ActorRef<Topic.Command<JobEvents.JobEvent>> topic) {
     this.system = system;
     this.actor =
         system.systemActorOf(
-            create(topic), "job-waiters", org.apache.pekko.actor.typed.Props.empty());
+            create(topic, snapshots), "job-waiters", org.apache.pekko.actor.typed.Props.empty());
+  }
+
+  /** What this node knows of recent jobs, kept up to date by the announcements. */
+  public JobSnapshots snapshots() {
+    return snapshots;
   }
 
   /**
-   * Completes when the job is announced as finished, with the job as committed when the
-   * announcement carries it, or empty after {@code timeout}, whichever comes first.
+   * Completes when the job is announced (started, further on, finished), with the job as committed
+   * when the announcement carries it, or empty after {@code timeout}, whichever comes first.
    */
   public CompletionStage<Optional<Job>> wake(UUID jobId, Duration timeout) {
     CompletableFuture<Optional<Job>> future = new CompletableFuture<>();
@@ -62,13 +70,13 @@ public final class JobWaiters {
 
   private record Forget(UUID jobId, CompletableFuture<Optional<Job>> future) implements Command {}
 
-  private record Finished(JobEvents.JobFinished event) implements Command {}
+  private record Announced(JobEvents.JobEvent event) implements Command {}
 
-  private static Behavior<Command> create(ActorRef<Topic.Command<JobEvents.JobFinished>> topic) {
+  private static Behavior<Command> create(
+      ActorRef<Topic.Command<JobEvents.JobEvent>> topic, JobSnapshots snapshots) {
     return Behaviors.setup(
         ctx -> {
-          topic.tell(
-              Topic.subscribe(ctx.messageAdapter(JobEvents.JobFinished.class, Finished::new)));
+          topic.tell(Topic.subscribe(ctx.messageAdapter(JobEvents.JobEvent.class, Announced::new)));
           Map<UUID, List<CompletableFuture<Optional<Job>>>> waiting = new HashMap<>();
           Set<UUID> finished =
               java.util.Collections.newSetFromMap(
@@ -99,13 +107,24 @@ public final class JobWaiters {
                     return Behaviors.same();
                   })
               .onMessage(
-                  Finished.class,
-                  f -> {
-                    finished.add(f.event().jobId());
-                    var list = waiting.remove(f.event().jobId());
+                  Announced.class,
+                  a -> {
+                    Job job;
+                    if (a.event() instanceof JobEvents.JobFinished f) {
+                      finished.add(f.jobId());
+                      job = f.job();
+                    } else {
+                      job = ((JobEvents.JobChanged) a.event()).job();
+                    }
+                    if (job != null) {
+                      snapshots.announced(job);
+                    } else {
+                      snapshots.forget(a.event().jobId()); // finished, but how: ask the store
+                    }
+                    var list = waiting.remove(a.event().jobId());
                     if (list != null) {
-                      Optional<Job> job = Optional.ofNullable(f.event().job());
-                      list.forEach(future -> future.complete(job));
+                      Optional<Job> announced = Optional.ofNullable(job);
+                      list.forEach(future -> future.complete(announced));
                     }
                     return Behaviors.same();
                   })

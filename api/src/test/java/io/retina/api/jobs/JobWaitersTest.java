@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 /** Waiting for jobs on the job-events topic, as {@code Prefer: wait} does. */
 class JobWaitersTest {
   static final ActorTestKit kit = ActorTestKit.create();
-  static final ActorRef<Topic.Command<JobEvents.JobFinished>> topic =
-      kit.spawn(Topic.create(JobEvents.JobFinished.class, JobEvents.TOPIC));
+  static final ActorRef<Topic.Command<JobEvents.JobEvent>> topic =
+      kit.spawn(Topic.create(JobEvents.JobEvent.class, JobEvents.TOPIC));
   static final JobWaiters waiters = new JobWaiters(kit.system(), topic);
 
   /**
@@ -62,6 +62,18 @@ class JobWaitersTest {
     long start = System.nanoTime();
     waiters.wake(job, Duration.ofSeconds(30)).toCompletableFuture().get(5, TimeUnit.SECONDS);
     assertTrue(System.nanoTime() - start < Duration.ofSeconds(2).toNanos());
+  }
+
+  @Test
+  void aStartOrProgressWakesTheWaiterWithTheJobAndTheNodeRemembersIt() throws Exception {
+    UUID id = UUID.randomUUID();
+    var woken = waiters.wake(id, Duration.ofSeconds(30)).toCompletableFuture();
+    Thread.sleep(200); // the waiter is registered
+    var running = JobSnapshotsTest.job(id, io.retina.platform.jobs.JobStatus.RUNNING, 1, 0.4);
+    topic.tell(Topic.publish(new JobEvents.JobChanged(id, running)));
+    assertEquals(0.4, woken.get(5, TimeUnit.SECONDS).orElseThrow().progress());
+    assertEquals(
+        0.4, waiters.snapshots().recent(JobSnapshotsTest.TENANT, id).orElseThrow().progress());
   }
 
   @Test

@@ -35,6 +35,35 @@ public record Job(
     Instant inputDeletedAt,
     Instant outputDeletedAt) {
 
+  /** The same job, having done {@code fraction} of its work. */
+  public Job withProgress(double fraction) {
+    return new Job(
+        id,
+        tenantId,
+        modelName,
+        modelVersion,
+        status,
+        params,
+        inputMediaType,
+        inputWidth,
+        inputHeight,
+        inputBytes,
+        inputDigest,
+        outputMediaType,
+        outputBytes,
+        attempts,
+        maxAttempts,
+        errorType,
+        errorDetail,
+        createdAt,
+        startedAt,
+        finishedAt,
+        fraction,
+        deadlineAt,
+        inputDeletedAt,
+        outputDeletedAt);
+  }
+
   public String modelRef() {
     return modelName + "@" + modelVersion;
   }

@@ -1,5 +1,6 @@
 package io.retina.workers.runners;
 
+import io.retina.platform.cluster.JobEvents;
 import io.retina.platform.jobs.ContentDigest;
 import io.retina.platform.jobs.Job;
 import io.retina.platform.jobs.JobLeases;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -97,6 +99,7 @@ final class JobExecution {
       } else {
         claims.add(claimed.get());
         held.put(jobId, claimed.get());
+        announce(claimed.get().job());
       }
     }
     try {
@@ -226,11 +229,19 @@ final class JobExecution {
       }
       last[0] = now;
       try {
-        jobs().reportProgress(claim.job().id(), claim.attempt(), (double) done / total);
+        double fraction = (double) done / total;
+        if (jobs().reportProgress(claim.job().id(), claim.attempt(), fraction)) {
+          announce(claim.job().withProgress(fraction));
+        }
       } catch (RuntimeException e) {
         log.warn("could not record the progress of job {}: {}", claim.job().id(), e.toString());
       }
     };
+  }
+
+  /** Tells the API nodes that a job started or got further, as committed. */
+  private void announce(Job job) {
+    worker.jobEvents().tell(Topic.publish(new JobEvents.JobChanged(job.id(), job)));
   }
 
   /** Commits one job's result, fenced by its attempt. */

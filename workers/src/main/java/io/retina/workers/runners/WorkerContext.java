@@ -28,7 +28,7 @@ public record WorkerContext(
     Executor blocking,
     String nodeName,
     String device,
-    ActorRef<Topic.Command<JobEvents.JobFinished>> jobEvents,
+    ActorRef<Topic.Command<JobEvents.JobEvent>> jobEvents,
     ActorRef<Topic.Command<RunnerLoads.Load>> loads,
     ActorRef<Residency.Command> residency,
     WorkerMetrics metrics) {}

@@ -89,7 +89,7 @@ class ModelRunnerTest {
             blocking,
             "test-node",
             "cpu",
-            kit.spawn(Topic.create(JobEvents.JobFinished.class, JobEvents.TOPIC)),
+            kit.spawn(Topic.create(JobEvents.JobEvent.class, JobEvents.TOPIC)),
             kit.spawn(Topic.create(RunnerLoads.Load.class, RunnerLoads.TOPIC)),
             kit.spawn(Residency.create(1_000_000, Set.of(), Clock.systemUTC())),
             new WorkerMetrics(new MetricsRegistry()));
