@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Executes jobs of one loaded version on this node: claims each from the store, runs the batch
@@ -88,6 +89,19 @@ final class JobExecution {
 
   /** Claims, runs and commits a batch of jobs (often of one), each fenced by its own attempt. */
   List<Outcome> execute(List<UUID> jobIds) {
+    // what this thread logs is about these jobs: structured logs (RETINA_LOG_FORMAT=json) carry it
+    MDC.put("model", runner);
+    if (jobIds.size() == 1) {
+      MDC.put("job", jobIds.get(0).toString());
+    }
+    try {
+      return claimAndRun(jobIds);
+    } finally {
+      MDC.clear();
+    }
+  }
+
+  private List<Outcome> claimAndRun(List<UUID> jobIds) {
     List<Outcome> outcomes = new ArrayList<>();
     List<Claim> claims = new ArrayList<>();
     for (UUID jobId : jobIds) {
@@ -99,6 +113,9 @@ final class JobExecution {
       } else {
         claims.add(claimed.get());
         held.put(jobId, claimed.get());
+        if (jobIds.size() == 1) {
+          MDC.put("tenant", claimed.get().job().tenantId().toString());
+        }
         announce(claimed.get().job());
       }
     }
