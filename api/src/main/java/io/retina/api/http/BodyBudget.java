@@ -71,7 +71,8 @@ public final class BodyBudget {
                             return chunk;
                           })
                       .completionTimeout(timeout)
-                      .runFold(ByteString.emptyByteString(), ByteString::concat, mat))
+                      .runFold(ByteString.emptyByteString(), ByteString::concat, mat),
+                  mat.executionContext())
               .<HttpEntity.Strict>thenApply(
                   bytes -> HttpEntities.create(entity.getContentType(), bytes))
               .exceptionally(

@@ -35,10 +35,13 @@ public record SubmitRequest(
       }
       return Stages.plain(
               Unmarshaller.entityToMultipartFormData()
-                  .unmarshal(entity, Materializer.matFromSystem(system)))
+                  .unmarshal(entity, Materializer.matFromSystem(system)),
+              system.executionContext())
           .thenCompose(
               form ->
-                  Stages.plain(form.toStrict(PART_TIMEOUT_MS, Materializer.matFromSystem(system))))
+                  Stages.plain(
+                      form.toStrict(PART_TIMEOUT_MS, Materializer.matFromSystem(system)),
+                      system.executionContext()))
           .exceptionally(
               e -> {
                 throw Problem.badRequest(

@@ -18,23 +18,27 @@ public final class TenantGates {
   static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
 
   private final ClusterSharding sharding;
+  private final java.util.concurrent.Executor dispatcher;
 
   public TenantGates(ActorSystem<?> system) {
     this.sharding = ClusterSharding.get(system);
+    this.dispatcher = system.executionContext();
   }
 
   public CompletionStage<TenantGate.Decision> admit(UUID tenantId) {
     return Stages.plain(
         sharding
             .entityRefFor(TenantGate.ENTITY_KEY, tenantId.toString())
-            .ask(TenantGate.Admit::new, ASK_TIMEOUT));
+            .ask(TenantGate.Admit::new, ASK_TIMEOUT),
+        dispatcher);
   }
 
   public CompletionStage<TenantGate.Decision> peek(UUID tenantId) {
     return Stages.plain(
         sharding
             .entityRefFor(TenantGate.ENTITY_KEY, tenantId.toString())
-            .ask(TenantGate.Peek::new, ASK_TIMEOUT));
+            .ask(TenantGate.Peek::new, ASK_TIMEOUT),
+        dispatcher);
   }
 
   public void quotaChanged(UUID tenantId) {

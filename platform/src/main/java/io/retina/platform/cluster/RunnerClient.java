@@ -18,9 +18,11 @@ public final class RunnerClient {
   private static final Duration POSITION_TIMEOUT = Duration.ofMillis(500);
 
   private final ClusterSharding sharding;
+  private final java.util.concurrent.Executor dispatcher;
 
   public RunnerClient(ActorSystem<?> system) {
     this.sharding = ClusterSharding.get(system);
+    this.dispatcher = system.executionContext();
   }
 
   /**
@@ -54,7 +56,8 @@ public final class RunnerClient {
     return Stages.plain(
         sharding
             .entityRefFor(RunnerProtocol.ENTITY_KEY, runner.toString())
-            .ask(replyTo -> new RunnerProtocol.GetQueuePosition(jobId, replyTo), POSITION_TIMEOUT));
+            .ask(replyTo -> new RunnerProtocol.GetQueuePosition(jobId, replyTo), POSITION_TIMEOUT),
+        dispatcher);
   }
 
   private void tell(RunnerId runner, RunnerProtocol.Command message) {

@@ -10,17 +10,19 @@ import java.util.concurrent.Executor;
  * <p>Those stages are Scala futures seen through {@code FutureConverters}, whose every dependent
  * action runs "async" on the JDK's default executor, even {@code thenApply}. On a machine with two
  * cores that default is not the common pool (its parallelism is 1) but a new thread per action: one
- * thread started and ended for each admitted job. A plain stage runs its dependents on the thread
- * that completes it, like any other {@link CompletableFuture}; dependents that block must still
- * name their executor.
+ * thread started and ended for each admitted job. A plain stage runs its dependents on the executor
+ * given here (a pooled dispatcher), never on the thread that completed the Pekko stage: that may be
+ * an actor's (the gate that answered) or the remoting's, and must not run the request's work.
+ * Dependents that block must still name their own executor.
  */
 public final class Stages {
-  private static final Executor DIRECT = Runnable::run;
-
   private Stages() {}
 
-  /** The same outcome as {@code stage}, on a plain {@link CompletableFuture}. */
-  public static <T> CompletableFuture<T> plain(CompletionStage<T> stage) {
+  /**
+   * The same outcome as {@code stage}, on a plain {@link CompletableFuture} completed on {@code
+   * on}.
+   */
+  public static <T> CompletableFuture<T> plain(CompletionStage<T> stage, Executor on) {
     CompletableFuture<T> plain = new CompletableFuture<>();
     stage.whenCompleteAsync(
         (value, error) -> {
@@ -30,7 +32,7 @@ public final class Stages {
             plain.complete(value);
           }
         },
-        DIRECT);
+        on);
     return plain;
   }
 }
