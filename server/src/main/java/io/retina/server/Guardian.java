@@ -176,17 +176,7 @@ final class Guardian {
                     webhookSettings,
                     retention,
                     store);
-            new ApiServer(api, system)
-                .start()
-                .whenComplete(
-                    (binding, error) -> {
-                      if (error != null) {
-                        bound.completeExceptionally(error);
-                      } else {
-                        binding.addToCoordinatedShutdown(java.time.Duration.ofSeconds(10), system);
-                        bound.complete(binding.localAddress().getPort());
-                      }
-                    });
+            new ApiServer(api, system).start().whenComplete(reportBinding(bound, system));
           } else {
             // a worker-only node serves its metrics and health on the HTTP port, nothing else
             var settings = ApiSettings.from(s.config());
@@ -194,18 +184,27 @@ final class Guardian {
                 .newServerAt(settings.host(), settings.port())
                 .bind(
                     new WorkerOpsRoutes(s.metrics(), () -> readiness(s, cluster), blocking).route())
-                .whenComplete(
-                    (binding, error) -> {
-                      if (error != null) {
-                        bound.completeExceptionally(error);
-                      } else {
-                        binding.addToCoordinatedShutdown(java.time.Duration.ofSeconds(10), system);
-                        bound.complete(binding.localAddress().getPort());
-                      }
-                    });
+                .whenComplete(reportBinding(bound, system));
           }
           return Behaviors.empty();
         });
+  }
+
+  /**
+   * Completes {@code bound} with the port the HTTP server bound, or its failure; a bound server
+   * stops with the node's coordinated shutdown.
+   */
+  private static java.util.function.BiConsumer<
+          org.apache.pekko.http.javadsl.ServerBinding, Throwable>
+      reportBinding(CompletableFuture<Integer> bound, ActorSystem<?> system) {
+    return (binding, error) -> {
+      if (error != null) {
+        bound.completeExceptionally(error);
+      } else {
+        binding.addToCoordinatedShutdown(java.time.Duration.ofSeconds(10), system);
+        bound.complete(binding.localAddress().getPort());
+      }
+    };
   }
 
   /**

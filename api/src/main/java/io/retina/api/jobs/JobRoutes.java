@@ -309,7 +309,8 @@ public final class JobRoutes extends AllDirectives {
     Duration wait = Admission.preferredWait(request, api.settings().maxWait());
     String known = request.getHeader("If-None-Match").map(h -> h.value().trim()).orElse(null);
     Instant deadline = Instant.now().plus(wait);
-    return recentJob(request, id)
+    // as this node last heard of the job, if recently: a poll of an unchanged job skips the store
+    return withJob(request, id, this::latest, (tenant, job) -> Map.entry(tenant, job))
         .thenCompose(
             found ->
                 render(found.getValue())
@@ -549,23 +550,6 @@ public final class JobRoutes extends AllDirectives {
     return api.waiters().snapshots();
   }
 
-  /**
-   * The tenant's job as this node heard of it within the last seconds (read, or announced by its
-   * worker), else as the store has it: a poll of an unchanged job does not reach the store.
-   */
-  private CompletionStage<Map.Entry<Tenant, Job>> recentJob(HttpRequest request, String id) {
-    return CompletableFuture.supplyAsync(
-        () -> {
-          Tenant tenant = api.auth().tenant(request);
-          Job job =
-              Ids.parse(id)
-                  .flatMap(uuid -> latest(tenant, uuid))
-                  .orElseThrow(() -> Problem.notFound("job-not-found", "No job " + id + "."));
-          return Map.entry(tenant, job);
-        },
-        api.store());
-  }
-
   /** The job as recently heard of, else read from the store (and remembered). Blocking. */
   private Optional<Job> latest(Tenant tenant, UUID jobId) {
     Optional<Job> recent = snapshots().recent(tenant.id(), jobId);
@@ -577,14 +561,26 @@ public final class JobRoutes extends AllDirectives {
     return read;
   }
 
-  /** Authenticates, finds the tenant's job (another tenant's reads as missing) and hands it on. */
+  /** Authenticates, reads the tenant's job from the store and hands it on. */
   private <T> CompletionStage<T> withJob(HttpRequest request, String id, JobHandler<T> handler) {
+    return withJob(request, id, (tenant, uuid) -> api.jobs().find(tenant.id(), uuid), handler);
+  }
+
+  /**
+   * Authenticates, finds the tenant's job with {@code find} (another tenant's reads as missing) and
+   * hands it on.
+   */
+  private <T> CompletionStage<T> withJob(
+      HttpRequest request,
+      String id,
+      java.util.function.BiFunction<Tenant, UUID, Optional<Job>> find,
+      JobHandler<T> handler) {
     return CompletableFuture.supplyAsync(
         () -> {
           Tenant tenant = api.auth().tenant(request);
           Job job =
               Ids.parse(id)
-                  .flatMap(uuid -> api.jobs().find(tenant.id(), uuid))
+                  .flatMap(uuid -> find.apply(tenant, uuid))
                   .orElseThrow(() -> Problem.notFound("job-not-found", "No job " + id + "."));
           return handler.handle(tenant, job);
         },

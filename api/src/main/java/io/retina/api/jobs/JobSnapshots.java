@@ -65,16 +65,12 @@ public final class JobSnapshots {
         job.id(),
         next,
         (known, incoming) -> {
-          boolean knownFinal = known.job().status().isFinal();
-          if (announced ? behind(incoming.job(), known.job()) : knownFinal && !isFinal(job)) {
-            return known;
-          }
-          return incoming;
+          boolean older =
+              announced
+                  ? behind(incoming.job(), known.job())
+                  : known.job().status().isFinal() && !incoming.job().status().isFinal();
+          return older ? known : incoming;
         });
-  }
-
-  private static boolean isFinal(Job job) {
-    return job.status().isFinal();
   }
 
   /** Whether {@code a} is an earlier state of the job than {@code b}: attempt, status, progress. */

@@ -33,9 +33,7 @@ public final class WorkerOpsRoutes extends AllDirectives {
 
   public Route route() {
     return concat(
-        path(
-            PathMatchers.segment("health").slash("live"),
-            () -> get(() -> complete(Responses.ok(Map.of("status", "live"))))),
+        live(),
         path(
             PathMatchers.segment("health").slash("ready"),
             () ->
@@ -51,17 +49,29 @@ public final class WorkerOpsRoutes extends AllDirectives {
                                           503, Map.of("status", "not-ready", "reasons", problems));
                                 },
                                 blocking)))),
-        path(
-            "metrics",
-            () ->
-                get(
-                    () ->
-                        complete(
-                            HttpResponse.create()
-                                .withEntity(
-                                    ContentTypes.parse(MetricsRegistry.CONTENT_TYPE),
-                                    metrics
-                                        .scrape()
-                                        .getBytes(java.nio.charset.StandardCharsets.UTF_8))))));
+        metrics());
+  }
+
+  /** {@code /health/live}: the process answers. Every node serves it, api or worker. */
+  Route live() {
+    return path(
+        PathMatchers.segment("health").slash("live"),
+        () -> get(() -> complete(Responses.ok(Map.of("status", "live")))));
+  }
+
+  /** {@code /metrics}, Prometheus's text format. Every node serves it, api or worker. */
+  Route metrics() {
+    return path(
+        "metrics",
+        () ->
+            get(
+                () ->
+                    complete(
+                        HttpResponse.create()
+                            .withEntity(
+                                ContentTypes.parse(MetricsRegistry.CONTENT_TYPE),
+                                metrics
+                                    .scrape()
+                                    .getBytes(java.nio.charset.StandardCharsets.UTF_8)))));
   }
 }

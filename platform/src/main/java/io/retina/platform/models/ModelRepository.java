@@ -38,22 +38,6 @@ public final class ModelRepository {
     this.tx = tx;
   }
 
-  private <T> T changed(Tx.Work<T> work) {
-    try {
-      return tx.call(work);
-    } finally {
-      CHANGES.changed();
-    }
-  }
-
-  private void changing(Tx.VoidWork work) {
-    try {
-      tx.run(work);
-    } finally {
-      CHANGES.changed();
-    }
-  }
-
   /** How each node last loaded each version. */
   public ModelLoads loads() {
     return new ModelLoads(tx);
@@ -70,7 +54,8 @@ public final class ModelRepository {
    * running store too, once.
    */
   public void register(ModelVersion v, String description) {
-    changing(
+    CHANGES.run(
+        tx,
         c -> {
           try (var st =
               c.prepareStatement(
@@ -234,7 +219,8 @@ public final class ModelRepository {
    * version; a tenant id that doesn't exist fails the transaction (a foreign key).
    */
   public boolean setCanaries(String name, int version, Set<UUID> tenants) {
-    return changed(
+    return CHANGES.write(
+        tx,
         c -> {
           if (query(c, name, version).isEmpty()) {
             return false;
@@ -324,7 +310,8 @@ public final class ModelRepository {
    * @throws TaskMismatchException if the model exists with another task
    */
   public ModelVersion stage(ModelVersion draft, String description, Path zip) {
-    return changed(
+    return CHANGES.write(
+        tx,
         c -> {
           try (var st =
               c.prepareStatement(
@@ -362,7 +349,8 @@ public final class ModelRepository {
    * staged} and is remembered for {@link #rollback}. A retired version cannot be promoted.
    */
   public Transition promote(String name, int version) {
-    return changed(
+    return CHANGES.write(
+        tx,
         c -> {
           if (lockModel(c, name, true).isEmpty()) {
             return Transition.of(Transition.Outcome.NO_SUCH_MODEL, null, null);
@@ -392,7 +380,8 @@ public final class ModelRepository {
    * first.
    */
   public Transition rollback(String name) {
-    return changed(
+    return CHANGES.write(
+        tx,
         c -> {
           Optional<Model> model = lockModel(c, name, true);
           if (model.isEmpty()) {
@@ -418,7 +407,8 @@ public final class ModelRepository {
    * The active version cannot be retired (promote another first). Retiring is final.
    */
   public Transition retire(String name, int version) {
-    return changed(
+    return CHANGES.write(
+        tx,
         c -> {
           if (lockModel(c, name, true).isEmpty()) {
             return Transition.of(Transition.Outcome.NO_SUCH_MODEL, null, null);

@@ -60,6 +60,26 @@ public final class Memo<K, V> {
       generation.incrementAndGet();
     }
 
+    /**
+     * Runs a write in {@code tx}; once it is done, committed or not, voids what was read before.
+     */
+    public <T> T write(Tx tx, Tx.Work<T> work) {
+      try {
+        return tx.call(work);
+      } finally {
+        changed();
+      }
+    }
+
+    /** {@link #write} for a write that gives nothing. */
+    public void run(Tx tx, Tx.VoidWork work) {
+      try {
+        tx.run(work);
+      } finally {
+        changed();
+      }
+    }
+
     long generation() {
       return generation.get();
     }

@@ -77,29 +77,26 @@ public final class QuotaRepository {
 
   /** Replaces the tenant's overrides. */
   public void setOverrides(UUID tenantId, QuotaOverrides o) {
-    try {
-      tx.run(
-          c -> {
-            try (var st =
-                c.prepareStatement(
-                    "insert into tenant_quotas (tenant_id, rate_per_second, burst, max_concurrent_jobs,"
-                        + " max_pixels, monthly_spend_cap_micros) values (?, ?, ?, ?, ?, ?)"
-                        + " on conflict (tenant_id) do update set rate_per_second = excluded.rate_per_second,"
-                        + " burst = excluded.burst, max_concurrent_jobs = excluded.max_concurrent_jobs,"
-                        + " max_pixels = excluded.max_pixels,"
-                        + " monthly_spend_cap_micros = excluded.monthly_spend_cap_micros, updated_at = now()")) {
-              st.setObject(1, tenantId);
-              st.setObject(2, o.ratePerSecond());
-              st.setObject(3, o.burst());
-              st.setObject(4, o.maxConcurrentJobs());
-              st.setObject(5, o.maxPixels());
-              st.setObject(6, o.monthlySpendCapMicros());
-              st.executeUpdate();
-            }
-          });
-    } finally {
-      TenantRepository.CHANGES.changed();
-    }
+    TenantRepository.CHANGES.run(
+        tx,
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  "insert into tenant_quotas (tenant_id, rate_per_second, burst, max_concurrent_jobs,"
+                      + " max_pixels, monthly_spend_cap_micros) values (?, ?, ?, ?, ?, ?)"
+                      + " on conflict (tenant_id) do update set rate_per_second = excluded.rate_per_second,"
+                      + " burst = excluded.burst, max_concurrent_jobs = excluded.max_concurrent_jobs,"
+                      + " max_pixels = excluded.max_pixels,"
+                      + " monthly_spend_cap_micros = excluded.monthly_spend_cap_micros, updated_at = now()")) {
+            st.setObject(1, tenantId);
+            st.setObject(2, o.ratePerSecond());
+            st.setObject(3, o.burst());
+            st.setObject(4, o.maxConcurrentJobs());
+            st.setObject(5, o.maxPixels());
+            st.setObject(6, o.monthlySpendCapMicros());
+            st.executeUpdate();
+          }
+        });
   }
 
   /** Every plan, by name, as the quota a tenant on it without overrides gets. */

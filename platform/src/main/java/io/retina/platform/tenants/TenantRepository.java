@@ -42,15 +42,6 @@ public final class TenantRepository {
     this.tx = tx.system();
   }
 
-  /** Runs a write and voids what this JVM remembers of tenants, keys and quotas. */
-  private <T> T changed(Tx.Work<T> work) {
-    try {
-      return tx.call(work);
-    } finally {
-      CHANGES.changed();
-    }
-  }
-
   /** A key issued now, with the clear text that is shown once and stored nowhere. */
   public record IssuedKey(ApiKey key, String secret) {}
 
@@ -92,7 +83,8 @@ public final class TenantRepository {
 
   /** Sets a tenant's status; false if there is no such tenant. */
   public boolean setStatus(UUID id, Tenant.Status status) {
-    return changed(
+    return CHANGES.write(
+        tx,
         c -> {
           try (var st = c.prepareStatement("update tenants set status = ? where id = ?")) {
             st.setString(1, status.dbValue());
@@ -104,7 +96,8 @@ public final class TenantRepository {
 
   /** Moves a tenant to another plan; false if there is no such tenant. */
   public boolean setPlan(UUID id, String plan) {
-    return changed(
+    return CHANGES.write(
+        tx,
         c -> {
           try (var st = c.prepareStatement("update tenants set plan = ? where id = ?")) {
             st.setString(1, plan);
@@ -120,7 +113,8 @@ public final class TenantRepository {
    * before).
    */
   public boolean delete(UUID id) {
-    return changed(
+    return CHANGES.write(
+        tx,
         c -> {
           try (var st =
               c.prepareStatement(
@@ -202,7 +196,8 @@ public final class TenantRepository {
 
   /** Revokes a tenant's key; false if the tenant has no such key. */
   public boolean revokeKey(UUID tenantId, UUID keyId) {
-    return changed(
+    return CHANGES.write(
+        tx,
         c -> {
           try (var st =
               c.prepareStatement(
