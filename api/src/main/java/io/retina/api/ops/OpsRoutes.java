@@ -2,10 +2,13 @@ package io.retina.api.ops;
 
 import io.retina.api.ApiContext;
 import io.retina.api.http.Responses;
+import io.retina.platform.metrics.MetricsRegistry;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.MediaTypes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
@@ -22,13 +25,27 @@ public final class OpsRoutes extends AllDirectives {
     this.api = api;
   }
 
+  /** Prometheus's text exposition format, version 0.0.4, as its scrapers ask for it. */
+  private static final ContentType METRICS_TYPE = ContentTypes.parse(MetricsRegistry.CONTENT_TYPE);
+
   public Route route() {
-    // liveness and metrics as a worker-only node serves them; readiness says more here
-    WorkerOpsRoutes probes = new WorkerOpsRoutes(api.metrics(), api.readiness(), api.store());
     return concat(
-        probes.live(),
+        path(
+            PathMatchers.segment("health").slash("live"),
+            () -> get(() -> complete(Responses.ok(Map.of("status", "live"))))),
         path(PathMatchers.segment("health").slash("ready"), () -> get(this::ready)),
-        probes.metrics(),
+        path(
+            "metrics",
+            () ->
+                get(
+                    () ->
+                        complete(
+                            HttpResponse.create()
+                                .withEntity(
+                                    METRICS_TYPE,
+                                    api.metrics()
+                                        .scrape()
+                                        .getBytes(java.nio.charset.StandardCharsets.UTF_8))))),
         path(
             "openapi.yaml",
             () ->

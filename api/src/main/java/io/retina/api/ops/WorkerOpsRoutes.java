@@ -33,7 +33,9 @@ public final class WorkerOpsRoutes extends AllDirectives {
 
   public Route route() {
     return concat(
-        live(),
+        path(
+            PathMatchers.segment("health").slash("live"),
+            () -> get(() -> complete(Responses.ok(Map.of("status", "live"))))),
         path(
             PathMatchers.segment("health").slash("ready"),
             () ->
@@ -49,29 +51,17 @@ public final class WorkerOpsRoutes extends AllDirectives {
                                           503, Map.of("status", "not-ready", "reasons", problems));
                                 },
                                 blocking)))),
-        metrics());
-  }
-
-  /** {@code /health/live}: the process answers. Every node serves it, api or worker. */
-  Route live() {
-    return path(
-        PathMatchers.segment("health").slash("live"),
-        () -> get(() -> complete(Responses.ok(Map.of("status", "live")))));
-  }
-
-  /** {@code /metrics}, Prometheus's text format. Every node serves it, api or worker. */
-  Route metrics() {
-    return path(
-        "metrics",
-        () ->
-            get(
-                () ->
-                    complete(
-                        HttpResponse.create()
-                            .withEntity(
-                                ContentTypes.parse(MetricsRegistry.CONTENT_TYPE),
-                                metrics
-                                    .scrape()
-                                    .getBytes(java.nio.charset.StandardCharsets.UTF_8)))));
+        path(
+            "metrics",
+            () ->
+                get(
+                    () ->
+                        complete(
+                            HttpResponse.create()
+                                .withEntity(
+                                    ContentTypes.parse(MetricsRegistry.CONTENT_TYPE),
+                                    metrics
+                                        .scrape()
+                                        .getBytes(java.nio.charset.StandardCharsets.UTF_8))))));
   }
 }
