@@ -21,6 +21,7 @@ import io.retina.platform.models.ArtifactInspector;
 import io.retina.platform.models.ModelRepository;
 import io.retina.platform.tenants.QuotaRepository;
 import io.retina.platform.tenants.TenantRepository;
+import io.retina.platform.training.TrainingRepository;
 import io.retina.platform.webhooks.WebhookSettings;
 import io.retina.platform.webhooks.WebhookStore;
 import java.util.List;
@@ -40,6 +41,7 @@ import java.util.function.Supplier;
  * @param webhooks tenants' webhook endpoints, secrets and deliveries
  * @param webhookSettings which webhook URLs this node allows, and rotation's default grace
  * @param retention how long tenants' images are kept, and their deletion
+ * @param trainings tenants' trainings and their datasets
  */
 public record ApiContext(
     ApiSettings settings,
@@ -67,4 +69,5 @@ public record ApiContext(
     WebhookStore webhooks,
     WebhookSettings webhookSettings,
     JobRetention retention,
+    TrainingRepository trainings,
     Executor store) {}

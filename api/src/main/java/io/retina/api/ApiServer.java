@@ -8,6 +8,7 @@ import io.retina.api.http.SecurityHeaders;
 import io.retina.api.jobs.JobRoutes;
 import io.retina.api.models.ModelRoutes;
 import io.retina.api.ops.OpsRoutes;
+import io.retina.api.training.TrainingRoutes;
 import io.retina.api.webhooks.WebhookRoutes;
 import io.retina.platform.metrics.Counter;
 import io.retina.platform.metrics.Histogram;
@@ -74,12 +75,13 @@ public final class ApiServer extends AllDirectives {
     Route admin = new AdminRoutes(api).route();
     Route ops = new OpsRoutes(api).route();
     Route webhooks = new WebhookRoutes(api).route();
+    Route trainings = new TrainingRoutes(api, system, bodies).route();
     Route endpoints =
         handleRejections(
             rejections(),
             () ->
                 concat(
-                    pathPrefix("v1", () -> concat(jobs, models, account, webhooks)),
+                    pathPrefix("v1", () -> concat(jobs, models, account, webhooks, trainings)),
                     pathPrefix("admin", () -> admin),
                     ops));
     return extractRequest(

@@ -1,5 +1,6 @@
 package io.retina.server;
 
+import com.typesafe.config.Config;
 import io.retina.api.ApiContext;
 import io.retina.api.ApiServer;
 import io.retina.api.ApiSettings;
@@ -22,6 +23,7 @@ import io.retina.platform.jobs.JobAdminQueries;
 import io.retina.platform.jobs.JobRetention;
 import io.retina.platform.models.ModelArchive;
 import io.retina.platform.tenants.QuotaRepository;
+import io.retina.platform.training.TrainingRepository;
 import io.retina.platform.webhooks.WebhookSender;
 import io.retina.platform.webhooks.WebhookSettings;
 import io.retina.platform.webhooks.WebhookStore;
@@ -36,6 +38,7 @@ import io.retina.workers.runners.Residency;
 import io.retina.workers.runners.WorkerContext;
 import io.retina.workers.runners.WorkerMetrics;
 import io.retina.workers.tfjs.GraphInspector;
+import io.retina.workers.training.TrainingWorker;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
@@ -125,6 +128,9 @@ final class Guardian {
             drainOnShutdown(system, host);
             ModelRunner.init(system, worker);
             pruneUploads(system, s, nodeName, w.getDuration("prune-uploads-every"), blocking);
+            if (w.getBoolean("training.enabled")) {
+              startTrainer(system, s, nodeName, w.getConfig("training"));
+            }
             Sweeper.init(
                 system,
                 s.leases(),
@@ -175,6 +181,7 @@ final class Guardian {
                     webhooks,
                     webhookSettings,
                     retention,
+                    new TrainingRepository(s.database().tx()),
                     store);
             new ApiServer(api, system).start().whenComplete(reportBinding(bound, system));
           } else {
@@ -270,6 +277,36 @@ final class Guardian {
    * the handoff, not during it: a draining replica's last reports to its runner would otherwise
    * wait in a shard region that is closing, and hold up its closing.
    */
+  /**
+   * Starts this worker's trainer; a stopping node lets the training in progress reach its epoch's
+   * end and hands it back, so another worker resumes it at once rather than when its lease ends.
+   */
+  private static void startTrainer(
+      ActorSystem<?> system, Node.Services s, String nodeName, Config t) {
+    TrainingWorker trainer =
+        new TrainingWorker(
+            new TrainingRepository(s.database().tx()),
+            s.modelCache(),
+            nodeName,
+            new TrainingWorker.Settings(
+                t.getDuration("poll"),
+                t.getDuration("lease"),
+                t.getLong("price-per-image-micros"),
+                t.getLong("price-per-megapixel-micros")));
+    trainer.start();
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeClusterShutdown(),
+            "hand-back-training",
+            () ->
+                CompletableFuture.supplyAsync(
+                    () -> {
+                      trainer.stop(Duration.ofSeconds(50));
+                      trainer.close();
+                      return org.apache.pekko.Done.getInstance();
+                    }));
+  }
+
   private static void drainOnShutdown(
       ActorSystem<?> system, org.apache.pekko.actor.typed.ActorRef<ReplicaHost.Command> host) {
     CoordinatedShutdown.get(system)

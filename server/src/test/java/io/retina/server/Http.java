@@ -128,6 +128,13 @@ final class Http {
     }
   }
 
+  /** The texts of a JSON array, in order. */
+  static java.util.List<String> texts(JsonNode array) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    array.forEach(n -> out.add(n.asText()));
+    return out;
+  }
+
   static String uniqueName(String prefix) {
     return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
   }

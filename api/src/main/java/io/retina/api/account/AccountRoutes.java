@@ -173,6 +173,7 @@ public final class AccountRoutes extends AllDirectives {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("jobs", l.jobs());
     m.put("megapixels", l.megapixels());
+    m.put("imageEpochs", l.imageEpochs());
     m.put("amountMicros", l.amountMicros());
     return m;
   }

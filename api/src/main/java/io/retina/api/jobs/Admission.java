@@ -190,7 +190,9 @@ final class Admission {
     Optional<ModelVersion> found =
         ref.version().isPresent()
             ? models.findFor(ref.name(), ref.version().get(), tenant.id())
-            : models.recentActive(ref.name());
+            : ModelRepository.isPrivateName(ref.name())
+                ? models.findActiveFor(ref.name(), tenant.id())
+                : models.recentActive(ref.name());
     return found.orElseThrow(
         () ->
             Problem.notFound(

@@ -27,8 +27,22 @@ public final class UsageRepository {
     this.tx = tx;
   }
 
-  /** Jobs, megapixels and amount for one group (a model, a day, a tenant). */
-  public record Line(String key, long jobs, BigDecimal megapixels, long amountMicros) {}
+  /**
+   * Jobs, megapixels, training image-epochs and amount for one group (a model, a day, a tenant). A
+   * training's epochs are billed as {@code training:<model>@<version>} in the by-model lines.
+   */
+  public record Line(
+      String key, long jobs, BigDecimal megapixels, long imageEpochs, long amountMicros) {}
+
+  /** The by-model key: a job's model version, or the version a training makes. */
+  private static final String MODEL_KEY =
+      "case when l.training_id is null then '' else 'training:' end"
+          + " || l.model_name || '@' || l.model_version";
+
+  /** The sums every line has, over ledger rows {@code l}. */
+  private static final String SUMS =
+      "count(l.job_id) as jobs, sum(l.megapixels) as megapixels,"
+          + " coalesce(sum(l.images), 0) as image_epochs, sum(l.amount_micros) as amount";
 
   /** A tenant's usage in a month. */
   public record Usage(YearMonth month, Line total, List<Line> byModel, List<Line> byDay) {}
@@ -44,8 +58,8 @@ public final class UsageRepository {
               List<Line> total = lines(c, "'total'", tenantId, month);
               return new Usage(
                   month,
-                  total.isEmpty() ? new Line("total", 0, BigDecimal.ZERO, 0) : total.get(0),
-                  lines(c, "model_name || '@' || model_version", tenantId, month),
+                  total.isEmpty() ? new Line("total", 0, BigDecimal.ZERO, 0, 0) : total.get(0),
+                  lines(c, MODEL_KEY, tenantId, month),
                   lines(
                       c, "to_char(recorded_at at time zone 'UTC', 'YYYY-MM-DD')", tenantId, month));
             });
@@ -65,9 +79,11 @@ public final class UsageRepository {
               Map<UUID, Invoice> byTenant = new LinkedHashMap<>();
               try (var st =
                   c.prepareStatement(
-                      "select l.tenant_id, t.name, l.model_name || '@' || l.model_version as key,"
-                          + " count(*) as jobs, sum(l.megapixels) as megapixels,"
-                          + " sum(l.amount_micros) as amount from usage_ledger l"
+                      "select l.tenant_id, t.name, "
+                          + MODEL_KEY
+                          + " as key, "
+                          + SUMS
+                          + " from usage_ledger l"
                           + " join tenants t on t.id = l.tenant_id"
                           + " where l.recorded_at >= ? and l.recorded_at < ?"
                           + " group by l.tenant_id, t.name, key order by t.name, key")) {
@@ -102,8 +118,9 @@ public final class UsageRepository {
         c.prepareStatement(
             "select "
                 + groupBy
-                + " as key, count(*) as jobs, sum(megapixels) as megapixels, sum(amount_micros) as amount"
-                + " from usage_ledger where tenant_id = ? and recorded_at >= ? and recorded_at < ?"
+                + " as key, "
+                + SUMS
+                + " from usage_ledger l where tenant_id = ? and recorded_at >= ? and recorded_at < ?"
                 + " group by key order by key")) {
       st.setObject(1, tenantId);
       bindMonth(st, 2, month);
@@ -129,6 +146,7 @@ public final class UsageRepository {
         rs.getString("key"),
         rs.getLong("jobs"),
         rs.getBigDecimal("megapixels"),
+        rs.getLong("image_epochs"),
         rs.getLong("amount"));
   }
 }

@@ -110,6 +110,118 @@ public final class ModelRepository {
         });
   }
 
+  /**
+   * The active version of a tenant's private model ({@code <tenant>/<name>}), if {@code tenant}
+   * owns it; never memoized, so that no node answers for another tenant's model from memory.
+   */
+  public Optional<ModelVersion> findActiveFor(String name, UUID tenant) {
+    return tx.call(
+        c -> {
+          try (var st =
+              c.prepareStatement(
+                  SELECT
+                      + " where v.model_name = ? and v.status = 'active' and m.owner_tenant = ?")) {
+            st.setString(1, name);
+            st.setObject(2, tenant);
+            return first(st.executeQuery());
+          }
+        });
+  }
+
+  /** Whether a model name is a tenant's private one: {@code <tenant>/<name>}. */
+  public static boolean isPrivateName(String name) {
+    return name.indexOf('/') >= 0;
+  }
+
+  /**
+   * Checks, inside the caller's transaction, that {@code tenant} may make a version of the private
+   * model {@code name} for {@code task}: the name is free or already the tenant's, for that task.
+   *
+   * @throws NameTakenException otherwise
+   */
+  public static void requirePrivateName(Connection c, String name, UUID tenant, String task)
+      throws SQLException {
+    try (var st = c.prepareStatement("select owner_tenant, task from models where name = ?")) {
+      st.setString(1, name);
+      try (ResultSet rs = st.executeQuery()) {
+        if (!rs.next()) {
+          return;
+        }
+        UUID owner = rs.getObject(1, UUID.class);
+        if (!tenant.equals(owner)) {
+          throw new NameTakenException("The model name '" + name + "' is taken; choose another.");
+        }
+        if (!task.equals(rs.getString(2))) {
+          throw new NameTakenException(
+              "'"
+                  + name
+                  + "' is a "
+                  + rs.getString(2)
+                  + " model; a "
+                  + task
+                  + " training needs"
+                  + " another name.");
+        }
+      }
+    }
+  }
+
+  /** A private model name that is someone else's, or the tenant's for another task. */
+  public static final class NameTakenException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    NameTakenException(String message) {
+      super(message);
+    }
+  }
+
+  /** The number the model's next version gets, inside the caller's transaction. */
+  public static int nextVersion(Connection c, String name) throws SQLException {
+    try (var st =
+        c.prepareStatement(
+            "select coalesce(max(version), 0) + 1 from model_versions where model_name = ?")) {
+      st.setString(1, name);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+
+  /**
+   * Registers a tenant's trained version inside the caller's transaction: the private model
+   * (created, owned by {@code owner}, if new), the artifact, and the version under {@code
+   * draft.version()}, made active (the version active until now is remembered for rollback). Call
+   * {@link #changedElsewhere} once the transaction committed.
+   */
+  public static void registerTrained(
+      Connection c, UUID owner, ModelVersion draft, String description, byte[] artifactZip)
+      throws SQLException {
+    try (var st =
+        c.prepareStatement(
+            "insert into models (name, task, description, owner_tenant) values (?, ?, ?, ?)"
+                + " on conflict (name) do nothing")) {
+      st.setString(1, draft.modelName());
+      st.setString(2, draft.task());
+      st.setString(3, description);
+      st.setObject(4, owner);
+      st.executeUpdate();
+    }
+    lockModel(c, draft.modelName(), true).orElseThrow();
+    storeArtifact(c, draft.artifactDigest(), artifactZip);
+    insertVersion(c, draft, draft.version(), ModelVersion.Status.STAGED, description);
+    Integer active = activeNumber(c, draft.modelName());
+    activate(c, draft.modelName(), active, draft.version());
+    if (active != null) {
+      setPrevious(c, draft.modelName(), active);
+    }
+  }
+
+  /** Voids this node's memory of active versions after a change made with a static method. */
+  public static void changedElsewhere() {
+    CHANGES.changed();
+  }
+
   /** A version by its number, whatever its status. */
   public Optional<ModelVersion> find(String name, int version) {
     return tx.call(c -> query(c, name, version));
@@ -138,7 +250,8 @@ public final class ModelRepository {
    * retired, and published (active, the catalog's, or once active) or with the tenant as a canary.
    */
   private static final String RUNNABLE_BY_TENANT =
-      "v.status <> 'retired' and (v.published or exists (select 1 from model_canaries k"
+      "v.status <> 'retired' and (m.owner_tenant is null or m.owner_tenant = ?)"
+          + " and (v.published or exists (select 1 from model_canaries k"
           + " where k.model_name = v.model_name and k.version = v.version and k.tenant_id = ?))";
 
   /** The versions {@code tenant} may run and see, by model and version. */
@@ -149,6 +262,7 @@ public final class ModelRepository {
               c.prepareStatement(
                   SELECT + " where " + RUNNABLE_BY_TENANT + " order by v.model_name, v.version")) {
             st.setObject(1, tenant);
+            st.setObject(2, tenant);
             List<ModelVersion> out = new ArrayList<>();
             try (ResultSet rs = st.executeQuery()) {
               while (rs.next()) {
@@ -170,6 +284,7 @@ public final class ModelRepository {
             st.setString(1, name);
             st.setInt(2, version);
             st.setObject(3, tenant);
+            st.setObject(4, tenant);
             try (ResultSet rs = st.executeQuery()) {
               return rs.next() ? Optional.of(version(rs)) : Optional.empty();
             }
@@ -493,6 +608,18 @@ public final class ModelRepository {
 
     public Model model() {
       return model;
+    }
+  }
+
+  private static void storeArtifact(Connection c, String digest, byte[] zip) throws SQLException {
+    try (var st =
+        c.prepareStatement(
+            "insert into model_artifacts (digest, size_bytes, bytes) values (?, ?, ?)"
+                + " on conflict (digest) do nothing")) {
+      st.setString(1, digest);
+      st.setLong(2, zip.length);
+      st.setBytes(3, zip);
+      st.executeUpdate();
     }
   }
 
