@@ -26,7 +26,8 @@ class JobPathQueriesTest {
             Map.of(
                 "retina.workers.sweeper.interval", "1h",
                 "retina.workers.residency.heartbeat", "1h",
-                "retina.workers.prune-uploads-every", "1h"));
+                "retina.workers.prune-uploads-every", "1h",
+                "retina.workers.training.enabled", false));
     http = new Http(node.base);
     key = http.newTenantKey(Http.uniqueName("queries"));
   }

@@ -103,4 +103,73 @@ class NodeRestartTest {
       second.terminate(Duration.ofSeconds(60));
     }
   }
+
+  @Test
+  void aTrainingKilledMidwayResumesFromItsLastEpochAndBillsEachEpochOnce() throws Exception {
+    Path dataDir = Files.createTempDirectory("retina-training-kill");
+    Map<String, String> env =
+        Map.of(
+            "RETINA_DATA_DIR",
+            dataDir.toString(),
+            "RETINA_ADMIN_TOKEN",
+            TestNode.ADMIN_TOKEN,
+            "RETINA_CLUSTER_PORT",
+            Integer.toString(NodeProcess.freePort()),
+            "RETINA_TRAINING_LEASE",
+            "6s");
+    String key;
+    String id;
+    int killedAfter;
+    try (NodeProcess first = NodeProcess.start(env, NodeProcess.freePort())) {
+      first.awaitReady(START);
+      Http http = new Http(first.base);
+      key = http.newTenantKey("kill-training");
+      Http.Reply started =
+          http.send(
+              http.to("/v1/trainings?name=shapes&epochs=30&patience=30")
+                  .header("Authorization", "Bearer " + key)
+                  .header("Content-Type", "application/zip")
+                  .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(ShapeSets.zip(8, 7))));
+      assertEquals(202, started.status(), started.toString());
+      id = started.json().get("id").asText();
+      java.time.Instant deadline = java.time.Instant.now().plusSeconds(180);
+      JsonNode t;
+      do {
+        Thread.sleep(100);
+        t = http.get("/v1/trainings/" + id, key).json();
+      } while (t.at("/progress/epoch").asInt() < 2 && java.time.Instant.now().isBefore(deadline));
+      assertEquals("running", t.get("status").asText(), t.toString());
+      killedAfter = t.at("/progress/epoch").asInt();
+      first.kill(); // mid-epoch: no hook runs, the lease is left to run out
+    }
+
+    try (NodeProcess second = NodeProcess.start(env, NodeProcess.freePort())) {
+      second.awaitReady(START);
+      Http http = new Http(second.base);
+      JsonNode done = TrainingApiTest.awaitTraining(http, id, key, Duration.ofMinutes(4));
+      assertEquals("succeeded", done.get("status").asText(), done.toString());
+      assertEquals(2, done.get("attempts").asInt(), "one more attempt, on the restarted node");
+      int epochs = done.at("/progress/epoch").asInt();
+      List<Integer> seen = new ArrayList<>();
+      done.get("history").forEach(e -> seen.add(e.get("epoch").asInt()));
+      assertEquals(
+          java.util.stream.IntStream.rangeClosed(1, epochs).boxed().toList(),
+          seen,
+          "every epoch once, in order");
+      String log = second.log();
+      java.util.regex.Matcher resumed =
+          java.util.regex.Pattern.compile("resuming after epoch (\\d+)").matcher(log);
+      assertTrue(resumed.find(), log);
+      assertTrue(
+          Integer.parseInt(resumed.group(1)) >= killedAfter,
+          "resumed from the checkpoint, not from scratch: " + resumed.group());
+      JsonNode usage = http.get("/v1/usage", key).json();
+      int trainImages = done.get("trainImages").asInt();
+      assertEquals(
+          (long) epochs * trainImages,
+          usage.at("/total/imageEpochs").asLong(),
+          "each epoch billed once: " + usage);
+      second.terminate(Duration.ofSeconds(60));
+    }
+  }
 }
