@@ -39,6 +39,10 @@ class OpenApiDocumentTest {
           "GET /v1/jobs/{id}/result",
           "DELETE /v1/jobs/{id}/data",
           "GET /v1/models",
+          "POST /v1/trainings",
+          "GET /v1/trainings",
+          "GET /v1/trainings/{trainingId}",
+          "DELETE /v1/trainings/{trainingId}",
           "GET /v1/quota",
           "GET /v1/usage",
           "GET /v1/retention",
@@ -110,6 +114,22 @@ class OpenApiDocumentTest {
       Pattern.compile(
           "public\\s+static\\s+Problem\\s+(\\w+)\\(\\s*String\\s+slug\\b[^)]*\\)\\s*\\{\\s*"
               + "return\\s+new\\s+Problem\\(\\s*(\\d{3})\\s*,\\s*slug\\b");
+
+  /**
+   * {@code catch (X.RefusedException e) { throw Problem.conflict(e.type(), ...) }}: a route that
+   * answers a platform refusal with the problem type the refusal names.
+   */
+  private static final Pattern PASSED_ON =
+      Pattern.compile(
+          "catch\\s*\\(\\s*(\\w+)\\.RefusedException\\s+(\\w+)\\s*\\)\\s*\\{\\s*"
+              + "throw\\s+Problem\\s*\\.\\s*(\\w+)\\(\\s*\\2\\.type\\(\\)");
+
+  /** {@code new RefusedException("slug", ...)} in the platform: the type of a refusal. */
+  private static final Pattern REFUSED =
+      Pattern.compile("new\\s+RefusedException\\(\\s*\"([^\"]+)\"");
+
+  /** The platform's sources, where the refusals the routes pass on are named. */
+  private static final Path PLATFORM_SOURCES = Path.of("../platform/src/main/java");
 
   /**
    * {@code case 414 -> "slug";} in Problem.slugFor: the types of refusals known by status alone.
@@ -292,11 +312,39 @@ class OpenApiDocumentTest {
             slugs.put(m.group(2), status);
           }
         }
+        Matcher p = PASSED_ON.matcher(source);
+        while (p.find()) {
+          Integer status = factories.get(p.group(3));
+          assertNotNull(status, "Problem." + p.group(3) + " does not take a slug");
+          for (String slug : refusals(p.group(1))) {
+            slugs.put(slug, status);
+          }
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return slugs;
+  }
+
+  /** The refusal types named in the platform class {@code className}'s source. */
+  private static List<String> refusals(String className) {
+    try (Stream<Path> files = Files.walk(PLATFORM_SOURCES)) {
+      Path file =
+          files
+              .filter(f -> f.getFileName().toString().equals(className + ".java"))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no platform source for " + className));
+      List<String> types = new ArrayList<>();
+      Matcher r = REFUSED.matcher(read(file));
+      while (r.find()) {
+        types.add(r.group(1));
+      }
+      assertTrue(!types.isEmpty(), className + " names no refusal types");
+      return types;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static String read(Path file) {
