@@ -27,6 +27,16 @@ import java.util.zip.ZipOutputStream;
  * them with TensorFlow's own optimizer and loss. Deterministic for a seed: the same examples and
  * settings give the same split, the same augmentations and, resumed from a checkpoint, the same
  * epochs as an uninterrupted run. Not thread-safe; one training per instance at a time.
+ *
+ * <p>The backbone is {@link Backbone}; the head, Adam ({@link OrderedAdam}) on a softmax
+ * cross-entropy weighted by inverse class frequency, is a {@link HeadGraph}. Training images are
+ * augmented ({@link Augmentation}) and embedded anew every epoch, validation images once; images
+ * are decoded one at a time as they are embedded, so memory holds the encoded examples and their
+ * embeddings, not the decoded images. Each embedding observes the calling thread's {@link
+ * io.retina.workers.budget.WorkBudget}, so a cancel or deadline stops a training within one.
+ * Training stops after {@code patience} epochs without a lower validation loss and keeps the best
+ * epoch's head. A checkpoint after every epoch holds what {@link TrainingState} lists, Adam's
+ * moments included; the artifact's layout is {@link ClassifierHead}'s.
  */
 public final class ClassifierTrainer implements AutoCloseable {
 
@@ -132,29 +142,27 @@ public final class ClassifierTrainer implements AutoCloseable {
       if (resume != null) {
         head.restore(state.variables);
       }
-      float[][] validation = embed(examples, split.validation(), settings.seed(), -1, false);
+      float[][] validation = embed(examples, split.validation(), settings.seed(), 0, false);
       float[][] unchanged = null; // the training images' embeddings, when not augmented
       while (state.epoch < settings.maxEpochs() && state.epochsSinceBest < settings.patience()) {
         long start = System.nanoTime();
         int epoch = state.epoch + 1;
-        float[][] train;
-        if (settings.augment()) {
-          train = embed(examples, split.train(), settings.seed(), epoch, true);
-        } else {
-          unchanged =
-              unchanged != null
-                  ? unchanged
-                  : embed(examples, split.train(), settings.seed(), epoch, false);
-          train = unchanged;
-        }
+        float[][] train =
+            unchanged != null
+                ? unchanged
+                : embed(examples, split.train(), settings.seed(), epoch, settings.augment());
+        unchanged = settings.augment() ? null : train;
         double trainLoss = runEpoch(head, train, trainClasses, split, settings.seed(), epoch);
         HeadGraph.Evaluation v = head.evaluate(validation, validationClasses, split.classWeights());
         long[][] confusion =
             confusion(v.probabilities(), validationClasses, split.classes().size());
-        double accuracy = accuracy(confusion);
         EpochReport report =
             new EpochReport(
-                epoch, trainLoss, v.loss(), accuracy, (System.nanoTime() - start) / 1_000_000);
+                epoch,
+                trainLoss,
+                v.loss(),
+                accuracy(confusion),
+                (System.nanoTime() - start) / 1_000_000);
         record(state, head, split, report, confusion);
         listener.epochDone(report, new Checkpoint(epoch, state.toBytes()));
       }
