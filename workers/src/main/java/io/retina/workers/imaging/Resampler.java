@@ -5,9 +5,9 @@ import java.util.Arrays;
 
 /**
  * Resizing. For what a model sees: bilinear resizing of float images with interleaved channels,
- * with TensorFlow's two sampling conventions. For what a person sees: {@link #resize}, which
- * averages over every source pixel an output pixel covers when shrinking, so that a large reduction
- * does not alias. Stateless and thread-safe.
+ * with TensorFlow's sampling conventions. For what a person sees: {@link #resize}, which averages
+ * over every source pixel an output pixel covers when shrinking, so that a large reduction does not
+ * alias. Stateless and thread-safe.
  */
 public final class Resampler {
 
@@ -20,7 +20,12 @@ public final class Resampler {
      */
     LEGACY,
     /** Pixel centres map onto pixel centres: source = (dst + 0.5) * scale - 0.5. No shift. */
-    HALF_PIXEL
+    HALF_PIXEL,
+    /**
+     * {@code align_corners=true}: corner pixels map onto corner pixels, source = dst * (in - 1) /
+     * (out - 1). What nsfwjs's preprocessing does.
+     */
+    ALIGN_CORNERS
   }
 
   private Resampler() {}
@@ -60,9 +65,12 @@ public final class Resampler {
 
   private static void weights(
       int in, int out, Sampling sampling, int[] lo, int[] hi, float[] frac) {
-    double scale = (double) in / out;
+    double scale =
+        sampling == Sampling.ALIGN_CORNERS && out > 1
+            ? (in - 1) / (double) (out - 1)
+            : (double) in / out;
     for (int i = 0; i < out; i++) {
-      double s = sampling == Sampling.LEGACY ? i * scale : Math.max(0, (i + 0.5) * scale - 0.5);
+      double s = sampling == Sampling.HALF_PIXEL ? Math.max(0, (i + 0.5) * scale - 0.5) : i * scale;
       int f = (int) Math.floor(s);
       lo[i] = Math.min(f, in - 1);
       hi[i] = Math.min(f + 1, in - 1);

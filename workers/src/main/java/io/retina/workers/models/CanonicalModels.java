@@ -56,11 +56,21 @@ public final class CanonicalModels {
    */
   public record Loaded(Path source, Path form, String sourceDigest, String canonicalDigest) {}
 
+  private final Path modelCache;
   private final Path root;
   private final List<Loaded> loaded = new ArrayList<>();
 
   public CanonicalModels(Path modelCache) {
+    this.modelCache = modelCache;
     this.root = modelCache.resolve("canonical").resolve("r" + IMPORTER_REVISION);
+  }
+
+  /**
+   * The node's model cache these forms live in, which also holds the catalog's packages: a task
+   * built on a catalog model (a trained classifier's backbone) finds that model here.
+   */
+  public Path modelCache() {
+    return modelCache;
   }
 
   /** The forms loaded so far, in load order. */

@@ -54,9 +54,13 @@ public final class ImageTasks {
         Path model = resolve(artifactRoot, required(options, "model"));
         yield ModerationTask.of(
             model.getFileName().toString().endsWith(".js")
-                ? canonical.load(model, ModerationTask::importBundle)
+                ? canonical.load(model, ModerationUmdBundle::importModel)
                 : canonical.load(model));
       }
+      // a tenant's trained classifier: "model" names its classifier.json; the backbone it was
+      // trained on comes from this node's model cache
+      case "classify" ->
+          ClassifyTask.load(resolve(artifactRoot, required(options, "model")), canonical);
       case "remove-background-two-class" -> MattingTask.twoClass(models.load("model"));
       case "matting" -> MattingTask.recurrent(models.load("model"));
       case "denoise", "deblur" -> RestoreTask.of(models.load("model"), task);

@@ -2,17 +2,14 @@ package io.retina.workers.tasks;
 
 import io.retina.platform.store.Json;
 import io.retina.workers.imaging.PixelPacking;
+import io.retina.workers.imaging.Resampler;
 import io.retina.workers.imaging.RgbaImage;
-import io.retina.workers.models.ModelFiles;
 import io.retina.workers.tfjs.FeedRejectedException;
 import io.retina.workers.tfjs.FloatTensor;
 import io.retina.workers.tfjs.TensorSpec;
 import io.retina.workers.tfjs.TfModel;
-import io.retina.workers.tfjs.TfjsModels;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,19 +29,6 @@ final class ModerationTask implements ImageTask {
   private ModerationTask(TfModel model, int size) {
     this.model = model;
     this.size = size;
-  }
-
-  /**
-   * Imports a classifier from its nsfwjs bundle ({@code dist/models/<name>/model.min.js}): the
-   * weights are unpacked from the bundle into a temporary directory, imported, and deleted.
-   */
-  static TfModel importBundle(Path modelJs) throws IOException {
-    Path tmp = Files.createTempDirectory("retina-moderation");
-    try {
-      return TfjsModels.load(ModerationUmdBundle.extract(modelJs, tmp));
-    } finally {
-      ModelFiles.deleteTree(tmp);
-    }
   }
 
   /** The task over a loaded classifier; closes it and fails if its input is not an RGB square. */
@@ -82,7 +66,14 @@ final class ModerationTask implements ImageTask {
    */
   float[] probabilities(RgbaImage img) throws InvalidInputException {
     float[] rgb =
-        alignCornersResize(PixelPacking.rgb(img, 1f / 255f), img.width(), img.height(), size, size);
+        Resampler.bilinear(
+            PixelPacking.rgb(img, 1f / 255f),
+            img.width(),
+            img.height(),
+            3,
+            size,
+            size,
+            Resampler.Sampling.ALIGN_CORNERS);
     FloatTensor out;
     try {
       out = model.run(FloatTensor.image(size, size, 3, rgb));
@@ -93,38 +84,6 @@ final class ModerationTask implements ImageTask {
       throw new IllegalStateException("moderation output has " + out.data().length + " values");
     }
     return out.data();
-  }
-
-  /**
-   * TensorFlow's bilinear resize with {@code align_corners = true}: corner pixels map onto corner
-   * pixels, source = dst * (in - 1) / (out - 1). Retina's Resampler has only the other two modes.
-   */
-  static float[] alignCornersResize(float[] src, int sw, int sh, int dw, int dh) {
-    double sx = dw > 1 ? (sw - 1) / (double) (dw - 1) : sw / (double) dw;
-    double sy = dh > 1 ? (sh - 1) / (double) (dh - 1) : sh / (double) dh;
-    float[] dst = new float[dw * dh * 3];
-    for (int y = 0; y < dh; y++) {
-      double fy = y * sy;
-      int y0 = (int) Math.floor(fy);
-      int y1 = Math.min(sh - 1, (int) Math.ceil(fy));
-      float wy = (float) (fy - y0);
-      for (int x = 0; x < dw; x++) {
-        double fx = x * sx;
-        int x0 = (int) Math.floor(fx);
-        int x1 = Math.min(sw - 1, (int) Math.ceil(fx));
-        float wx = (float) (fx - x0);
-        for (int c = 0; c < 3; c++) {
-          float tl = src[(y0 * sw + x0) * 3 + c];
-          float tr = src[(y0 * sw + x1) * 3 + c];
-          float bl = src[(y1 * sw + x0) * 3 + c];
-          float br = src[(y1 * sw + x1) * 3 + c];
-          float top = tl + (tr - tl) * wx;
-          float bottom = bl + (br - bl) * wx;
-          dst[(y * dw + x) * 3 + c] = top + (bottom - top) * wy;
-        }
-      }
-    }
-    return dst;
   }
 
   @Override

@@ -5,6 +5,9 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
+import io.retina.workers.models.ModelFiles;
+import io.retina.workers.tfjs.TfModel;
+import io.retina.workers.tfjs.TfjsModels;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -18,12 +21,26 @@ import java.util.Base64;
  * bytes as one base64 string. Writes them out as a plain {@code model.json} plus binary shards,
  * which the TF.js importers read. Stateless and thread-safe; nothing is evaluated, only parsed.
  */
-final class ModerationUmdBundle {
+public final class ModerationUmdBundle {
 
   /** Where the bundle's single module body starts: {@code {1:[function(e,a,n){a.exports=...}. */
   private static final String MODULE_START = "{1:[function(";
 
   private ModerationUmdBundle() {}
+
+  /**
+   * Imports a classifier from its nsfwjs bundle ({@code dist/models/<name>/model.min.js}): the
+   * weights are unpacked from the bundle into a temporary directory, imported, and deleted. An
+   * {@link io.retina.workers.models.CanonicalModels.Importer}.
+   */
+  public static TfModel importModel(Path modelJs) throws IOException {
+    Path tmp = Files.createTempDirectory("retina-moderation");
+    try {
+      return TfjsModels.load(extract(modelJs, tmp));
+    } finally {
+      ModelFiles.deleteTree(tmp);
+    }
+  }
 
   /**
    * Writes {@code model.json} and its shards into {@code outDir} from the bundle {@code modelJs} (a

@@ -105,15 +105,30 @@ public final class TfModel implements AutoCloseable {
     return withinBudget(() -> runNow(input));
   }
 
+  /**
+   * Runs a single-input model on one float tensor as far as the graph's tensor {@code tensorName}
+   * ({@code "op:index"}, say a classifier's pooled features before its head) and returns that
+   * tensor, which must be float. The input is checked against the signature, like {@link #run}.
+   *
+   * @throws IllegalArgumentException if the graph has no such tensor
+   */
+  public FloatTensor runTo(FloatTensor input, String tensorName) throws FeedRejectedException {
+    return withinBudget(() -> runNow(input, new TensorSpec(tensorName, DataType.DT_FLOAT, null)));
+  }
+
   private FloatTensor runNow(FloatTensor input) throws FeedRejectedException {
+    return runNow(input, signature.output());
+  }
+
+  private FloatTensor runNow(FloatTensor input, TensorSpec out) throws FeedRejectedException {
     TensorSpec in = signature.input();
-    TensorSpec out = signature.output();
     in.checkFeed(DataType.DT_FLOAT, input.shape());
     lifecycle.readLock().lock();
     try {
       if (closed) {
         throw new IllegalStateException("model is closed");
       }
+      graph.outputOrThrow(out.name()); // a name the graph lacks fails here, not in the runtime
       try (TFloat32 feed =
               TFloat32.tensorOf(
                   Shape.of(input.shape()), DataBuffers.of(input.data(), true, false));
