@@ -124,6 +124,15 @@ public final class ClassifierTrainer implements AutoCloseable {
    * ends. Fails with IllegalArgumentException if {@code resume} was made from other examples or
    * settings. Whatever the listener throws stops the training and is thrown here.
    */
+  /**
+   * How many of {@code examples} train (the rest validate) under {@code settings}: what each epoch
+   * is billed for. Fails as {@link #train} does on examples that can't make a classifier.
+   */
+  public static int trainingImages(List<Example> examples, Settings settings)
+      throws io.retina.workers.tasks.InvalidInputException {
+    return Split.of(examples, settings.validationFraction(), settings.seed()).train().length;
+  }
+
   public Result train(
       List<Example> examples, Settings settings, Checkpoint resume, EpochListener listener)
       throws io.retina.workers.tasks.InvalidInputException {

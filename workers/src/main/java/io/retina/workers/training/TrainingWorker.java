@@ -128,11 +128,13 @@ public final class TrainingWorker implements AutoCloseable {
           claim.checkpoint() == null
               ? null
               : new ClassifierTrainer.Checkpoint(t.epochsDone(), claim.checkpoint());
+      ClassifierTrainer.Settings how = settings(t.settings());
+      int trainImages = ClassifierTrainer.trainingImages(examples, how);
       ClassifierTrainer.Result result =
           trainer()
               .train(
                   examples,
-                  settings(t.settings()),
+                  how,
                   resume,
                   (report, checkpoint) -> {
                     if (lost.get() || stopping.get()) {
@@ -142,7 +144,7 @@ public final class TrainingWorker implements AutoCloseable {
                         trainings.epochDone(
                             claim,
                             report.epoch(),
-                            report.trainImages(),
+                            trainImages,
                             Json.MAPPER.valueToTree(report),
                             checkpoint.state(),
                             settings.lease());
