@@ -366,6 +366,69 @@ public final class TfModel implements AutoCloseable {
     }
   }
 
+  /**
+   * Grows the graph, as {@link ClassScoreGradient} does, while no run is in flight: the session
+   * takes in the new ops on its next run. Fails with {@link IllegalStateException} once closed.
+   */
+  <T> T extendGraph(java.util.function.Function<Graph, T> extension) {
+    lifecycle.writeLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("model is closed");
+      }
+      return extension.apply(graph);
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+  }
+
+  /**
+   * Runs with feeds and fetches named by graph tensor ({@code op:index}), which may lie inside the
+   * graph: for the ops Retina adds itself, such as a {@link ClassScoreGradient}'s. Every feed and
+   * fetch must be float; the signature's input, when fed, is checked against it first.
+   */
+  java.util.List<FloatTensor> runTensors(
+      java.util.Map<String, FloatTensor> feeds, java.util.List<String> fetches)
+      throws FeedRejectedException {
+    return withinBudget(() -> runTensorsNow(feeds, fetches));
+  }
+
+  private java.util.List<FloatTensor> runTensorsNow(
+      java.util.Map<String, FloatTensor> feeds, java.util.List<String> fetches)
+      throws FeedRejectedException {
+    for (TensorSpec in : signature.inputs()) {
+      FloatTensor feed = feeds.get(in.name());
+      if (feed != null) {
+        in.checkFeed(DataType.DT_FLOAT, feed.shape());
+      }
+    }
+    lifecycle.readLock().lock();
+    java.util.List<TFloat32> tensors = new java.util.ArrayList<>();
+    try {
+      if (closed) {
+        throw new IllegalStateException("model is closed");
+      }
+      Session.Runner runner = session.runner();
+      for (java.util.Map.Entry<String, FloatTensor> e : feeds.entrySet()) {
+        FloatTensor f = e.getValue();
+        TFloat32 t = TFloat32.tensorOf(Shape.of(f.shape()), DataBuffers.of(f.data(), true, false));
+        tensors.add(t);
+        runner.feed(e.getKey(), t);
+      }
+      fetches.forEach(runner::fetch);
+      try (Result result = runWithinBudget(runner)) {
+        java.util.List<FloatTensor> outputs = new java.util.ArrayList<>();
+        for (int i = 0; i < fetches.size(); i++) {
+          outputs.add(floats(result.get(i)));
+        }
+        return outputs;
+      }
+    } finally {
+      tensors.forEach(TFloat32::close);
+      lifecycle.readLock().unlock();
+    }
+  }
+
   @Override
   public void close() {
     lifecycle.writeLock().lock();
