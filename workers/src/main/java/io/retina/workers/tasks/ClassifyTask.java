@@ -1,6 +1,9 @@
 package io.retina.workers.tasks;
 
 import io.retina.platform.store.Json;
+import io.retina.workers.explain.Explainer;
+import io.retina.workers.explain.Heatmap;
+import io.retina.workers.imaging.RgbaImage;
 import io.retina.workers.models.CanonicalModels;
 import io.retina.workers.training.Backbone;
 import io.retina.workers.training.ClassifierHead;
@@ -17,6 +20,9 @@ import java.util.Map;
  * JSON. Thread-safe: runs share the backbone, which is, and the head, which is immutable.
  */
 final class ClassifyTask implements ImageTask {
+
+  /** The parameter that asks for a heatmap of where the classifier looked. */
+  static final String EXPLAIN = "explain";
 
   private final Backbone backbone;
   private final ClassifierHead head;
@@ -39,7 +45,9 @@ final class ClassifyTask implements ImageTask {
   @Override
   public TaskOutput run(byte[] encodedImage, Map<String, String> params)
       throws InvalidInputException {
-    double[] p = head.probabilities(backbone.embed(Inputs.decode(encodedImage)));
+    RgbaImage image = Inputs.decode(encodedImage);
+    float[] input = Backbone.input(image);
+    double[] p = head.probabilities(backbone.features(input));
     Map<String, Object> probabilities = new LinkedHashMap<>();
     int best = 0;
     for (int i = 0; i < p.length; i++) {
@@ -50,7 +58,36 @@ final class ClassifyTask implements ImageTask {
     answer.put("label", head.classes().get(best));
     answer.put("score", p[best]);
     answer.put("probabilities", probabilities);
+    if ("true".equals(params.get(EXPLAIN))) {
+      Heatmap heat = gradCam(backbone.featureMap(input), best);
+      answer.put(
+          "explanation",
+          new Explainer.Explanation(Explainer.Method.GRAD_CAM, best, heat)
+              .json(head.classes().get(best), image.width(), image.height()));
+    }
     return new TaskOutput("application/json", Json.write(answer).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Grad-CAM for class {@code c}: the feature map's channels weighed by the class score's gradient
+   * with respect to them, summed per cell, negatives dropped. The head is linear over the map's
+   * mean, so that gradient is the head's weight for the channel over {@code GRID²}, the same for
+   * every cell: exact, without running a backward pass.
+   */
+  private Heatmap gradCam(float[] map, int c) {
+    int d = Backbone.DIMENSION;
+    int classes = head.classes().size();
+    float[] weights = head.weights();
+    int cells = Backbone.GRID * Backbone.GRID;
+    float[] heat = new float[cells];
+    for (int cell = 0; cell < cells; cell++) {
+      double sum = 0;
+      for (int k = 0; k < d; k++) {
+        sum += weights[k * classes + c] * map[cell * d + k];
+      }
+      heat[cell] = (float) Math.max(0, sum / cells);
+    }
+    return new Heatmap(Backbone.GRID, Backbone.GRID, heat);
   }
 
   @Override

@@ -38,6 +38,12 @@ public final class Backbone implements AutoCloseable {
    */
   static final String FEATURES = "flatten_1/Reshape:0";
 
+  /** The ReLU6 output that the pooling before {@link #FEATURES} averages. */
+  static final String FEATURE_MAP = "out_relu/Relu6:0";
+
+  /** The feature map's side, in cells. */
+  public static final int GRID = 7;
+
   private final TfModel model;
 
   private Backbone(TfModel model) {
@@ -68,6 +74,17 @@ public final class Backbone implements AutoCloseable {
       model.close();
       throw new IOException(MODEL + " gives " + n + " features, not " + DIMENSION);
     }
+    int cells;
+    try {
+      cells = backbone.featureMap(new float[INPUT * INPUT * 3]).length;
+    } catch (IllegalArgumentException e) {
+      model.close();
+      throw new IOException(MODEL + " has no tensor " + FEATURE_MAP + ": " + e.getMessage(), e);
+    }
+    if (cells != GRID * GRID * DIMENSION) {
+      model.close();
+      throw new IOException(MODEL + "'s feature map has " + cells + " values");
+    }
     return backbone;
   }
 
@@ -76,15 +93,45 @@ public final class Backbone implements AutoCloseable {
    * {@value #INPUT} square with an align-corners bilinear resize.
    */
   public float[] embed(RgbaImage image) {
-    return embed(PixelPacking.rgb(image, 1f / 255f), image.width(), image.height());
+    return features(input(image));
   }
 
   /** The features of an RGB image already scaled to [0, 1] (HWC, {@code width x height}). */
   float[] embed(float[] rgb, int width, int height) {
-    float[] input =
-        Resampler.bilinear(rgb, width, height, 3, INPUT, INPUT, Resampler.Sampling.ALIGN_CORNERS);
+    return features(
+        Resampler.bilinear(rgb, width, height, 3, INPUT, INPUT, Resampler.Sampling.ALIGN_CORNERS));
+  }
+
+  /** What the backbone takes for an image: {@value #INPUT} square RGB in [0, 1], HWC. */
+  public static float[] input(RgbaImage image) {
+    return Resampler.bilinear(
+        PixelPacking.rgb(image, 1f / 255f),
+        image.width(),
+        image.height(),
+        3,
+        INPUT,
+        INPUT,
+        Resampler.Sampling.ALIGN_CORNERS);
+  }
+
+  /** The {@value #DIMENSION} features of an {@link #input}. */
+  public float[] features(float[] input) {
+    return run(input, FEATURES);
+  }
+
+  /**
+   * The last feature map before the features pool it: {@value #GRID} x {@value #GRID} cells of
+   * {@value #DIMENSION} channels, row-major, channels last. The features are its mean over the
+   * cells, so a linear head's class score has the gradient {@code weight / GRID²} with respect to
+   * every cell: what Grad-CAM weighs the map's channels by.
+   */
+  public float[] featureMap(float[] input) {
+    return run(input, FEATURE_MAP);
+  }
+
+  private float[] run(float[] input, String tensor) {
     try {
-      return model.runTo(FloatTensor.image(INPUT, INPUT, 3, input), FEATURES).data();
+      return model.runTo(FloatTensor.image(INPUT, INPUT, 3, input), tensor).data();
     } catch (FeedRejectedException e) {
       throw new IllegalStateException("the backbone refused a " + INPUT + " px image", e);
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.retina.platform.jobs.ContentDigest;
 import io.retina.platform.models.ModelArchive;
 import io.retina.platform.models.ModelVersion;
+import io.retina.platform.models.ParameterSpec;
 import io.retina.platform.store.Json;
 import io.retina.platform.training.Dataset;
 import io.retina.platform.training.Training;
@@ -219,7 +220,14 @@ public final class TrainingWorker implements AutoCloseable {
             ModelArchive.IN_DATABASE,
             "model",
             ClassifierTrainer.ARTIFACT_FILE),
-        List.of(),
+        List.of(
+            new ParameterSpec(
+                "explain",
+                "true adds a heatmap (Grad-CAM) of where the classifier looked",
+                List.of("true", "false"),
+                "false",
+                null,
+                null)),
         false,
         1,
         0,

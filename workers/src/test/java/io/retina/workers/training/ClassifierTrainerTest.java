@@ -1,10 +1,7 @@
 package io.retina.workers.training;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,7 +9,6 @@ import io.retina.platform.store.Json;
 import io.retina.workers.models.CanonicalModels;
 import io.retina.workers.tasks.ImageTask;
 import io.retina.workers.tasks.ImageTasks;
-import io.retina.workers.tasks.InvalidInputException;
 import io.retina.workers.tfjs.ModelCacheFixtures;
 import io.retina.workers.training.ClassifierTrainer.Checkpoint;
 import io.retina.workers.training.ClassifierTrainer.EpochReport;
@@ -24,7 +20,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -115,106 +110,59 @@ class ClassifierTrainerTest {
         right,
         unseen.size());
     assertTrue(accuracy >= 0.8, "accuracy on unseen shapes " + accuracy + " (chance is 0.33)");
-  }
 
-  @Test
-  void aResumedTrainingEndsExactlyWhereAnUninterruptedOneDoes() throws Exception {
-    List<Example> examples = GeneratedShapes.examples(4, 3);
-    Settings settings = new Settings(4, 0.25, 10, true, 0.01, 7);
-    Result whole = trainer.train(examples, settings, null, (r, c) -> {});
-
-    StopAfter stop = new StopAfter(2);
-    assertThrows(IllegalStateException.class, () -> trainer.train(examples, settings, null, stop));
-    Checkpoint checkpoint = stop.last.get();
-    assertEquals(2, checkpoint.epoch());
-    Result resumed = trainer.train(examples, settings, checkpoint, (r, c) -> {});
-
-    assertEquals(withoutTimes(whole.report().history()), withoutTimes(resumed.report().history()));
-    assertEquals(whole.report().bestEpoch(), resumed.report().bestEpoch());
-    assertArrayEquals(whole.report().confusion(), resumed.report().confusion());
-    assertArrayEquals(whole.artifactZip(), resumed.artifactZip());
-  }
-
-  /**
-   * Under the test above: a head restored from another's state takes the very step the other takes,
-   * and a head given only the other's weights (Adam's moments and counters left at zero) does not,
-   * so the state a checkpoint keeps is what makes a resume exact.
-   */
-  @Test
-  void aRestoredHeadTakesTheStepTheHeadItWasSavedFromTakes() {
-    float[][] features = {new float[Backbone.DIMENSION], new float[Backbone.DIMENSION]};
-    features[0][0] = 1;
-    features[1][1] = 1;
-    int[] labels = {0, 1};
-    float[] weights = {1, 1};
-    try (HeadGraph saved = new HeadGraph(Backbone.DIMENSION, 2, 0.01f);
-        HeadGraph restored = new HeadGraph(Backbone.DIMENSION, 2, 0.01f);
-        HeadGraph weightsOnly = new HeadGraph(Backbone.DIMENSION, 2, 0.01f)) {
-      saved.step(features, labels, weights);
-      saved.step(features, labels, weights);
-      Map<String, float[]> state = saved.state();
-      restored.restore(state);
-      Map<String, float[]> fresh = weightsOnly.state();
-      fresh.put("weights", state.get("weights"));
-      fresh.put("bias", state.get("bias"));
-      weightsOnly.restore(fresh);
-
-      saved.step(features, labels, weights);
-      restored.step(features, labels, weights);
-      weightsOnly.step(features, labels, weights);
-
-      assertArrayEquals(saved.state().get("weights"), restored.state().get("weights"));
-      assertArrayEquals(saved.state().get("bias"), restored.state().get("bias"));
-      assertFalse(
-          Arrays.equals(saved.state().get("weights"), weightsOnly.state().get("weights")),
-          "a head without Adam's state took the same step");
+    // explain=true: on an image half stripes, half checkerboard, the heat falls on the half that
+    // shows the class the answer names
+    java.awt.image.BufferedImage canvas =
+        new java.awt.image.BufferedImage(192, 192, java.awt.image.BufferedImage.TYPE_INT_RGB);
+    java.awt.Graphics2D g = canvas.createGraphics();
+    java.util.Random random = new java.util.Random(7);
+    for (int y = 0; y < 192; y += 96) {
+      g.drawImage(GeneratedShapes.draw("stripes", random), 0, y, null);
+      g.drawImage(GeneratedShapes.draw("checkerboard", random), 96, y, null);
+    }
+    g.dispose();
+    try (ImageTask classify =
+        ImageTasks.load(
+            "classify", dir, Map.of("model", ClassifierTrainer.ARTIFACT_FILE), canonical)) {
+      JsonNode answer =
+          Json.MAPPER.readTree(
+              classify.run(GeneratedShapes.png(canvas), Map.of("explain", "true")).body());
+      JsonNode explanation = answer.get("explanation");
+      assertEquals("grad-cam", explanation.get("method").asText(), answer.toString());
+      String label = answer.get("label").asText();
+      assertEquals(label, explanation.get("class").asText());
+      assertTrue(label.equals("stripes") || label.equals("checkerboard"), answer.toString());
+      java.awt.image.BufferedImage heat =
+          javax.imageio.ImageIO.read(
+              new java.io.ByteArrayInputStream(
+                  java.util.Base64.getDecoder().decode(explanation.get("heatmap").asText())));
+      assertEquals(192, heat.getWidth());
+      double onItsHalf = 0;
+      double all = 0;
+      for (int y = 0; y < heat.getHeight(); y++) {
+        for (int x = 0; x < heat.getWidth(); x++) {
+          int v = heat.getRaster().getSample(x, y, 0);
+          all += v;
+          onItsHalf += (x < 96) == label.equals("stripes") ? v : 0;
+        }
+      }
+      System.out.printf(
+          "shapes: %.2f of the heat for %s on its half: %s%n",
+          onItsHalf / all, label, heatGrid(heat));
+      assertTrue(onItsHalf / all > 0.7, "heat on the half that shows " + label);
     }
   }
 
-  @Test
-  void refusesACheckpointOfOtherExamples() throws Exception {
-    List<Example> examples = GeneratedShapes.examples(2, 5);
-    Settings settings = new Settings(1, 0.5, 1, false, 0.01, 1);
-    StopAfter stop = new StopAfter(99);
-    trainer.train(examples, settings, null, stop);
-    List<Example> others = GeneratedShapes.examples(2, 6);
-    assertThrows(
-        IllegalArgumentException.class,
-        () -> trainer.train(others, settings, stop.last.get(), (r, c) -> {}));
-  }
-
-  @Test
-  void refusesASingleClass() {
-    List<Example> examples =
-        GeneratedShapes.examples(3, 1).stream().filter(e -> e.label().equals("circles")).toList();
-    InvalidInputException e =
-        assertThrows(
-            InvalidInputException.class,
-            () -> trainer.train(examples, Settings.defaults(), null, (r, c) -> {}));
-    assertTrue(e.getMessage().contains("at least two classes"), e.getMessage());
-  }
-
-  @Test
-  void refusesAClassWithOneImage() {
-    List<Example> examples = new ArrayList<>(GeneratedShapes.examples(3, 1));
-    examples.removeIf(e -> e.label().equals("stripes"));
-    examples.add(GeneratedShapes.examples(1, 9).get(2)); // one stripes image
-    InvalidInputException e =
-        assertThrows(
-            InvalidInputException.class,
-            () -> trainer.train(examples, Settings.defaults(), null, (r, c) -> {}));
-    assertTrue(e.getMessage().contains("'stripes' has 1 image"), e.getMessage());
-  }
-
-  @Test
-  void refusesAnImageThatIsNotOne() {
-    List<Example> examples = new ArrayList<>(GeneratedShapes.examples(3, 1));
-    examples.set(4, new Example("not an image at all".getBytes(), examples.get(4).label()));
-    InvalidInputException e =
-        assertThrows(
-            InvalidInputException.class,
-            () -> trainer.train(examples, Settings.defaults(), null, (r, c) -> {}));
-    assertTrue(e.getMessage().startsWith("image 5 of 9 (class 'circles')"), e.getMessage());
+  private static String heatGrid(java.awt.image.BufferedImage heat) {
+    StringBuilder b = new StringBuilder();
+    for (int y = 14; y < heat.getHeight(); y += 27) {
+      b.append('\n');
+      for (int x = 14; x < heat.getWidth(); x += 27) {
+        b.append(String.format("%4d", heat.getRaster().getSample(x, y, 0)));
+      }
+    }
+    return b.toString();
   }
 
   private static List<String> withoutTimes(List<EpochReport> history) {
