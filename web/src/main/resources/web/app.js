@@ -10,6 +10,7 @@ import { forgetJobs, initJobs, showJobs } from './jobs.js';
 import { forgetModels, initModels, showModels } from './models.js';
 import { forgetPlans } from './tenant-settings.js';
 import { closeTenant, forgetTenants, initTenants, openTenant, renderTenants, tenantName } from './tenants.js';
+import { forgetTrainings, initTrainings, showTrainings } from './trainings.js';
 import { $, required, say } from './ui.js';
 import { forgetWorkers, initWorkers, showWorkers } from './workers.js';
 
@@ -21,6 +22,7 @@ const VIEWS = {
   jobs: '#jobs-view',
   invoices: '#invoices-view',
   models: '#models-view',
+  trainings: '#trainings-view',
   workers: '#workers-view',
   audit: '#audit-view',
 };
@@ -65,6 +67,7 @@ function signOut() {
   forgetJobs();
   forgetModels();
   forgetWorkers();
+  forgetTrainings();
   forgetAudit();
   forgetPlans();
   $('#disabled-webhooks').hidden = true;
@@ -84,12 +87,14 @@ function showAdmin(tenants) {
   route();
 }
 
-// ---- views, by the address: #tenants, #tenant=<id>, #jobs, #invoices, #models, #workers, #audit ----
+// ---- views, by the address: #tenants, #tenant=<id>, #jobs, #invoices, #models, #trainings, #workers,
+// #audit ----
 
 function viewOf(hash) {
   if (hash === '#jobs') return 'jobs';
   if (hash === '#invoices') return 'invoices';
   if (hash === '#models') return 'models';
+  if (hash === '#trainings') return 'trainings';
   if (hash === '#workers') return 'workers';
   if (hash === '#audit') return 'audit';
   return 'tenants';
@@ -109,6 +114,8 @@ function route() {
     showInvoices();
   } else if (view === 'models') {
     showModels();
+  } else if (view === 'trainings') {
+    showTrainings();
   } else if (view === 'workers') {
     showWorkers();
   } else if (view === 'audit') {
@@ -191,6 +198,7 @@ function start() {
   initJobs();
   initModels();
   initWorkers();
+  initTrainings();
   initAudit();
   $('#login-form').addEventListener('submit', signIn);
   $('#logout').addEventListener('click', () => {

@@ -608,6 +608,58 @@ class ConsoleBrowserTest {
   }
 
   /**
+   * A tenant's training as the admin follows it: listed with its tenant, its epochs drawn as a
+   * chart with one point per committed epoch, and its validation accuracy and confusion matrix as
+   * the API gives them.
+   */
+  @Test
+  void showsATenantsTrainingWithAChartOfItsEpochs() throws Exception {
+    String name = uniqueName();
+    String key = http.newTenantKey(name);
+    Http.Reply started =
+        TrainingApiTest.startTraining(
+            http, key, "name=console-shapes&epochs=4&patience=4", ShapeSets.zip(6, 11));
+    assertEquals(202, started.status(), started.toString());
+    String id = started.json().get("id").asText();
+    JsonNode done = TrainingApiTest.awaitTraining(http, id, key, Duration.ofMinutes(3));
+    assertEquals("succeeded", done.get("status").asText(), done.toString());
+    String accuracy =
+        String.format(
+            java.util.Locale.ROOT,
+            "%.1f %%",
+            done.at("/progress/validationAccuracy").asDouble() * 100);
+
+    signIn();
+    testId("nav-trainings").click();
+    visible("trainings-panel");
+    By row = By.cssSelector("[data-testid='training-row'][data-training-id='" + id + "']");
+    wait.until(ExpectedConditions.attributeToBe(row, "data-status", "succeeded"));
+    WebElement listed = driver.findElement(row);
+    assertTrue(listed.getText().contains(name), listed.getText());
+    assertEquals(accuracy, listed.findElement(testIdLocator("training-accuracy")).getText());
+    clickIn(row, "open-training-button");
+    wait.until(
+        ExpectedConditions.attributeToBe(
+            testIdLocator("training-details"), "data-training-id", id));
+    for (String series : List.of("train-loss", "validation-loss", "validation-accuracy")) {
+      WebElement line =
+          driver.findElement(
+              By.cssSelector(
+                  "[data-testid='training-chart'] polyline[data-series='" + series + "']"));
+      assertEquals(
+          String.valueOf(done.get("history").size()),
+          line.getDomAttribute("data-points"),
+          series + ": one point per epoch the API reports");
+    }
+    WebElement confusion = testId("training-confusion");
+    assertEquals(
+        ShapeSets.CLASSES.size() + 1,
+        confusion.findElements(By.tagName("tr")).size(),
+        "a row per class under the header");
+    assertFalse(testId("cancel-training-button").isDisplayed(), "an ended training has no cancel");
+  }
+
+  /**
    * What needs an admin's eye without being asked: a tenant's webhook endpoint the platform
    * disabled is named on every view, and each tenant's stored images are counted in the list.
    */

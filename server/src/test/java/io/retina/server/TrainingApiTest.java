@@ -34,7 +34,7 @@ class TrainingApiTest {
     node.close();
   }
 
-  static Http.Reply startTraining(String key, String query, byte[] zip) {
+  static Http.Reply startTraining(Http http, String key, String query, byte[] zip) {
     return http.send(
         http.to("/v1/trainings?" + query)
             .header("Authorization", "Bearer " + key)
@@ -59,7 +59,8 @@ class TrainingApiTest {
   void trainsAClassifierOnlyItsTenantCanSeeRunOrIsBilledFor() throws Exception {
     Http.TenantKey owner = http.newTenant(Http.uniqueName("Trainer Co"));
     String other = http.newTenantKey(Http.uniqueName("other"));
-    Http.Reply started = startTraining(owner.key(), "name=shapes&epochs=8", ShapeSets.zip(10, 1));
+    Http.Reply started =
+        startTraining(http, owner.key(), "name=shapes&epochs=8", ShapeSets.zip(10, 1));
     assertEquals(202, started.status(), started.toString());
     String id = started.json().get("id").asText();
     String model = started.json().get("model").asText();
@@ -143,32 +144,36 @@ class TrainingApiTest {
     oneClass.put("discs/1.png", ShapeSets.image("discs", r, 64));
     oneClass.put("discs/2.png", ShapeSets.image("discs", r, 64));
     JobContractTest.assertProblem(
-        startTraining(key, "name=one", ShapeSets.zipOf(oneClass)), 422, "invalid-dataset");
+        startTraining(http, key, "name=one", ShapeSets.zipOf(oneClass)), 422, "invalid-dataset");
 
     Map<String, byte[]> lonely = new LinkedHashMap<>(oneClass);
     lonely.put("stripes/1.png", ShapeSets.image("stripes", r, 64));
     JobContractTest.assertProblem(
-        startTraining(key, "name=lonely", ShapeSets.zipOf(lonely)), 422, "invalid-dataset");
+        startTraining(http, key, "name=lonely", ShapeSets.zipOf(lonely)), 422, "invalid-dataset");
 
     Map<String, byte[]> notImage = new LinkedHashMap<>(oneClass);
     notImage.put("stripes/1.png", "not a png".getBytes());
     notImage.put("stripes/2.png", ShapeSets.image("stripes", r, 64));
     JobContractTest.assertProblem(
-        startTraining(key, "name=garbage", ShapeSets.zipOf(notImage)), 422, "invalid-dataset");
+        startTraining(http, key, "name=garbage", ShapeSets.zipOf(notImage)),
+        422,
+        "invalid-dataset");
 
     Map<String, byte[]> escapes = new LinkedHashMap<>(oneClass);
     escapes.put("../stripes/1.png", ShapeSets.image("stripes", r, 64));
     JobContractTest.assertProblem(
-        startTraining(key, "name=escape", ShapeSets.zipOf(escapes)), 422, "invalid-dataset");
+        startTraining(http, key, "name=escape", ShapeSets.zipOf(escapes)), 422, "invalid-dataset");
 
     JobContractTest.assertProblem(
-        startTraining(key, "name=notzip", "plain bytes".getBytes()), 422, "invalid-dataset");
+        startTraining(http, key, "name=notzip", "plain bytes".getBytes()), 422, "invalid-dataset");
     JobContractTest.assertProblem(
-        startTraining(key, "name=Bad_Name", ShapeSets.zip(2, 1)), 422, "invalid-field");
+        startTraining(http, key, "name=Bad_Name", ShapeSets.zip(2, 1)), 422, "invalid-field");
     JobContractTest.assertProblem(
-        startTraining(key, "name=ok&epochs=100000", ShapeSets.zip(2, 1)), 422, "invalid-field");
+        startTraining(http, key, "name=ok&epochs=100000", ShapeSets.zip(2, 1)),
+        422,
+        "invalid-field");
     JobContractTest.assertProblem(
-        startTraining(key, "name=ok&colour=blue", ShapeSets.zip(2, 1)), 422, "invalid-field");
+        startTraining(http, key, "name=ok&colour=blue", ShapeSets.zip(2, 1)), 422, "invalid-field");
     assertEquals(0, http.get("/v1/trainings", key).json().get("trainings").size());
   }
 
@@ -176,11 +181,11 @@ class TrainingApiTest {
   void aCanceledTrainingStopsAndMakesNoModel() throws Exception {
     String key = http.newTenantKey(Http.uniqueName("cancel"));
     Http.Reply started =
-        startTraining(key, "name=stopped&epochs=50&patience=50", ShapeSets.zip(6, 3));
+        startTraining(http, key, "name=stopped&epochs=50&patience=50", ShapeSets.zip(6, 3));
     assertEquals(202, started.status(), started.toString());
     String id = started.json().get("id").asText();
     JobContractTest.assertProblem(
-        startTraining(key, "name=second", ShapeSets.zip(2, 1)), 409, "too-many-trainings");
+        startTraining(http, key, "name=second", ShapeSets.zip(2, 1)), 409, "too-many-trainings");
     Http.Reply canceled = http.delete("/v1/trainings/" + id, key);
     assertEquals(200, canceled.status(), canceled.toString());
     assertEquals("canceled", canceled.json().get("status").asText());

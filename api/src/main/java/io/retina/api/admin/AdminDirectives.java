@@ -61,4 +61,18 @@ abstract class AdminDirectives extends AllDirectives {
       return Optional.empty();
     }
   }
+
+  /** A query parameter's whole number within bounds, or a 400 that names it. */
+  static long number(String value, String name, long min, long max) {
+    try {
+      long n = Long.parseLong(value);
+      if (n < min || n > max) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw io.retina.api.http.Problem.badRequest(
+          "bad-request", name + " is a whole number from " + min + " to " + max + ".");
+    }
+  }
 }

@@ -28,6 +28,7 @@ public final class AdminRoutes extends AdminDirectives {
         new ScalingAdminRoutes(api).route(),
         new WorkerAdminRoutes(api).route(),
         new JobAdminRoutes(api).route(),
+        new TrainingAdminRoutes(api).route(),
         path(
             "storage",
             () ->
@@ -101,18 +102,5 @@ public final class AdminRoutes extends AdminDirectives {
     m.put("failingSince", e.failingSince() == null ? null : e.failingSince().toString());
     m.put("createdAt", e.createdAt().toString());
     return m;
-  }
-
-  private static long number(String value, String name, long min, long max) {
-    try {
-      long n = Long.parseLong(value);
-      if (n < min || n > max) {
-        throw new NumberFormatException();
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw io.retina.api.http.Problem.badRequest(
-          "bad-request", name + " is a whole number from " + min + " to " + max + ".");
-    }
   }
 }

@@ -313,7 +313,7 @@ public final class TrainingRoutes extends AllDirectives {
    * A training as the API shows it: its model, state, progress (with an estimate of the time left,
    * from the epochs so far, for a run to its last epoch) and, at the end, its report.
    */
-  static Map<String, Object> json(Training t, TrainingRepository.Limits limits) {
+  public static Map<String, Object> json(Training t, TrainingRepository.Limits limits) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("id", t.id().toString());
     m.put("model", t.ref());

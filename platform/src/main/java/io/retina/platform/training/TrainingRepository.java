@@ -221,6 +221,49 @@ public final class TrainingRepository {
             });
   }
 
+  // ---- the admin's side (system scope) ----
+
+  /** A training with its tenant's name, for the admin. */
+  public record Listed(Training training, String tenantName) {}
+
+  /** Every tenant's trainings, newest first; only those of {@code status} when it is not null. */
+  public List<Listed> all(Training.Status status, int limit) {
+    return tx.system()
+        .call(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "select "
+                          + COLUMNS.replaceAll("(^|, )(\\w)", "$1x.$2")
+                          + ", t.name as tenant_name from trainings x"
+                          + " join tenants t on t.id = x.tenant_id"
+                          + " where (?::text is null or x.status = ?)"
+                          + " order by x.created_at desc, x.id desc limit ?")) {
+                String s = status == null ? null : status.dbValue();
+                st.setString(1, s);
+                st.setString(2, s);
+                st.setInt(3, limit);
+                List<Listed> out = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery()) {
+                  while (rs.next()) {
+                    out.add(new Listed(training(rs), rs.getString("tenant_name")));
+                  }
+                }
+                return out;
+              }
+            });
+  }
+
+  /** Any tenant's training, for the admin. */
+  public Optional<Training> findAny(UUID id) {
+    return tx.system().call(c -> select(c, "id = ?", id));
+  }
+
+  /** Cancels any tenant's training, as {@link #cancel} does for its tenant. */
+  public Optional<Training> cancelAny(UUID id) {
+    return findAny(id).flatMap(t -> cancel(t.tenantId(), id));
+  }
+
   // ---- the workers' side (system scope) ----
 
   /**
