@@ -16,7 +16,7 @@ import io.retina.platform.jobs.JobAdminQueries;
 import io.retina.platform.jobs.JobRepository;
 import io.retina.platform.jobs.JobRetention;
 import io.retina.platform.jobs.JobSubmissions;
-import io.retina.platform.metrics.MetricsRegistry;
+import io.retina.platform.metrics.NodeMetrics;
 import io.retina.platform.models.ArtifactInspector;
 import io.retina.platform.models.ModelRepository;
 import io.retina.platform.tenants.QuotaRepository;
@@ -62,7 +62,7 @@ public record ApiContext(
     ScalingStore scaling,
     Scaling defaultScaling,
     JobWaiters waiters,
-    MetricsRegistry metrics,
+    NodeMetrics metrics,
     Supplier<List<String>> readiness,
     WorkerNodes workerNodes,
     Supplier<Membership> membership,

@@ -1,5 +1,9 @@
 package io.retina.api;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter.MeterProvider;
+import io.micrometer.core.instrument.Timer;
 import io.retina.api.account.AccountRoutes;
 import io.retina.api.admin.AdminRoutes;
 import io.retina.api.http.BodyBudget;
@@ -10,11 +14,10 @@ import io.retina.api.models.ModelRoutes;
 import io.retina.api.ops.OpsRoutes;
 import io.retina.api.training.TrainingRoutes;
 import io.retina.api.webhooks.WebhookRoutes;
-import io.retina.platform.metrics.Counter;
-import io.retina.platform.metrics.Histogram;
-import io.retina.platform.metrics.MetricsRegistry;
+import io.retina.platform.metrics.NodeMetrics;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -38,29 +41,28 @@ public final class ApiServer extends AllDirectives {
 
   private final ApiContext api;
   private final ActorSystem<?> system;
-  private final Counter requests;
-  private final Histogram latency;
+  private final MeterProvider<Counter> requests;
+  private final MeterProvider<Timer> latency;
   private final BodyBudget bodies;
 
   public ApiServer(ApiContext api, ActorSystem<?> system) {
     this.api = api;
     this.system = system;
+    var registry = api.metrics().registry();
     this.requests =
-        api.metrics()
-            .counter("retina_http_requests_total", "HTTP requests answered.", "method", "status");
+        Counter.builder("retina.http.requests")
+            .description("HTTP requests answered.")
+            .withRegistry(registry);
     this.latency =
-        api.metrics()
-            .histogram(
-                "retina_http_request_seconds",
-                "Time to answer an HTTP request.",
-                MetricsRegistry.LATENCY_SECONDS_BUCKETS,
-                "method");
+        Timer.builder("retina.http.request")
+            .description("Time to answer an HTTP request.")
+            .serviceLevelObjectives(NodeMetrics.LATENCY_BUCKETS)
+            .withRegistry(registry);
     this.bodies = new BodyBudget(api.settings().maxBodyBytesInFlight());
-    api.metrics()
-        .gauge(
-            "retina_http_body_bytes_in_flight",
-            "Bytes of request bodies this node holds in memory now.",
-            bodies::inFlight);
+    Gauge.builder("retina.http.body.in.flight", bodies::inFlight)
+        .description("Bytes of request bodies this node holds in memory now.")
+        .baseUnit("bytes")
+        .register(registry);
   }
 
   public CompletionStage<ServerBinding> start() {
@@ -91,8 +93,11 @@ public final class ApiServer extends AllDirectives {
           return mapResponse(
               response -> {
                 String method = request.method().value();
-                requests.inc(method, Integer.toString(response.status().intValue()));
-                latency.observe((System.nanoTime() - start) / 1e9, method);
+                String status = Integer.toString(response.status().intValue());
+                requests.withTags("method", method, "status", status).increment();
+                latency
+                    .withTags("method", method)
+                    .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
                 return SecurityHeaders.apply(path, response);
               },
               () ->

@@ -1,6 +1,7 @@
 package io.retina.server;
 
 import com.typesafe.config.Config;
+import io.micrometer.core.instrument.Gauge;
 import io.retina.api.ApiContext;
 import io.retina.api.ApiServer;
 import io.retina.api.ApiSettings;
@@ -12,10 +13,12 @@ import io.retina.api.quota.TenantGate;
 import io.retina.api.quota.TenantGates;
 import io.retina.platform.audit.AuditRepository;
 import io.retina.platform.billing.UsageRepository;
+import io.retina.platform.cluster.ClusterMetrics;
 import io.retina.platform.cluster.JobEvents;
 import io.retina.platform.cluster.Membership;
 import io.retina.platform.cluster.RunnerClient;
 import io.retina.platform.cluster.RunnerLoads;
+import io.retina.platform.cluster.RunnerProtocol;
 import io.retina.platform.cluster.Scaling;
 import io.retina.platform.cluster.ScalingStore;
 import io.retina.platform.cluster.WorkerNodes;
@@ -84,6 +87,7 @@ final class Guardian {
           if (s.config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
             cluster.manager().tell(Join.create(cluster.selfMember().address()));
           }
+          ClusterMetrics.bindMembership(system, s.metrics().registry());
           Executor blocking =
               system
                   .dispatchers()
@@ -98,11 +102,9 @@ final class Guardian {
             var w = s.config().getConfig("retina.workers");
             var device = Devices.current();
             ctx.getLog().info("worker runs models on {}", device.description());
-            s.metrics()
-                .gauge(
-                    "retina_worker_gpu",
-                    "1 when this worker runs models on a GPU, 0 on the CPU.",
-                    () -> device.kind().equals("gpu") ? 1 : 0);
+            Gauge.builder("retina.worker.gpu", () -> device.kind().equals("gpu") ? 1 : 0)
+                .description("1 when this worker runs models on a GPU, 0 on the CPU.")
+                .register(s.metrics().registry());
             var scaling = w.getConfig("scaling");
             WorkerContext worker =
                 new WorkerContext(
@@ -123,10 +125,11 @@ final class Guardian {
                     topic,
                     loads,
                     ctx.spawn(residency(s, nodeName, device, blocking), "model-residency"),
-                    new WorkerMetrics(s.metrics()));
+                    new WorkerMetrics(s.metrics().registry()));
             var host = ctx.spawn(ReplicaHost.create(worker), "replica-host");
             drainOnShutdown(system, host);
             ModelRunner.init(system, worker);
+            ClusterMetrics.bindSharding(system, s.metrics().registry(), RunnerProtocol.ENTITY_KEY);
             pruneUploads(system, s, nodeName, w.getDuration("prune-uploads-every"), blocking);
             if (w.getBoolean("training.enabled")) {
               startTrainer(system, s, nodeName, w.getConfig("training"));
@@ -148,6 +151,7 @@ final class Guardian {
             var quotas = new QuotaRepository(s.database().tx());
             var runnerLoads = RunnerLoads.subscribe(system, loads);
             TenantGate.init(system, quotas, store);
+            ClusterMetrics.bindSharding(system, s.metrics().registry(), TenantGate.ENTITY_KEY);
             var webhooks = new WebhookStore(s.database().tx());
             var webhookSettings = WebhookSettings.from(s.config().getConfig("retina.webhooks"));
             startWebhookSender(system, webhooks, webhookSettings, nodeName, s);
@@ -260,7 +264,8 @@ final class Guardian {
       WebhookSettings settings,
       String nodeName,
       Node.Services s) {
-    WebhookSender sender = new WebhookSender(webhooks, settings, nodeName, s.metrics()).start();
+    WebhookSender sender =
+        new WebhookSender(webhooks, settings, nodeName, s.metrics().registry()).start();
     CoordinatedShutdown.get(system)
         .addTask(
             CoordinatedShutdown.PhaseServiceUnbind(),

@@ -4,7 +4,7 @@ import com.typesafe.config.Config;
 import io.retina.platform.jobs.JobLeases;
 import io.retina.platform.jobs.JobRepository;
 import io.retina.platform.jobs.JobSubmissions;
-import io.retina.platform.metrics.MetricsRegistry;
+import io.retina.platform.metrics.NodeMetrics;
 import io.retina.platform.models.BuiltinCatalog;
 import io.retina.platform.models.ModelRepository;
 import io.retina.platform.store.Database;
@@ -41,7 +41,7 @@ public final class Node {
       JobSubmissions submissions,
       JobLeases leases,
       ModelRepository models,
-      MetricsRegistry metrics,
+      NodeMetrics metrics,
       Path modelCache,
       String adminToken) {}
 
@@ -63,6 +63,8 @@ public final class Node {
     AdminToken.Resolved admin =
         AdminToken.resolve(config.getString("retina.node.admin-token"), dataDir);
     Database database = Database.open(config.getConfig("retina.store"));
+    NodeMetrics metrics = new NodeMetrics();
+    database.publishPoolMetrics(metrics.registry());
     try {
       TenantRepository tenants = new TenantRepository(database.tx());
       ModelRepository models = new ModelRepository(database.tx());
@@ -79,7 +81,7 @@ public final class Node {
               new JobSubmissions(database.tx()),
               new JobLeases(database.tx()),
               models,
-              new MetricsRegistry(),
+              metrics,
               modelCache,
               admin.token());
       CompletableFuture<Integer> bound = new CompletableFuture<>();
@@ -91,6 +93,7 @@ public final class Node {
               "close-store",
               () -> {
                 database.close();
+                metrics.close();
                 return CompletableFuture.completedFuture(Done.getInstance());
               });
       int port;
@@ -107,6 +110,7 @@ public final class Node {
       return node;
     } catch (RuntimeException e) {
       database.close();
+      metrics.close();
       throw e;
     }
   }

@@ -321,7 +321,7 @@ class HostileHttpTest {
     while (Instant.now().isBefore(deadline)) {
       String metrics = new String(http.send(http.to("/metrics").GET()).body());
       for (String line : metrics.split("\n")) {
-        if (line.startsWith("retina_http_body_bytes_in_flight ")) {
+        if (line.startsWith("retina_http_body_in_flight_bytes ")) {
           last = line;
           if ((long) Double.parseDouble(line.split(" ")[1]) == bytes) {
             return;

@@ -581,6 +581,22 @@ class JobContractTest {
     assertTrue(
         text.contains(
             "retina_job_latency_seconds_bucket{model=\"super-resolution@1\",le=\"+Inf\"}"));
+    assertTrue(
+        text.contains("retina_job_queue_wait_seconds_count{model=\"super-resolution@1\"}"), text);
+    assertTrue(
+        text.contains("retina_model_load_seconds_count{model=\"super-resolution@1\"}"), text);
+  }
+
+  @Test
+  void metricsShowTheJvmTheStorePoolAndTheCluster() {
+    String text = new String(http.get("/metrics", key).body());
+
+    assertTrue(text.contains("\njvm_memory_used_bytes{area=\"heap\""), text);
+    assertTrue(text.contains("\njvm_threads_live_threads "), text);
+    assertTrue(text.contains("\nhikaricp_connections_active{pool=\"retina-store\"} "), text);
+    assertTrue(text.contains("\nretina_cluster_members{status=\"up\"} 1.0\n"), text);
+    assertTrue(text.contains("\nretina_cluster_unreachable_members 0.0\n"), text);
+    assertTrue(text.contains("\nretina_sharding_shards{entity_type=\"ModelRunner\"} "), text);
   }
 
   @Test

@@ -94,7 +94,7 @@ class SchedulingTest {
         lateWait.toMillis(), floodDrain.toMillis(), queued.path("queuePosition"));
     String metrics = new String(http.get("/metrics", flooder).body());
     String series = "retina_batch_size_bucket{model=\"super-resolution@1\",le=";
-    double single = sample(metrics, series + "\"1\"}");
+    double single = sample(metrics, series + "\"1.0\"}");
     double runs = sample(metrics, series + "\"+Inf\"}");
     assertTrue(
         runs > single, "some runs took several jobs at once: " + single + " of " + runs + " alone");

@@ -1,5 +1,7 @@
 package io.retina.api.jobs;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter.MeterProvider;
 import io.retina.api.ApiContext;
 import io.retina.api.http.BodyBudget;
 import io.retina.api.http.Ids;
@@ -13,7 +15,6 @@ import io.retina.platform.jobs.JobCursor;
 import io.retina.platform.jobs.JobPage;
 import io.retina.platform.jobs.JobStatus;
 import io.retina.platform.jobs.Submission;
-import io.retina.platform.metrics.Counter;
 import io.retina.platform.models.ModelVersion;
 import io.retina.platform.tenants.Tenant;
 import java.time.Duration;
@@ -65,7 +66,7 @@ public final class JobRoutes extends AllDirectives {
 
   private final ApiContext api;
   private final ActorSystem<?> system;
-  private final Counter submitted;
+  private final MeterProvider<Counter> submitted;
   private final BodyBudget bodies;
   private final Admission admission;
 
@@ -81,7 +82,9 @@ public final class JobRoutes extends AllDirectives {
             api.capacity(),
             api.webhookSettings().policy());
     this.submitted =
-        api.metrics().counter("retina_jobs_submitted_total", "Jobs stored by this node.", "model");
+        Counter.builder("retina.jobs.submitted")
+            .description("Jobs stored by this node.")
+            .withRegistry(api.metrics().registry());
   }
 
   public Route route() {
@@ -200,7 +203,7 @@ public final class JobRoutes extends AllDirectives {
     if (outcome instanceof Submission.Created created) {
       snapshots().read(created.job());
       ModelVersion version = admitted.version();
-      submitted.inc(version.ref());
+      submitted.withTags("model", version.ref()).increment();
       api.capacity().admitted(version);
       api.runners()
           .submitted(

@@ -2,7 +2,7 @@ package io.retina.api.ops;
 
 import io.retina.api.ApiContext;
 import io.retina.api.http.Responses;
-import io.retina.platform.metrics.MetricsRegistry;
+import io.retina.platform.metrics.NodeMetrics;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -26,7 +26,7 @@ public final class OpsRoutes extends AllDirectives {
   }
 
   /** Prometheus's text exposition format, version 0.0.4, as its scrapers ask for it. */
-  private static final ContentType METRICS_TYPE = ContentTypes.parse(MetricsRegistry.CONTENT_TYPE);
+  private static final ContentType METRICS_TYPE = ContentTypes.parse(NodeMetrics.CONTENT_TYPE);
 
   public Route route() {
     return concat(

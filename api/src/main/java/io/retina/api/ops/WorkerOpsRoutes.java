@@ -1,7 +1,7 @@
 package io.retina.api.ops;
 
 import io.retina.api.http.Responses;
-import io.retina.platform.metrics.MetricsRegistry;
+import io.retina.platform.metrics.NodeMetrics;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -20,12 +20,11 @@ import org.apache.pekko.http.javadsl.server.Route;
  * Nothing tenants or admins call is here.
  */
 public final class WorkerOpsRoutes extends AllDirectives {
-  private final MetricsRegistry metrics;
+  private final NodeMetrics metrics;
   private final Supplier<List<String>> readiness;
   private final Executor blocking;
 
-  public WorkerOpsRoutes(
-      MetricsRegistry metrics, Supplier<List<String>> readiness, Executor blocking) {
+  public WorkerOpsRoutes(NodeMetrics metrics, Supplier<List<String>> readiness, Executor blocking) {
     this.metrics = metrics;
     this.readiness = readiness;
     this.blocking = blocking;
@@ -59,7 +58,7 @@ public final class WorkerOpsRoutes extends AllDirectives {
                         complete(
                             HttpResponse.create()
                                 .withEntity(
-                                    ContentTypes.parse(MetricsRegistry.CONTENT_TYPE),
+                                    ContentTypes.parse(NodeMetrics.CONTENT_TYPE),
                                     metrics
                                         .scrape()
                                         .getBytes(java.nio.charset.StandardCharsets.UTF_8))))));

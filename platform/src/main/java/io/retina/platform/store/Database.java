@@ -3,6 +3,8 @@ package io.retina.platform.store;
 import com.typesafe.config.Config;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -143,6 +145,15 @@ public final class Database implements AutoCloseable {
   /** The statements this node's transactions prepare, counted on demand (for tests). */
   public StatementCounts statementCounts() {
     return statementCounts;
+  }
+
+  /**
+   * Publishes the connection pool's meters to {@code registry}: connections active, idle, pending
+   * and their limits, and the time to acquire, use and create one ({@code hikaricp_*}, tagged
+   * {@code pool="retina-store"}). Once per database.
+   */
+  public void publishPoolMetrics(MeterRegistry registry) {
+    dataSource.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
   }
 
   /** True when a connection can be had and answers. */

@@ -1,7 +1,7 @@
 package io.retina.platform.webhooks;
 
-import io.retina.platform.metrics.Counter;
-import io.retina.platform.metrics.MetricsRegistry;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -40,10 +40,11 @@ public final class WebhookSender implements AutoCloseable {
   private final ScheduledExecutorService poller;
   private final ExecutorService senders;
   private final Semaphore slots;
-  private final Counter attempts;
+  private final Counter delivered;
+  private final Counter failed;
 
   public WebhookSender(
-      WebhookStore store, WebhookSettings settings, String node, MetricsRegistry metrics) {
+      WebhookStore store, WebhookSettings settings, String node, MeterRegistry metrics) {
     this.store = store;
     this.settings = settings;
     this.node = node;
@@ -69,12 +70,14 @@ public final class WebhookSender implements AutoCloseable {
               return t;
             });
     this.slots = new Semaphore(settings.senders());
-    this.attempts =
-        metrics.counter(
-            "retina_webhook_attempts_total",
-            "Webhook deliveries this node tried to send, by outcome (delivered, failed: the"
-                + " receiver answered with an error or not at all).",
-            "outcome");
+    var attempts =
+        Counter.builder("retina.webhook.attempts")
+            .description(
+                "Webhook deliveries this node tried to send, by outcome (delivered, failed: the"
+                    + " receiver answered with an error or not at all).")
+            .withRegistry(metrics);
+    this.delivered = attempts.withTags("outcome", "delivered");
+    this.failed = attempts.withTags("outcome", "failed");
   }
 
   /** Starts looking for due deliveries every poll interval. */
@@ -128,7 +131,7 @@ public final class WebhookSender implements AutoCloseable {
         retryAt = next;
       }
     }
-    attempts.inc(outcome.delivered() ? "delivered" : "failed");
+    (outcome.delivered() ? delivered : failed).increment();
     store
         .finish(due, node, outcome, retryAt, settings.disableAfter())
         .ifPresent(

@@ -107,10 +107,14 @@ final class JobExecution {
     for (UUID jobId : jobIds) {
       long t0 = System.nanoTime();
       var claimed = jobs().claim(jobId, worker.nodeName(), worker.lease());
-      worker.metrics().stage.observe((System.nanoTime() - t0) / 1e9, runner, "claim");
+      worker.metrics().stage(runner, "claim", System.nanoTime() - t0);
       if (claimed.isEmpty()) {
         outcomes.add(new Outcome(jobId, null, "not-claimed"));
       } else {
+        if (claimed.get().attempt() == 1) {
+          Instant submitted = claimed.get().job().createdAt();
+          worker.metrics().queueWait(runner, Duration.between(submitted, Instant.now()));
+        }
         claims.add(claimed.get());
         held.put(jobId, claimed.get());
         if (jobIds.size() == 1) {
@@ -177,12 +181,9 @@ final class JobExecution {
               })
           .toList();
     }
-    double seconds = (System.nanoTime() - start) / 1e9;
-    worker.metrics().stage.observe(seconds, runner, "run");
-    worker.metrics().batchSize.observe(claims.size(), runner);
+    worker.metrics().ran(runner, claims.size(), System.nanoTime() - start);
     List<Outcome> outcomes = new ArrayList<>();
     for (int i = 0; i < claims.size(); i++) {
-      worker.metrics().inference.observe(seconds / claims.size(), runner);
       WorkStoppedException.Reason spent = budgets.get(i).spent();
       outcomes.add(
           spent == null
@@ -229,7 +230,7 @@ final class JobExecution {
         && jobs().fail(claim, "deadline-exceeded", JobLeases.DEADLINE_PASSED_RUNNING)) {
       return finished(claim, "failed");
     }
-    worker.metrics().finished.inc(claim.job().modelRef(), "stopped");
+    worker.metrics().finished(claim.job().modelRef(), "stopped");
     return new Outcome(claim.job().id(), claim, "stopped");
   }
 
@@ -277,20 +278,17 @@ final class JobExecution {
                 out.body(),
                 ContentDigest.sha256(out.body()),
                 version.priceMicros(claim.job().pixels()));
-    worker.metrics().stage.observe((System.nanoTime() - t0) / 1e9, runner, "commit");
+    worker.metrics().stage(runner, "commit", System.nanoTime() - t0);
     if (committed.isEmpty()) {
       return new Outcome(claim.job().id(), claim, "fenced");
     }
-    worker
-        .metrics()
-        .jobLatency
-        .observe(Duration.between(claim.job().createdAt(), Instant.now()).toMillis() / 1e3, runner);
-    worker.metrics().finished.inc(claim.job().modelRef(), "succeeded");
+    worker.metrics().succeeded(runner, Duration.between(claim.job().createdAt(), Instant.now()));
+    worker.metrics().finished(claim.job().modelRef(), "succeeded");
     return new Outcome(claim.job().id(), claim, "succeeded", committed.get());
   }
 
   private Outcome finished(Claim claim, String status) {
-    worker.metrics().finished.inc(claim.job().modelRef(), status);
+    worker.metrics().finished(claim.job().modelRef(), status);
     return new Outcome(claim.job().id(), claim, status);
   }
 }

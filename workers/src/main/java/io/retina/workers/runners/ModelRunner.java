@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -213,6 +214,8 @@ public final class ModelRunner {
 
   private boolean measured;
 
+  private final WorkerMetrics.RunnerGauges gauges;
+
   private ModelRunner(
       ActorContext<Command> ctx,
       TimerScheduler<Command> timers,
@@ -223,6 +226,7 @@ public final class ModelRunner {
     this.worker = worker;
     this.autoscaler = new Autoscaler<>(worker.autoscaling());
     this.scaling = worker.defaultScaling();
+    this.gauges = worker.metrics().runner(id.toString());
     timers.startTimerWithFixedDelay(Tick.INSTANCE, Replica.REPORT_EVERY);
     ActorRef<Receptionist.Listing> listings =
         ctx.messageAdapter(
@@ -250,7 +254,13 @@ public final class ModelRunner {
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
         .onSignal(Terminated.class, t -> Behaviors.same())
+        .onSignal(PostStop.class, s -> onPostStop())
         .build();
+  }
+
+  private Behavior<Command> onPostStop() {
+    gauges.close();
+    return Behaviors.same();
   }
 
   // ---- jobs ----
@@ -514,7 +524,7 @@ public final class ModelRunner {
       r.draining = true;
       log.info("{}: draining the replica on {}: {}", id, r.node, down.reason());
       r.ref.tell(new Replica.Drain(down.reason()));
-      worker.metrics().scalingDecisions.inc(id.toString(), "down");
+      worker.metrics().scaled(id.toString(), "down");
       event("down", serving + placing.size(), serving + placing.size() - 1, r.node, down.reason());
     }
   }
@@ -580,7 +590,7 @@ public final class ModelRunner {
     ReplicaHost.Offer o = best.get();
     placing.put(o.node(), System.currentTimeMillis());
     int before = (int) replicas.values().stream().filter(ReplicaView::serving).count();
-    worker.metrics().scalingDecisions.inc(id.toString(), "up");
+    worker.metrics().scaled(id.toString(), "up");
     event("up", before, before + placing.size(), o.node(), m.reason());
     log.info("{}: placing a replica on {}: {}", id, o.node(), m.reason());
     ctx.ask(
@@ -676,6 +686,7 @@ public final class ModelRunner {
     int queued = queue.size();
     long serving = replicas.values().stream().filter(ReplicaView::serving).count();
     double perJob = waitMillis(1) - waitMillis(0);
+    gauges.set((int) serving, queued);
     worker
         .loads()
         .tell(

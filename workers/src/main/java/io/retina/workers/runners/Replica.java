@@ -84,6 +84,7 @@ public final class Replica {
   private int batchesRunning;
   private long received;
   private long waitingSince;
+  private long loadStarted;
 
   private ModelVersion version;
   private JobExecution execution;
@@ -111,6 +112,7 @@ public final class Replica {
     timers.startTimerWithFixedDelay(Tick.INSTANCE, REPORT_EVERY);
     timers.startTimerWithFixedDelay(RenewLeases.INSTANCE, worker.lease().dividedBy(3));
     ModelLoader loader = worker.loader();
+    loadStarted = System.nanoTime();
     ctx.pipeToSelf(
         CompletableFuture.supplyAsync(() -> loader.load(id), worker.blocking()),
         (l, error) ->
@@ -138,7 +140,7 @@ public final class Replica {
     execution = new JobExecution(worker, id.toString(), version, loaded.task(), loaded.error());
     if (loaded.ok()) {
       log.info("{} loaded on {}", id, worker.nodeName());
-      worker.metrics().modelLoads.inc(id.toString(), "loaded");
+      worker.metrics().loaded(id.toString(), System.nanoTime() - loadStarted);
       worker
           .residency()
           .tell(
@@ -149,7 +151,7 @@ public final class Replica {
       state = ModelRunner.READY;
     } else {
       log.error("{} failed to load on {}: {}", id, worker.nodeName(), loaded.error());
-      worker.metrics().modelLoads.inc(id.toString(), "failed");
+      worker.metrics().loadFailed(id.toString());
       state = ModelRunner.FAILED;
     }
     if (drainReason != null) {

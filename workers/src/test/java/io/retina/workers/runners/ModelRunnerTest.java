@@ -2,6 +2,7 @@ package io.retina.workers.runners;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.retina.platform.cluster.JobEvents;
 import io.retina.platform.cluster.RunnerId;
 import io.retina.platform.cluster.RunnerLoads;
@@ -9,7 +10,6 @@ import io.retina.platform.cluster.RunnerProtocol;
 import io.retina.platform.cluster.Scaling;
 import io.retina.platform.cluster.ScalingStore;
 import io.retina.platform.jobs.JobLeases;
-import io.retina.platform.metrics.MetricsRegistry;
 import io.retina.platform.store.Database;
 import io.retina.platform.store.TestDatabases;
 import java.time.Clock;
@@ -92,7 +92,7 @@ class ModelRunnerTest {
             kit.spawn(Topic.create(JobEvents.JobEvent.class, JobEvents.TOPIC)),
             kit.spawn(Topic.create(RunnerLoads.Load.class, RunnerLoads.TOPIC)),
             kit.spawn(Residency.create(1_000_000, Set.of(), Clock.systemUTC())),
-            new WorkerMetrics(new MetricsRegistry()));
+            new WorkerMetrics(new SimpleMeterRegistry()));
     runner = kit.spawn(ModelRunner.create(id, worker));
   }
 
