@@ -10,6 +10,7 @@ import { forgetJobs, initJobs, showJobs } from './jobs.js';
 import { forgetModels, initModels, showModels } from './models.js';
 import { forgetPlans } from './tenant-settings.js';
 import { closeTenant, forgetTenants, initTenants, openTenant, renderTenants, tenantName } from './tenants.js';
+import { forgetOverview, initOverview, showOverview } from './overview.js';
 import { forgetTrainings, initTrainings, showTrainings } from './trainings.js';
 import { $, required, say } from './ui.js';
 import { forgetWorkers, initWorkers, showWorkers } from './workers.js';
@@ -18,6 +19,7 @@ import { forgetWorkers, initWorkers, showWorkers } from './workers.js';
 const HEALTH_EVERY_MS = 15000;
 
 const VIEWS = {
+  overview: '#overview-view',
   tenants: '#admin-view',
   jobs: '#jobs-view',
   invoices: '#invoices-view',
@@ -68,6 +70,7 @@ function signOut() {
   forgetModels();
   forgetWorkers();
   forgetTrainings();
+  forgetOverview();
   forgetAudit();
   forgetPlans();
   $('#disabled-webhooks').hidden = true;
@@ -87,10 +90,11 @@ function showAdmin(tenants) {
   route();
 }
 
-// ---- views, by the address: #tenants, #tenant=<id>, #jobs, #invoices, #models, #trainings, #workers,
+// ---- views, by the address: #overview (the first), #tenants, #tenant=<id>, #jobs, #invoices, #models, #trainings, #workers,
 // #audit ----
 
 function viewOf(hash) {
+  if (hash === '' || hash === '#overview') return 'overview';
   if (hash === '#jobs') return 'jobs';
   if (hash === '#invoices') return 'invoices';
   if (hash === '#models') return 'models';
@@ -108,7 +112,9 @@ function route() {
     if (link.dataset.view === view) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
-  if (view === 'jobs') {
+  if (view === 'overview') {
+    showOverview();
+  } else if (view === 'jobs') {
     showJobs();
   } else if (view === 'invoices') {
     showInvoices();
@@ -199,6 +205,7 @@ function start() {
   initModels();
   initWorkers();
   initTrainings();
+  initOverview();
   initAudit();
   $('#login-form').addEventListener('submit', signIn);
   $('#logout').addEventListener('click', () => {

@@ -19,6 +19,7 @@ import io.retina.platform.jobs.JobSubmissions;
 import io.retina.platform.metrics.NodeMetrics;
 import io.retina.platform.models.ArtifactInspector;
 import io.retina.platform.models.ModelRepository;
+import io.retina.platform.overview.PlatformOverview;
 import io.retina.platform.tenants.QuotaRepository;
 import io.retina.platform.tenants.TenantRepository;
 import io.retina.platform.training.TrainingRepository;
@@ -42,6 +43,7 @@ import java.util.function.Supplier;
  * @param webhookSettings which webhook URLs this node allows, and rotation's default grace
  * @param retention how long tenants' images are kept, and their deletion
  * @param trainings tenants' trainings and their datasets
+ * @param overview the figures of the console's overview
  */
 public record ApiContext(
     ApiSettings settings,
@@ -70,4 +72,5 @@ public record ApiContext(
     WebhookSettings webhookSettings,
     JobRetention retention,
     TrainingRepository trainings,
+    PlatformOverview overview,
     Executor store) {}

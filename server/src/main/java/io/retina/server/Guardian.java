@@ -186,6 +186,7 @@ final class Guardian {
                     webhookSettings,
                     retention,
                     new TrainingRepository(s.database().tx()),
+                    new io.retina.platform.overview.PlatformOverview(s.database().tx()),
                     store);
             new ApiServer(api, system).start().whenComplete(reportBinding(bound, system));
           } else {

@@ -608,6 +608,96 @@ class ConsoleBrowserTest {
   }
 
   /**
+   * The first view after signing in: the platform at a glance, its figures and its charts' data the
+   * same as the admin API's overview, for a load of succeeded and failed jobs.
+   */
+  @Test
+  void opensOnAnOverviewWhoseFiguresAndChartsAreTheApis() throws Exception {
+    String key = http.newTenantKey(uniqueName());
+    byte[] small = JobContractTest.shrink(Photos.flowerPng(), 48);
+    for (int i = 0; i < 4; i++) {
+      Http.Reply r =
+          http.submit(
+              "model=resize&width=16&height=16", key, "image/png", small, "Prefer", "wait=60");
+      assertEquals(200, r.status(), r.toString());
+    }
+    for (int i = 0; i < 2; i++) {
+      Http.Reply r =
+          http.submit("model=super-resolution", key, "image/png", Photos.pngHeaderOnly(64, 64));
+      JobContractTest.awaitFinal(http, r.json().get("id").asText(), key);
+    }
+
+    typeInto("token-input", TestNode.ADMIN_TOKEN);
+    testId("login-button").click();
+    visible("overview-panel");
+    // the view follows the platform: what it shows catches up with the API within a refresh
+    wait.until(d -> overviewOnPage().equals(overviewOfApi()));
+    Map<String, Object> shown = overviewOnPage();
+    assertTrue((Long) shown.get("succeeded") >= 4, shown.toString());
+    assertTrue(((Map<?, ?>) shown.get("failures")).containsKey("invalid-input"), shown.toString());
+    assertTrue(((Map<?, ?>) shown.get("latencyJobs")).containsKey("resize@1"), shown.toString());
+  }
+
+  /** The overview's figures as the page shows them, and as its charts hold them. */
+  private static Map<String, Object> overviewOnPage() {
+    Map<String, Object> m = new java.util.TreeMap<>();
+    for (String status : List.of("succeeded", "failed")) {
+      m.put(status, Long.parseLong(testId("overview-total-" + status).getText().replace(",", "")));
+    }
+    Map<String, Long> failures = new java.util.TreeMap<>();
+    for (WebElement row : driver.findElements(testIdLocator("overview-failure-row"))) {
+      failures.put(
+          row.getDomAttribute("data-type"),
+          Long.parseLong(row.findElements(By.tagName("td")).get(0).getText().replace(",", "")));
+    }
+    m.put("failures", failures);
+    Map<String, Long> latencyJobs = new java.util.TreeMap<>();
+    for (WebElement row : driver.findElements(testIdLocator("overview-latency-row"))) {
+      latencyJobs.put(
+          row.getDomAttribute("data-model"),
+          Long.parseLong(row.findElements(By.tagName("td")).get(0).getText().replace(",", "")));
+    }
+    m.put("latencyJobs", latencyJobs);
+    // the stacked chart's datasets, summed per status: the same jobs the tiles count
+    Object sums =
+        ((JavascriptExecutor) driver)
+            .executeScript(
+                "const c = Chart.getChart(document.getElementById('overview-jobs-chart'));"
+                    + " if (!c) return null; const out = {};"
+                    + " for (const d of c.data.datasets)"
+                    + "   out[d.label] = d.data.reduce((a, b) => a + b, 0);"
+                    + " return [out.succeeded, out.failed];");
+    m.put("chart", sums == null ? null : sums.toString());
+    m.put("workers", driver.findElements(testIdLocator("overview-worker-row")).size());
+    return m;
+  }
+
+  /** The same figures from {@code GET /admin/overview}. */
+  private static Map<String, Object> overviewOfApi() {
+    JsonNode o = http.get("/admin/overview?minutes=60", TestNode.ADMIN_TOKEN).json();
+    Map<String, Object> m = new java.util.TreeMap<>();
+    long succeeded = 0;
+    long failed = 0;
+    for (JsonNode minute : o.get("jobsPerMinute")) {
+      succeeded += minute.get("succeeded").asLong();
+      failed += minute.get("failed").asLong();
+    }
+    m.put("succeeded", succeeded);
+    m.put("failed", failed);
+    Map<String, Long> failures = new java.util.TreeMap<>();
+    o.get("failuresByType")
+        .forEach(f -> failures.put(f.get("type").asText(), f.get("jobs").asLong()));
+    m.put("failures", failures);
+    Map<String, Long> latencyJobs = new java.util.TreeMap<>();
+    o.get("latencyByModel")
+        .forEach(l -> latencyJobs.put(l.get("model").asText(), l.get("jobs").asLong()));
+    m.put("latencyJobs", latencyJobs);
+    m.put("chart", List.of(succeeded, failed).toString());
+    m.put("workers", o.get("workers").size());
+    return m;
+  }
+
+  /**
    * A tenant's training as the admin follows it: listed with its tenant, its epochs drawn as a
    * chart with one point per committed epoch, and its validation accuracy and confusion matrix as
    * the API gives them.
@@ -707,9 +797,12 @@ class ConsoleBrowserTest {
 
   // ---- what an admin does ----
 
+  /** Signs in, which opens the overview, and goes on to the tenants. */
   private static void signIn() {
     typeInto("token-input", TestNode.ADMIN_TOKEN);
     testId("login-button").click();
+    visible("overview-panel");
+    testId("nav-tenants").click();
     visible("tenants-panel");
   }
 

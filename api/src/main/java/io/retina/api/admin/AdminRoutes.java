@@ -29,6 +29,7 @@ public final class AdminRoutes extends AdminDirectives {
         new WorkerAdminRoutes(api).route(),
         new JobAdminRoutes(api).route(),
         new TrainingAdminRoutes(api).route(),
+        new OverviewAdminRoutes(api).route(),
         path(
             "storage",
             () ->

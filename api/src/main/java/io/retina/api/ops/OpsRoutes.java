@@ -19,6 +19,9 @@ import org.apache.pekko.http.javadsl.server.Route;
  * description and the admin console's static files (the console itself asks for the admin token).
  */
 public final class OpsRoutes extends AllDirectives {
+  /** Chart.js from its WebJar (web's dependency), for the console's overview; no CDN. */
+  static final String CHART_JS = "META-INF/resources/webjars/chart.js/4.4.1/dist/chart.umd.js";
+
   private final ApiContext api;
 
   public OpsRoutes(ApiContext api) {
@@ -78,6 +81,9 @@ public final class OpsRoutes extends AllDirectives {
                     () ->
                         concat(
                             pathSingleSlash(() -> getFromResource("web/index.html")),
+                            path(
+                                PathMatchers.segment("vendor").slash("chart.umd.js"),
+                                () -> getFromResource(CHART_JS)),
                             getFromResourceDirectory("web")))));
   }
 
