@@ -70,6 +70,7 @@ class OpenApiDocumentTest {
           "POST /admin/tenants/{tenantId}/keys",
           "DELETE /admin/tenants/{tenantId}/keys/{keyId}",
           "POST /admin/tenants/{tenantId}/keys/{keyId}/rotate",
+          "GET /admin/overview",
           "GET /admin/trainings",
           "GET /admin/trainings/{trainingId}",
           "POST /admin/trainings/{trainingId}/cancel",
