@@ -334,36 +334,14 @@ public final class TfModel implements AutoCloseable {
     if (fetches.isEmpty() || !signature.outputs().containsAll(fetches)) {
       throw new IllegalArgumentException("fetches must be outputs of the signature: " + fetches);
     }
-    lifecycle.readLock().lock();
-    java.util.List<TFloat32> tensors = new java.util.ArrayList<>();
-    try {
-      if (closed) {
-        throw new IllegalStateException("model is closed");
+    for (TensorSpec out : fetches) {
+      if (out.dtype() != DataType.DT_FLOAT) {
+        throw new IllegalArgumentException(out.name() + " is not float");
       }
-      Session.Runner runner = session.runner();
-      for (java.util.Map.Entry<TensorSpec, FloatTensor> e : feeds.entrySet()) {
-        FloatTensor f = e.getValue();
-        TFloat32 t = TFloat32.tensorOf(Shape.of(f.shape()), DataBuffers.of(f.data(), true, false));
-        tensors.add(t);
-        runner.feed(e.getKey().opName(), e.getKey().index(), t);
-      }
-      fetches.forEach(out -> runner.fetch(out.opName(), out.index()));
-      try (Result result = runWithinBudget(runner)) {
-        java.util.List<FloatTensor> outputs = new java.util.ArrayList<>();
-        for (int i = 0; i < fetches.size(); i++) {
-          if (!(result.get(i) instanceof TFloat32 floats)) {
-            throw new IllegalStateException(fetches.get(i).name() + " is not float");
-          }
-          float[] data = new float[Math.toIntExact(floats.size())];
-          floats.copyTo(DataBuffers.of(data, false, false));
-          outputs.add(new FloatTensor(floats.shape().asArray(), data));
-        }
-        return outputs;
-      }
-    } finally {
-      tensors.forEach(TFloat32::close);
-      lifecycle.readLock().unlock();
     }
+    java.util.Map<String, FloatTensor> byName = new java.util.LinkedHashMap<>();
+    feeds.forEach((spec, tensor) -> byName.put(spec.name(), tensor));
+    return runTensorsNow(byName, fetches.stream().map(TensorSpec::name).toList());
   }
 
   /**
