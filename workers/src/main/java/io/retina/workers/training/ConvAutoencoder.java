@@ -17,9 +17,9 @@ import org.tensorflow.types.TFloat32;
  *   enc1  3x3 conv  3 -> 32, ReLU          full resolution
  *         2x2 average pool                 half
  *   enc2  3x3 conv 32 -> 64, ReLU          half
- *   mid   3x3 conv 64 -> 64, ReLU          half
+ *   mid   3x3 conv 64 -> 32, ReLU          half
  *         nearest-neighbour upsampling x2  full
- *   dec1  3x3 conv 64 -> 32, + enc1, ReLU  full (the skip keeps the detail pooling lost)
+ *   dec1  3x3 conv 32 -> 32, + enc1, ReLU  full (the skip keeps the detail pooling lost)
  *   out   3x3 conv 32 -> 3                 the noise; the answer is the input minus it
  * </pre>
  *
@@ -53,15 +53,17 @@ final class ConvAutoencoder {
   }
 
   /**
-   * 32 and 64 channels: on two CPU cores a 48x48 patch batch of 16 steps in a few tenths of a
-   * second, and the network still learns photos' textures apart from noise within tens of seconds.
+   * 32 and 64 channels, narrowed back to 32 before upsampling: on two CPU cores a batch of sixteen
+   * 48x48 patches steps in about a quarter of a second. Measured on five skimage photos: with 64
+   * channels on through mid and dec1, an epoch took 3.5 s and 12 epochs gained 4 dB on a held-out
+   * photo; as here, 2.2 s and 8 dB.
    */
   static final List<Layer> LAYERS =
       List.of(
           new Layer("enc1", 3, 32),
           new Layer("enc2", 32, 64),
-          new Layer("mid", 64, 64),
-          new Layer("dec1", 64, 32),
+          new Layer("mid", 64, 32),
+          new Layer("dec1", 32, 32),
           new Layer("out", 32, 3));
 
   private ConvAutoencoder() {}

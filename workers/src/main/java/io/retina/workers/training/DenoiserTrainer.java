@@ -163,7 +163,8 @@ public final class DenoiserTrainer {
     double noisyPsnr = noisyPsnr(validation);
     try (DenoiserGraph graph =
         new DenoiserGraph(
-            ConvAutoencoder.initial(settings.seed()), (float) settings.learningRate())) {
+            DenoiserWeights.untrained(settings.seed(), settings.noiseSigma()).parameters(),
+            (float) settings.learningRate())) {
       if (resume != null) {
         graph.restore(state.variables);
       }

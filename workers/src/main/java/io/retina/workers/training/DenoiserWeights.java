@@ -43,6 +43,14 @@ public record DenoiserWeights(Map<String, float[]> parameters, double noiseSigma
     }
   }
 
+  /**
+   * The network before training, drawn from {@code seed}: what a training starts from. Its last
+   * layer is zero, so it answers its input unchanged.
+   */
+  public static DenoiserWeights untrained(long seed, double noiseSigma) {
+    return new DenoiserWeights(ConvAutoencoder.initial(seed), noiseSigma);
+  }
+
   /** The weights as {@code denoiser.json}. */
   public byte[] toJson() {
     Map<String, Object> params = new LinkedHashMap<>();
