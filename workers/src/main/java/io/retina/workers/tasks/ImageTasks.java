@@ -61,6 +61,9 @@ public final class ImageTasks {
       // trained on comes from this node's model cache
       case "classify" ->
           ClassifyTask.load(resolve(artifactRoot, required(options, "model")), canonical);
+      // a tenant's trained denoiser: "model" names its denoiser.json, which holds the whole network
+      case "denoise-trained" ->
+          TrainedDenoiseTask.load(resolve(artifactRoot, required(options, "model")));
       case "remove-background-two-class" -> MattingTask.twoClass(models.load("model"));
       case "matting" -> MattingTask.recurrent(models.load("model"));
       case "denoise", "deblur" -> RestoreTask.of(models.load("model"), task);
