@@ -43,9 +43,14 @@ function trainingRow(t) {
     el('td', {}, t.tenantName || tenantName(t.tenantId) || t.tenantId),
     el('td', {}, badge(t.status, TONES[t.status] || 'warn')),
     el('td', { class: 'number', 'data-testid': 'training-epochs' }, `${t.progress.epoch} / ${t.progress.epochs}`),
-    el('td', { class: 'number', 'data-testid': 'training-accuracy' }, percent(t.progress.validationAccuracy)),
+    el('td', { class: 'number', 'data-testid': 'training-accuracy' },
+      t.task === 'denoise' ? psnr(t.progress.validationPsnr) : percent(t.progress.validationAccuracy)),
     el('td', {}, when(t.createdAt)),
   );
+}
+
+function psnr(db) {
+  return typeof db === 'number' ? `${db.toFixed(2)} dB` : '–';
 }
 
 function percent(fraction) {
@@ -78,11 +83,17 @@ function renderDetails(t) {
     ['Model', el('code', {}, t.model)],
     ['Tenant', t.tenantName || tenantName(t.tenantId) || t.tenantId],
     ['Status', badge(t.status, TONES[t.status] || 'warn')],
-    ['Classes', t.classes.join(', ')],
+    ['Task', t.task],
+    ['Classes', t.classes.length > 0 ? t.classes.join(', ') : '–'],
     ['Images', t.trainImages === null ? String(t.images) : `${t.images} (${t.trainImages} train)`],
     ['Epoch', `${t.progress.epoch} of at most ${t.progress.epochs}`],
-    ['Validation accuracy', percent(t.progress.validationAccuracy)],
   ];
+  if (t.task === 'denoise') {
+    facts.push(['Validation PSNR', psnr(t.progress.validationPsnr)]);
+    if (t.report) facts.push(['Held-out gain', `${t.report.gainDb.toFixed(2)} dB (${t.report.noisyPsnr.toFixed(2)} → ${t.report.denoisedPsnr.toFixed(2)} dB)`]);
+  } else {
+    facts.push(['Validation accuracy', percent(t.progress.validationAccuracy)]);
+  }
   if (t.progress.etaSeconds !== undefined) facts.push(['Time left (at most)', `${t.progress.etaSeconds} s`]);
   if (t.error) facts.push(['Error', `${t.error.type}: ${t.error.detail}`]);
   const cancel = el('button', { type: 'button', class: 'button danger small', 'data-testid': 'cancel-training-button' },
@@ -93,7 +104,7 @@ function renderDetails(t) {
     el('h2', { id: 'training-details-title' }, `Training ${t.model}`),
     el('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
     chart(t.history),
-    t.report ? confusion(t.report) : '',
+    t.report && t.report.confusion ? confusion(t.report) : '',
     cancel,
   );
 }
@@ -155,7 +166,8 @@ function chart(history) {
   axes,
   line('train-loss', (e) => e.trainLoss, yLoss),
   line('validation-loss', (e) => e.validationLoss, yLoss),
-  line('validation-accuracy', (e) => e.validationAccuracy, yAcc));
+  // a denoiser's epochs have no accuracy: its PSNR is in the facts above
+  ...(history[0].validationAccuracy === undefined ? [] : [line('validation-accuracy', (e) => e.validationAccuracy, yAcc)]));
   figure.append(plot, el('figcaption', {},
     el('span', { class: 'key train-loss' }, 'training loss'), ' ',
     el('span', { class: 'key validation-loss' }, 'validation loss'), ' ',

@@ -137,6 +137,59 @@ class TrainingApiTest {
   }
 
   @Test
+  void trainsADenoiserFromPhotosThatCleansNoisyPhotosAsAPrivateVersion() throws Exception {
+    String key = http.newTenantKey(Http.uniqueName("denoiser"));
+    Map<String, byte[]> photos = new LinkedHashMap<>();
+    for (int i = 1; i <= 5; i++) {
+      photos.put("photo" + i + ".jpg", JobContractTest.shrink(Photos.peopleJpeg(i), 160));
+    }
+    Http.Reply started =
+        startTraining(
+            http, key, "name=clean&task=denoise&epochs=4&noise=25", ShapeSets.zipOf(photos));
+    assertEquals(202, started.status(), started.toString());
+    String id = started.json().get("id").asText();
+    JsonNode done = awaitTraining(http, id, key, Duration.ofMinutes(4));
+    assertEquals("succeeded", done.get("status").asText(), done.toString());
+    JsonNode report = done.get("report");
+    assertTrue(
+        report.get("gainDb").asDouble() > 1.0,
+        "held-out PSNR gain in dB, noisy to denoised: " + report);
+    assertTrue(done.at("/progress/validationPsnr").isNumber(), done.toString());
+
+    // the private version answers a noisy photo with a photo of the same size
+    String model = done.get("model").asText();
+    java.awt.image.BufferedImage clean =
+        Photos.decode(JobContractTest.shrink(Photos.peopleJpeg(6), 96));
+    Random noise = new Random(3);
+    java.awt.image.BufferedImage noisy =
+        new java.awt.image.BufferedImage(
+            clean.getWidth(), clean.getHeight(), java.awt.image.BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < clean.getHeight(); y++) {
+      for (int x = 0; x < clean.getWidth(); x++) {
+        int rgb = clean.getRGB(x, y);
+        int out = 0;
+        for (int shift = 16; shift >= 0; shift -= 8) {
+          int v = (int) Math.round(((rgb >> shift) & 0xff) + noise.nextGaussian() * 25);
+          out = (out << 8) | Math.max(0, Math.min(255, v));
+        }
+        noisy.setRGB(x, y, out);
+      }
+    }
+    Http.Reply r =
+        http.submit("model=" + model, key, "image/png", Photos.png(noisy), "Prefer", "wait=60");
+    assertEquals(200, r.status(), r.toString());
+    java.awt.image.BufferedImage denoised =
+        Photos.decode(http.get("/v1/jobs/" + r.json().get("id").asText() + "/result", key).body());
+    assertEquals(clean.getWidth(), denoised.getWidth());
+    assertEquals(clean.getHeight(), denoised.getHeight());
+    JsonNode usage = http.get("/v1/usage", key).json();
+    assertEquals(
+        (long) done.at("/progress/epoch").asInt() * done.get("trainImages").asInt(),
+        usage.at("/total/imageEpochs").asLong(),
+        usage.toString());
+  }
+
+  @Test
   void refusesDatasetsThatCannotMakeAClassifierAndStoresNothing() {
     String key = http.newTenantKey(Http.uniqueName("refused"));
     Random r = new Random(5);

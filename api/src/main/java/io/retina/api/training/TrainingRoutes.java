@@ -192,16 +192,22 @@ public final class TrainingRoutes extends AllDirectives {
     }
     String task = fields.getOrDefault("task", "classify");
     fields.remove("task");
-    if (!task.equals("classify")) {
-      throw Problem.unprocessable("invalid-field", "task is 'classify' (the only one yet).")
+    if (!task.equals("classify") && !task.equals("denoise")) {
+      throw Problem.unprocessable("invalid-field", "task is 'classify' (the default) or 'denoise'.")
           .with("field", "task");
     }
+    boolean classify = task.equals("classify");
     ObjectNode settings = Json.MAPPER.createObjectNode();
-    settings.put("epochs", intField(fields, "epochs", 20, 1, limits.maxEpochs()));
-    settings.put("patience", intField(fields, "patience", 3, 1, 50));
+    settings.put("epochs", intField(fields, "epochs", classify ? 20 : 30, 1, limits.maxEpochs()));
+    settings.put("patience", intField(fields, "patience", classify ? 3 : 4, 1, 50));
     settings.put("validationFraction", doubleField(fields, "validationFraction", 0.2, 0.05, 0.5));
-    settings.put("learningRate", doubleField(fields, "learningRate", 0.01, 1e-5, 1.0));
-    settings.put("augment", boolField(fields, "augment", true));
+    settings.put(
+        "learningRate", doubleField(fields, "learningRate", classify ? 0.01 : 0.002, 1e-5, 1.0));
+    if (classify) {
+      settings.put("augment", boolField(fields, "augment", true));
+    } else {
+      settings.put("noise", doubleField(fields, "noise", 25, 1, 75));
+    }
     settings.put("seed", intField(fields, "seed", 42, 0, Integer.MAX_VALUE));
     if (!fields.isEmpty()) {
       throw Problem.unprocessable(
@@ -209,21 +215,28 @@ public final class TrainingRoutes extends AllDirectives {
               "Unknown field(s) "
                   + fields.keySet()
                   + "; a training takes name, task, epochs, patience, validationFraction,"
-                  + " learningRate, augment and seed.")
+                  + " learningRate and seed, and "
+                  + (classify ? "augment (classify)." : "noise (denoise)."))
           .with("field", fields.keySet().iterator().next());
     }
     List<Dataset.Item> items;
+    var dataLimits = new Dataset.Limits(limits.maxImages(), MAX_IMAGE_BYTES, MAX_DATASET_BYTES * 4);
     try {
       items =
-          Dataset.read(
-              form.zip(),
-              new Dataset.Limits(limits.maxImages(), MAX_IMAGE_BYTES, MAX_DATASET_BYTES * 4));
+          classify
+              ? Dataset.read(form.zip(), dataLimits)
+              : Dataset.readUnlabelled(form.zip(), dataLimits);
     } catch (Dataset.InvalidDatasetException e) {
       throw Problem.unprocessable("invalid-dataset", e.getMessage());
     }
     checkImages(items);
-    List<String> classes = Dataset.classes(items);
-    checkClasses(items, classes);
+    List<String> classes = classify ? Dataset.classes(items) : List.of();
+    if (classify) {
+      checkClasses(items, classes);
+    } else if (items.size() < 2) {
+      throw Problem.unprocessable(
+          "invalid-dataset", "A denoiser needs at least two images: one to train, one to judge.");
+    }
     try {
       Training t =
           trainings.create(
@@ -329,9 +342,13 @@ public final class TrainingRoutes extends AllDirectives {
     progress.put("epochs", maxEpochs);
     JsonNode last = t.history().isEmpty() ? null : t.history().get(t.history().size() - 1);
     if (last != null) {
-      progress.put("trainLoss", last.path("trainLoss").asDouble());
-      progress.put("validationLoss", last.path("validationLoss").asDouble());
-      progress.put("validationAccuracy", last.path("validationAccuracy").asDouble());
+      // a classifier's epochs have validationAccuracy, a denoiser's validationPsnr
+      for (String field :
+          List.of("trainLoss", "validationLoss", "validationAccuracy", "validationPsnr")) {
+        if (last.has(field)) {
+          progress.put(field, last.get(field).asDouble());
+        }
+      }
     }
     if (t.status() == Training.Status.RUNNING && t.epochsDone() > 0) {
       long total = 0;

@@ -49,6 +49,11 @@ public final class Dataset {
    * archivers ({@code __MACOSX/}, dot files) are skipped; anything else out of shape is refused.
    */
   public static List<Item> read(byte[] zip, Limits limits) throws InvalidDatasetException {
+    return label(entries(zip, limits));
+  }
+
+  /** The zip's files, litter skipped, each read within the limits; refuses an empty zip. */
+  private static List<RawEntry> entries(byte[] zip, Limits limits) throws InvalidDatasetException {
     List<RawEntry> entries = new ArrayList<>();
     long total = 0;
     try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(zip))) {
@@ -79,7 +84,23 @@ public final class Dataset {
       throw new InvalidDatasetException(
           "The zip holds no images: put each class's images in a folder named after the class.");
     }
-    return label(entries);
+    return entries;
+  }
+
+  /**
+   * The images of a zip whose folders mean nothing (a denoiser learns from images, not labels):
+   * images at the top or in folders, at any depth, each with the path it has in the zip as its
+   * label. The same limits and refusals as {@link #read}, but no class folders are required.
+   */
+  public static List<Item> readUnlabelled(byte[] zip, Limits limits)
+      throws InvalidDatasetException {
+    List<Item> items = new ArrayList<>();
+    for (RawEntry e : entries(zip, limits)) {
+      checkPath(e.name());
+      checkExtension(e.name());
+      items.add(new Item("", e.name(), e.bytes()));
+    }
+    return items;
   }
 
   /** The class names, sorted: the order of a classifier's outputs. */
@@ -94,11 +115,8 @@ public final class Dataset {
     Set<String> tops = new LinkedHashSet<>();
     boolean allDeep = true;
     for (RawEntry e : entries) {
+      checkPath(e.name());
       String[] parts = e.name().split("/", -1);
-      if (e.name().startsWith("/") || java.util.Arrays.asList(parts).contains("..")) {
-        throw new InvalidDatasetException(
-            "'" + e.name() + "' points outside the zip's folders; paths are class/file.");
-      }
       tops.add(parts[0]);
       allDeep &= parts.length == 3;
     }
@@ -120,16 +138,28 @@ public final class Dataset {
                 + label
                 + "' is not a usable class name: letters, digits, space, _ . + -, up to 64.");
       }
-      String file = parts[skip + 1];
-      int dot = file.lastIndexOf('.');
-      String ext = dot < 0 ? "" : file.substring(dot + 1).toLowerCase(Locale.ROOT);
-      if (!IMAGE_EXTENSIONS.contains(ext)) {
-        throw new InvalidDatasetException(
-            "'" + e.name() + "' is not an image file: PNG, JPEG or WebP only.");
-      }
+      checkExtension(e.name());
       items.add(new Item(label, e.name(), e.bytes()));
     }
     return items;
+  }
+
+  /** Refuses a path that is absolute or climbs out of the zip's folders. */
+  private static void checkPath(String name) throws InvalidDatasetException {
+    if (name.startsWith("/") || java.util.Arrays.asList(name.split("/", -1)).contains("..")) {
+      throw new InvalidDatasetException(
+          "'" + name + "' points outside the zip's folders; paths are class/file.");
+    }
+  }
+
+  /** Refuses a file that is not named as an image. */
+  private static void checkExtension(String name) throws InvalidDatasetException {
+    int dot = name.lastIndexOf('.');
+    String ext = dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
+    if (!IMAGE_EXTENSIONS.contains(ext) || name.endsWith("/")) {
+      throw new InvalidDatasetException(
+          "'" + name + "' is not an image file: PNG, JPEG or WebP only.");
+    }
   }
 
   private static boolean skipped(String name) {

@@ -52,6 +52,15 @@ public record Training(
     }
   }
 
+  /** What a training of {@code task} makes: a version of this task. */
+  public static String modelTask(String task) {
+    return switch (task) {
+      case "classify" -> "classify";
+      case "denoise" -> "denoise-trained";
+      default -> throw new IllegalArgumentException("no training task " + task);
+    };
+  }
+
   /** {@code model@version}: what the tenant names in jobs once the training succeeded. */
   public String ref() {
     return modelName + "@" + modelVersion;

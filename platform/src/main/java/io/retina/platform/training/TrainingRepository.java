@@ -122,7 +122,7 @@ public final class TrainingRepository {
                 }
               }
               try {
-                ModelRepository.requirePrivateName(c, modelName, tenant, task);
+                ModelRepository.requirePrivateName(c, modelName, tenant, Training.modelTask(task));
               } catch (ModelRepository.NameTakenException e) {
                 throw new RefusedException("model-name-taken", e.getMessage());
               }

@@ -121,45 +121,32 @@ public final class TrainingWorker implements AutoCloseable {
           t.ref(),
           claim.attempt(),
           t.epochsDone());
-      List<ClassifierTrainer.Example> examples =
-          Dataset.read(claim.dataset(), READ_LIMITS).stream()
-              .map(i -> new ClassifierTrainer.Example(i.bytes(), i.label()))
-              .toList();
-      ClassifierTrainer.Checkpoint resume =
-          claim.checkpoint() == null
-              ? null
-              : new ClassifierTrainer.Checkpoint(t.epochsDone(), claim.checkpoint());
-      ClassifierTrainer.Settings how = settings(t.settings());
-      int trainImages = ClassifierTrainer.trainingImages(examples, how);
-      ClassifierTrainer.Result result =
-          trainer()
-              .train(
-                  examples,
-                  how,
-                  resume,
-                  (report, checkpoint) -> {
-                    if (lost.get() || stopping.get()) {
-                      throw new WorkStoppedException(WorkStoppedException.Reason.CANCELED);
-                    }
-                    boolean committed =
-                        trainings.epochDone(
-                            claim,
-                            report.epoch(),
-                            trainImages,
-                            Json.MAPPER.valueToTree(report),
-                            checkpoint.state(),
-                            settings.lease());
-                    if (!committed) {
-                      lost.set(true);
-                      throw new WorkStoppedException(WorkStoppedException.Reason.CANCELED);
-                    }
-                  });
+      EpochCommit commit =
+          (epoch, trainImages, report, state) -> {
+            if (lost.get() || stopping.get()) {
+              throw new WorkStoppedException(WorkStoppedException.Reason.CANCELED);
+            }
+            if (!trainings.epochDone(
+                claim,
+                epoch,
+                trainImages,
+                Json.MAPPER.valueToTree(report),
+                state,
+                settings.lease())) {
+              lost.set(true);
+              throw new WorkStoppedException(WorkStoppedException.Reason.CANCELED);
+            }
+          };
+      Trained result =
+          t.task().equals("denoise")
+              ? trainDenoiser(claim, commit)
+              : trainClassifier(claim, commit);
       Optional<Training> done =
           trainings.succeed(
               claim,
               Json.MAPPER.valueToTree(result.report()),
-              version(t, ContentDigest.sha256(result.artifactZip())),
-              description(t, result.report()),
+              result.version(),
+              result.description(),
               result.artifactZip());
       log.info(
           "training {} {}",
@@ -187,6 +174,134 @@ public final class TrainingWorker implements AutoCloseable {
     }
   }
 
+  /** Commits an epoch of the training this worker holds, or stops it if it holds it no more. */
+  @FunctionalInterface
+  private interface EpochCommit {
+    void epochDone(int epoch, int trainImages, Object report, byte[] state);
+  }
+
+  /** What a training came to: its report, its artifact, and the version and words it becomes. */
+  private record Trained(
+      Object report, byte[] artifactZip, ModelVersion version, String description) {}
+
+  private Trained trainClassifier(TrainingRepository.Claim claim, EpochCommit commit)
+      throws InvalidInputException, Dataset.InvalidDatasetException, java.io.IOException {
+    Training t = claim.training();
+    List<ClassifierTrainer.Example> examples =
+        Dataset.read(claim.dataset(), READ_LIMITS).stream()
+            .map(i -> new ClassifierTrainer.Example(i.bytes(), i.label()))
+            .toList();
+    ClassifierTrainer.Settings how = settings(t.settings());
+    int trainImages = ClassifierTrainer.trainingImages(examples, how);
+    ClassifierTrainer.Result result =
+        trainer()
+            .train(
+                examples,
+                how,
+                claim.checkpoint() == null
+                    ? null
+                    : new ClassifierTrainer.Checkpoint(t.epochsDone(), claim.checkpoint()),
+                (report, checkpoint) ->
+                    commit.epochDone(report.epoch(), trainImages, report, checkpoint.state()));
+    ClassifierTrainer.Report r = result.report();
+    return new Trained(
+        r,
+        result.artifactZip(),
+        version(
+            t,
+            "classify",
+            "retina-classifier",
+            ClassifierTrainer.ARTIFACT_FILE,
+            ContentDigest.sha256(result.artifactZip()),
+            List.of(
+                new ParameterSpec(
+                    "explain",
+                    "true adds a heatmap (Grad-CAM) of where the classifier looked",
+                    List.of("true", "false"),
+                    "false",
+                    null,
+                    null))),
+        "Your classifier of "
+            + String.join(", ", r.classes())
+            + ", trained on "
+            + r.trainImages()
+            + " images (validation accuracy "
+            + Math.round(r.validationAccuracy() * 1000) / 10.0
+            + "%, training "
+            + t.id()
+            + ").");
+  }
+
+  private Trained trainDenoiser(TrainingRepository.Claim claim, EpochCommit commit)
+      throws InvalidInputException, Dataset.InvalidDatasetException {
+    Training t = claim.training();
+    List<DenoiserTrainer.Example> examples =
+        Dataset.readUnlabelled(claim.dataset(), READ_LIMITS).stream()
+            .map(i -> new DenoiserTrainer.Example(i.bytes()))
+            .toList();
+    DenoiserTrainer.Settings how = denoiserSettings(t.settings());
+    int trainImages = DenoiserTrainer.trainingImages(examples, how);
+    DenoiserTrainer.Result result =
+        new DenoiserTrainer()
+            .train(
+                examples,
+                how,
+                claim.checkpoint() == null
+                    ? null
+                    : new DenoiserTrainer.Checkpoint(t.epochsDone(), claim.checkpoint()),
+                (report, checkpoint) ->
+                    commit.epochDone(report.epoch(), trainImages, report, checkpoint.state()));
+    DenoiserTrainer.Report r = result.report();
+    return new Trained(
+        r,
+        result.artifactZip(),
+        version(
+            t,
+            "denoise-trained",
+            "retina-denoiser",
+            DenoiserTrainer.ARTIFACT_FILE,
+            ContentDigest.sha256(result.artifactZip()),
+            IMAGE_OUTPUT_PARAMETERS),
+        String.format(
+            java.util.Locale.ROOT,
+            "Your denoiser, trained on %d images: %+.1f dB PSNR on held-out images at noise %.0f"
+                + " (training %s).",
+            r.trainImages(),
+            r.gainDb(),
+            how.noiseSigma() * 255,
+            t.id()));
+  }
+
+  /** A denoised photo's answer: PNG or JPEG, as the catalog's restoration models take. */
+  private static final List<ParameterSpec> IMAGE_OUTPUT_PARAMETERS =
+      List.of(
+          new ParameterSpec(
+              "format",
+              "png: lossless, keeps the photo's transparency; jpeg: lossy and much smaller.",
+              List.of("png", "jpeg"),
+              "png",
+              null,
+              null),
+          new ParameterSpec(
+              "quality",
+              "JPEG quality, 1 (smallest file) to 100 (best); only for format=jpeg.",
+              List.of(),
+              "90",
+              1,
+              100));
+
+  /** A denoiser training's settings as stored by the api node; absent ones take the defaults. */
+  static DenoiserTrainer.Settings denoiserSettings(JsonNode s) {
+    DenoiserTrainer.Settings d = DenoiserTrainer.Settings.defaults();
+    return new DenoiserTrainer.Settings(
+        s.path("epochs").asInt(d.maxEpochs()),
+        s.path("validationFraction").asDouble(d.validationFraction()),
+        s.path("patience").asInt(d.patience()),
+        s.has("noise") ? s.get("noise").asDouble() / 255 : d.noiseSigma(),
+        s.path("learningRate").asDouble(d.learningRate()),
+        s.path("seed").asLong(d.seed()));
+  }
+
   private ClassifierTrainer trainer() throws java.io.IOException {
     if (trainer == null) {
       trainer = new ClassifierTrainer(canonical, modelCache);
@@ -206,46 +321,29 @@ public final class TrainingWorker implements AutoCloseable {
         s.path("seed").asLong(d.seed()));
   }
 
-  /** The version the result is registered as: a classifier whose artifact is in the store. */
-  private ModelVersion version(Training t, String digest) {
+  /** The version a training's result is registered as, its artifact in the store. */
+  private ModelVersion version(
+      Training t,
+      String task,
+      String format,
+      String file,
+      String digest,
+      List<ParameterSpec> parameters) {
     return new ModelVersion(
         t.modelName(),
         t.modelVersion(),
-        "classify",
-        "retina-classifier",
+        task,
+        format,
         "training:" + t.id(),
         digest,
-        Map.of(
-            ModelArchive.STORE_OPTION,
-            ModelArchive.IN_DATABASE,
-            "model",
-            ClassifierTrainer.ARTIFACT_FILE),
-        List.of(
-            new ParameterSpec(
-                "explain",
-                "true adds a heatmap (Grad-CAM) of where the classifier looked",
-                List.of("true", "false"),
-                "false",
-                null,
-                null)),
+        Map.of(ModelArchive.STORE_OPTION, ModelArchive.IN_DATABASE, "model", file),
+        parameters,
         false,
         1,
         0,
         settings.pricePerImageMicros(),
         settings.pricePerMegapixelMicros(),
         ModelVersion.Status.ACTIVE);
-  }
-
-  private static String description(Training t, ClassifierTrainer.Report r) {
-    return "Your classifier of "
-        + String.join(", ", r.classes())
-        + ", trained on "
-        + r.trainImages()
-        + " images (validation accuracy "
-        + Math.round(r.validationAccuracy() * 1000) / 10.0
-        + "%, training "
-        + t.id()
-        + ").";
   }
 
   /**
