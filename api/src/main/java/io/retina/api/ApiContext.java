@@ -21,6 +21,7 @@ import io.retina.platform.models.ArtifactInspector;
 import io.retina.platform.models.ModelRepository;
 import io.retina.platform.tenants.QuotaRepository;
 import io.retina.platform.tenants.TenantRepository;
+import io.retina.platform.tracing.Tracing;
 import io.retina.platform.training.TrainingRepository;
 import io.retina.platform.webhooks.WebhookSettings;
 import io.retina.platform.webhooks.WebhookStore;
@@ -42,6 +43,7 @@ import java.util.function.Supplier;
  * @param webhookSettings which webhook URLs this node allows, and rotation's default grace
  * @param retention how long tenants' images are kept, and their deletion
  * @param trainings tenants' trainings and their datasets
+ * @param tracing this node's tracer; {@link Tracing#OFF} when traces are not exported
  */
 public record ApiContext(
     ApiSettings settings,
@@ -70,4 +72,5 @@ public record ApiContext(
     WebhookSettings webhookSettings,
     JobRetention retention,
     TrainingRepository trainings,
-    Executor store) {}
+    Executor store,
+    Tracing tracing) {}
