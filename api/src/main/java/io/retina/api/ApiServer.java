@@ -90,34 +90,33 @@ public final class ApiServer extends AllDirectives {
                     pathPrefix("v1", () -> concat(jobs, models, account, webhooks, trainings)),
                     pathPrefix("admin", () -> admin),
                     ops));
-    return extractRequest(
-        request -> {
-          long start = System.nanoTime();
-          String path = request.getUri().path();
-          return tracing.traced(
-              request,
-              () ->
-                  mapResponse(
-                      response -> {
-                        String method = request.method().value();
-                        String status = Integer.toString(response.status().intValue());
-                        requests.withTags("method", method, "status", status).increment();
-                        latency
-                            .withTags("method", method)
-                            .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-                        return SecurityHeaders.apply(path, response);
-                      },
-                      () ->
-                          withRequestTimeoutResponse(
-                              ApiServer::timedOut,
-                              () ->
-                                  handleExceptions(
-                                      exceptions(request),
-                                      () -> {
-                                        refuseNul(request);
-                                        return endpoints;
-                                      }))));
-        });
+    Route measured =
+        extractRequest(
+            request -> {
+              long start = System.nanoTime();
+              String path = request.getUri().path();
+              return mapResponse(
+                  response -> {
+                    String method = request.method().value();
+                    String status = Integer.toString(response.status().intValue());
+                    requests.withTags("method", method, "status", status).increment();
+                    latency
+                        .withTags("method", method)
+                        .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                    return SecurityHeaders.apply(path, response);
+                  },
+                  () ->
+                      withRequestTimeoutResponse(
+                          ApiServer::timedOut,
+                          () ->
+                              handleExceptions(
+                                  exceptions(request),
+                                  () -> {
+                                    refuseNul(request);
+                                    return endpoints;
+                                  })));
+            });
+    return extractRequest(request -> tracing.traced(request, () -> measured));
   }
 
   /** What a client sees when its request took longer than {@code request-timeout}. */

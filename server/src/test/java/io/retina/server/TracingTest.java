@@ -10,6 +10,7 @@ import io.retina.platform.tracing.Tracing;
 import io.retina.server.OtlpReceiver.ReceivedSpan;
 import java.awt.image.BufferedImage;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -122,6 +123,64 @@ class TracingTest {
     assertEquals("succeeded", attempt.attributes().get("retina.job.outcome"));
     for (String child : List.of("store.claim", "decode", "model.run", "encode", "store.commit")) {
       assertEquals(attempt.spanId(), named(trace, child).parentSpanId(), child + "'s parent");
+    }
+  }
+
+  @Test
+  void aJobSubmittedOnAnApiNodeContinuesItsTraceOnTheWorkerNodeThatRunsIt() throws Exception {
+    String clientTrace = "0af7651916cd43dd8448eb211c80319c";
+    Map<String, Object> traced = new HashMap<>();
+    traced.put("retina.tracing.otlp-endpoint", receiver.endpoint());
+    traced.put("retina.tracing.batch-delay", "100ms");
+    Map<String, Object> api = new HashMap<>(traced);
+    api.put("retina.node.roles", "api");
+    try (TestNode apiNode = TestNode.start(api)) {
+      Map<String, Object> worker = new HashMap<>(traced);
+      worker.put("retina.store.url", apiNode.storeUrl);
+      worker.put("retina.node.roles", "worker");
+      worker.put("retina.node.seed-nodes", apiNode.clusterAddress());
+      try (TestNode workerNode = TestNode.start(worker)) {
+        Http apiHttp = new Http(apiNode.base);
+        Http.Reply reply =
+            apiHttp.submit(
+                "model=resize&width=16&height=16",
+                apiHttp.newTenantKey("traced-across"),
+                "image/png",
+                Photos.png(new BufferedImage(40, 30, BufferedImage.TYPE_INT_RGB)),
+                "traceparent",
+                "00-" + clientTrace + "-" + CLIENT_SPAN + "-01",
+                "Prefer",
+                "wait=60");
+        assertEquals(200, reply.status(), reply.toString());
+
+        List<ReceivedSpan> trace =
+            receiver
+                .await(
+                    spans ->
+                        spans.stream()
+                                .anyMatch(
+                                    s ->
+                                        s.traceId().equals(clientTrace)
+                                            && s.name().equals("encode"))
+                            && spans.stream()
+                                .anyMatch(
+                                    s ->
+                                        s.traceId().equals(clientTrace)
+                                            && s.name().equals("POST /v1/jobs")),
+                    Duration.ofSeconds(60))
+                .stream()
+                .filter(s -> s.traceId().equals(clientTrace))
+                .toList();
+        ReceivedSpan request = named(trace, "POST /v1/jobs");
+        ReceivedSpan attempt = named(trace, "job.attempt");
+        assertEquals(request.spanId(), attempt.parentSpanId());
+        assertEquals(attempt.spanId(), named(trace, "encode").parentSpanId());
+        String apiAddress = apiNode.clusterAddress();
+        String workerAddress = workerNode.clusterAddress();
+        assertEquals(apiAddress, request.resource().get("service.instance.id"));
+        assertEquals(workerAddress, attempt.resource().get("service.instance.id"));
+        assertEquals(workerAddress, attempt.attributes().get("retina.node"));
+      }
     }
   }
 

@@ -155,7 +155,10 @@ final class JobExecution {
   }
 
   /** Ends each attempt's trace with its outcome; one that broke unexpectedly ends as "broken". */
-  private static void endTraces(List<Claim> claims, List<AttemptTrace> traces, List<Outcome> ran) {
+  private void endTraces(List<Claim> claims, List<AttemptTrace> traces, List<Outcome> ran) {
+    if (!worker.tracing().enabled()) {
+      return;
+    }
     for (int i = 0; i < claims.size(); i++) {
       UUID id = claims.get(i).job().id();
       String status =
