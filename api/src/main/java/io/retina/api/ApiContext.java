@@ -22,6 +22,7 @@ import io.retina.platform.models.ModelRepository;
 import io.retina.platform.overview.PlatformOverview;
 import io.retina.platform.tenants.QuotaRepository;
 import io.retina.platform.tenants.TenantRepository;
+import io.retina.platform.tracing.Tracing;
 import io.retina.platform.training.TrainingRepository;
 import io.retina.platform.webhooks.WebhookSettings;
 import io.retina.platform.webhooks.WebhookStore;
@@ -44,6 +45,7 @@ import java.util.function.Supplier;
  * @param retention how long tenants' images are kept, and their deletion
  * @param trainings tenants' trainings and their datasets
  * @param overview the figures of the console's overview
+ * @param tracing this node's tracer; {@link Tracing#OFF} when traces are not exported
  */
 public record ApiContext(
     ApiSettings settings,
@@ -73,4 +75,5 @@ public record ApiContext(
     JobRetention retention,
     TrainingRepository trainings,
     PlatformOverview overview,
-    Executor store) {}
+    Executor store,
+    Tracing tracing) {}

@@ -8,6 +8,7 @@ import io.retina.api.account.AccountRoutes;
 import io.retina.api.admin.AdminRoutes;
 import io.retina.api.http.BodyBudget;
 import io.retina.api.http.Problem;
+import io.retina.api.http.RequestTracing;
 import io.retina.api.http.SecurityHeaders;
 import io.retina.api.jobs.JobRoutes;
 import io.retina.api.models.ModelRoutes;
@@ -15,6 +16,7 @@ import io.retina.api.ops.OpsRoutes;
 import io.retina.api.training.TrainingRoutes;
 import io.retina.api.webhooks.WebhookRoutes;
 import io.retina.platform.metrics.NodeMetrics;
+import io.retina.platform.tracing.Tracing;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +46,7 @@ public final class ApiServer extends AllDirectives {
   private final MeterProvider<Counter> requests;
   private final MeterProvider<Timer> latency;
   private final BodyBudget bodies;
+  private final RequestTracing tracing;
 
   public ApiServer(ApiContext api, ActorSystem<?> system) {
     this.api = api;
@@ -59,6 +62,7 @@ public final class ApiServer extends AllDirectives {
             .serviceLevelObjectives(NodeMetrics.LATENCY_BUCKETS)
             .withRegistry(registry);
     this.bodies = new BodyBudget(api.settings().maxBodyBytesInFlight());
+    this.tracing = new RequestTracing(api.tracing());
     Gauge.builder("retina.http.body.in.flight", bodies::inFlight)
         .description("Bytes of request bodies this node holds in memory now.")
         .baseUnit("bytes")
@@ -86,31 +90,33 @@ public final class ApiServer extends AllDirectives {
                     pathPrefix("v1", () -> concat(jobs, models, account, webhooks, trainings)),
                     pathPrefix("admin", () -> admin),
                     ops));
-    return extractRequest(
-        request -> {
-          long start = System.nanoTime();
-          String path = request.getUri().path();
-          return mapResponse(
-              response -> {
-                String method = request.method().value();
-                String status = Integer.toString(response.status().intValue());
-                requests.withTags("method", method, "status", status).increment();
-                latency
-                    .withTags("method", method)
-                    .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
-                return SecurityHeaders.apply(path, response);
-              },
-              () ->
-                  withRequestTimeoutResponse(
-                      ApiServer::timedOut,
-                      () ->
-                          handleExceptions(
-                              exceptions(request),
-                              () -> {
-                                refuseNul(request);
-                                return endpoints;
-                              })));
-        });
+    Route measured =
+        extractRequest(
+            request -> {
+              long start = System.nanoTime();
+              String path = request.getUri().path();
+              return mapResponse(
+                  response -> {
+                    String method = request.method().value();
+                    String status = Integer.toString(response.status().intValue());
+                    requests.withTags("method", method, "status", status).increment();
+                    latency
+                        .withTags("method", method)
+                        .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                    return SecurityHeaders.apply(path, response);
+                  },
+                  () ->
+                      withRequestTimeoutResponse(
+                          ApiServer::timedOut,
+                          () ->
+                              handleExceptions(
+                                  exceptions(request),
+                                  () -> {
+                                    refuseNul(request);
+                                    return endpoints;
+                                  })));
+            });
+    return extractRequest(request -> tracing.traced(request, () -> measured));
   }
 
   /** What a client sees when its request took longer than {@code request-timeout}. */
@@ -178,7 +184,9 @@ public final class ApiServer extends AllDirectives {
     if (e instanceof org.apache.pekko.http.scaladsl.model.IllegalRequestException) {
       return Problem.badRequest("bad-request", e.getMessage()).toResponse(instance);
     }
-    log.error("unhandled failure on {} {}", request.method().value(), instance, e);
+    try (var logged = Tracing.logged(RequestTracing.context(request))) {
+      log.error("unhandled failure on {} {}", request.method().value(), instance, e);
+    }
     return new Problem(
             500, "internal-error", "Internal error", "The server failed to answer; it is logged.")
         .toResponse(instance);

@@ -26,6 +26,7 @@ import io.retina.platform.jobs.JobAdminQueries;
 import io.retina.platform.jobs.JobRetention;
 import io.retina.platform.models.ModelArchive;
 import io.retina.platform.tenants.QuotaRepository;
+import io.retina.platform.tracing.Tracing;
 import io.retina.platform.training.TrainingRepository;
 import io.retina.platform.webhooks.WebhookSender;
 import io.retina.platform.webhooks.WebhookSettings;
@@ -97,6 +98,7 @@ final class Guardian {
           var topic = JobEvents.topic(system);
           var loads = RunnerLoads.topic(system);
           String nodeName = cluster.selfMember().address().toString();
+          Tracing tracing = NodeTracing.start(system, s.config(), nodeName, s.roles());
 
           if (s.roles().contains("worker")) {
             var w = s.config().getConfig("retina.workers");
@@ -125,7 +127,8 @@ final class Guardian {
                     topic,
                     loads,
                     ctx.spawn(residency(s, nodeName, device, blocking), "model-residency"),
-                    new WorkerMetrics(s.metrics().registry()));
+                    new WorkerMetrics(s.metrics().registry()),
+                    tracing);
             var host = ctx.spawn(ReplicaHost.create(worker), "replica-host");
             drainOnShutdown(system, host);
             ModelRunner.init(system, worker);
@@ -187,7 +190,8 @@ final class Guardian {
                     retention,
                     new TrainingRepository(s.database().tx()),
                     new io.retina.platform.overview.PlatformOverview(s.database().tx()),
-                    store);
+                    store,
+                    tracing);
             new ApiServer(api, system).start().whenComplete(reportBinding(bound, system));
           } else {
             // a worker-only node serves its metrics and health on the HTTP port, nothing else

@@ -2,10 +2,13 @@ package io.retina.api.jobs;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter.MeterProvider;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 import io.retina.api.ApiContext;
 import io.retina.api.http.BodyBudget;
 import io.retina.api.http.Ids;
 import io.retina.api.http.Problem;
+import io.retina.api.http.RequestTracing;
 import io.retina.api.http.Responses;
 import io.retina.api.quota.RateLimitHeaders;
 import io.retina.api.quota.TenantGate;
@@ -17,6 +20,7 @@ import io.retina.platform.jobs.JobStatus;
 import io.retina.platform.jobs.Submission;
 import io.retina.platform.models.ModelVersion;
 import io.retina.platform.tenants.Tenant;
+import io.retina.platform.tracing.Tracing;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -164,7 +168,16 @@ public final class JobRoutes extends AllDirectives {
         entity ->
             SubmitRequest.read(request, entity, system)
                 .thenComposeAsync(
-                    form -> store(tenant, admission.admit(request, tenant, form), decision),
+                    form -> {
+                      Context traced = RequestTracing.context(request);
+                      Admission.Admitted admitted =
+                          api.tracing()
+                              .inSpan(
+                                  "admission",
+                                  traced,
+                                  () -> admission.admit(request, tenant, form));
+                      return store(tenant, admitted, decision, traced);
+                    },
                     api.store()));
   }
 
@@ -190,17 +203,24 @@ public final class JobRoutes extends AllDirectives {
    * answered as it now is; a refusal is thrown as its problem.
    */
   private CompletionStage<HttpResponse> store(
-      Tenant tenant, Admission.Admitted admitted, TenantGate.Decision decision) {
+      Tenant tenant, Admission.Admitted admitted, TenantGate.Decision decision, Context traced) {
     Submission outcome =
-        api.submissions()
-            .submit(
-                admitted.job(),
-                admitted.limits(),
-                admitted.idempotencyKey(),
-                admitted.requestDigest(),
-                api.settings().idempotencyLock());
+        api.tracing()
+            .inSpan(
+                "store.submit",
+                traced,
+                () ->
+                    api.submissions()
+                        .submit(
+                            admitted.job(),
+                            admitted.limits(),
+                            admitted.idempotencyKey(),
+                            admitted.requestDigest(),
+                            api.settings().idempotencyLock(),
+                            Tracing.traceparent(traced)));
     var rateHeaders = RateLimitHeaders.of(decision);
     if (outcome instanceof Submission.Created created) {
+      Span.fromContext(traced).setAttribute("retina.job.id", created.job().id().toString());
       snapshots().read(created.job());
       ModelVersion version = admitted.version();
       submitted.withTags("model", version.ref()).increment();

@@ -27,8 +27,9 @@ public final class JobLeases {
    * A claimed job and its input image: the attempt number fences everything the claimant writes.
    * {@code timeLeft} is how long the job had until its deadline when it was claimed, by the store's
    * clock (so that a worker's clock need not agree with it); null when the job has no deadline.
+   * {@code traceparent} is the W3C trace context its submission was stored with, null if untraced.
    */
-  public record Claim(Job job, int attempt, Duration timeLeft, byte[] input) {}
+  public record Claim(Job job, int attempt, Duration timeLeft, byte[] input, String traceparent) {}
 
   /** A job the sweeper should look at, with the runner it belongs to. */
   public record Stray(UUID jobId, String modelName, int modelVersion, UUID tenantId, int weight) {}
@@ -68,7 +69,8 @@ public final class JobLeases {
                       + CLAIMABLE
                       + " returning "
                       + JobRows.COLUMNS
-                      + ", (extract(epoch from deadline_at - now()) * 1000)::bigint as left_ms,"
+                      + ", trace_parent, (extract(epoch from deadline_at - now()) * 1000)::bigint"
+                      + " as left_ms,"
                       + " (select p.bytes from job_payloads p"
                       + " where p.job_id = jobs.id and p.kind = 'input') as input")) {
             st.setString(1, DEADLINE_PASSED_QUEUED);
@@ -87,7 +89,8 @@ public final class JobLeases {
                       job,
                       job.attempts(),
                       left == null ? null : Duration.ofMillis(left),
-                      rs.getBytes("input")));
+                      rs.getBytes("input"),
+                      rs.getString("trace_parent")));
             }
           }
         });

@@ -39,6 +39,20 @@ public final class JobSubmissions {
       String idempotencyKey,
       String requestDigest,
       Duration keyLock) {
+    return submit(job, limits, idempotencyKey, requestDigest, keyLock, null);
+  }
+
+  /**
+   * As {@link #submit(NewJob, AdmissionLimits, String, String, Duration)}, storing with the job the
+   * W3C {@code traceparent} its execution's spans continue (null for an untraced submission).
+   */
+  public Submission submit(
+      NewJob job,
+      AdmissionLimits limits,
+      String idempotencyKey,
+      String requestDigest,
+      Duration keyLock,
+      String traceparent) {
     return tx.forTenant(job.tenantId())
         .call(
             c -> {
@@ -55,7 +69,7 @@ public final class JobSubmissions {
                 c.rollback();
                 return refused.get();
               }
-              Job stored = insert(c, job);
+              Job stored = insert(c, job, traceparent);
               if (idempotencyKey != null) {
                 try (var st =
                     c.prepareStatement(
@@ -201,15 +215,15 @@ public final class JobSubmissions {
       "select (" + JobRepository.UNFINISHED + "), (" + SPENT_THIS_MONTH + ")";
 
   /** Inserts the job and its input; the job comes back as stored, defaults and all. */
-  private static Job insert(Connection c, NewJob job) throws SQLException {
+  private static Job insert(Connection c, NewJob job, String traceparent) throws SQLException {
     Job stored;
     try (var st =
         c.prepareStatement(
             "insert into jobs (id, tenant_id, model_name, model_version, status, params,"
                 + " input_media_type, input_width, input_height, input_bytes, input_digest,"
-                + " max_attempts, deadline_at, webhook_url, webhook_events)"
+                + " max_attempts, deadline_at, webhook_url, webhook_events, trace_parent)"
                 + " values (?, ?, ?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?, ?, now() + ?::interval,"
-                + " ?, ?)"
+                + " ?, ?, ?)"
                 + " returning "
                 + JobRows.COLUMNS)) {
       st.setObject(1, UUID.randomUUID());
@@ -228,6 +242,7 @@ public final class JobSubmissions {
       st.setArray(
           14,
           job.webhook() == null ? null : c.createArrayOf("text", job.webhook().events().toArray()));
+      st.setString(15, traceparent);
       try (ResultSet rs = st.executeQuery()) {
         rs.next();
         stored = JobRows.job(rs);

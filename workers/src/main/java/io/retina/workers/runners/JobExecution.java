@@ -1,15 +1,18 @@
 package io.retina.workers.runners;
 
+import io.opentelemetry.api.trace.Span;
 import io.retina.platform.cluster.JobEvents;
 import io.retina.platform.jobs.ContentDigest;
 import io.retina.platform.jobs.Job;
 import io.retina.platform.jobs.JobLeases;
 import io.retina.platform.jobs.JobLeases.Claim;
 import io.retina.platform.models.ModelVersion;
+import io.retina.platform.tracing.Tracing;
 import io.retina.workers.budget.WorkBudget;
 import io.retina.workers.budget.WorkStoppedException;
 import io.retina.workers.tasks.ImageTask;
 import io.retina.workers.tasks.InvalidInputException;
+import io.retina.workers.tasks.Stages;
 import io.retina.workers.tasks.TaskOutput;
 import java.time.Duration;
 import java.time.Instant;
@@ -104,7 +107,9 @@ final class JobExecution {
   private List<Outcome> claimAndRun(List<UUID> jobIds) {
     List<Outcome> outcomes = new ArrayList<>();
     List<Claim> claims = new ArrayList<>();
+    List<AttemptTrace> traces = new ArrayList<>();
     for (UUID jobId : jobIds) {
+      Instant claiming = worker.tracing().enabled() ? Instant.now() : null;
       long t0 = System.nanoTime();
       var claimed = jobs().claim(jobId, worker.nodeName(), worker.lease());
       worker.metrics().stage(runner, "claim", System.nanoTime() - t0);
@@ -115,21 +120,54 @@ final class JobExecution {
           Instant submitted = claimed.get().job().createdAt();
           worker.metrics().queueWait(runner, Duration.between(submitted, Instant.now()));
         }
+        AttemptTrace trace =
+            claiming == null
+                ? AttemptTrace.NONE
+                : AttemptTrace.claimed(
+                    worker.tracing(),
+                    claimed.get(),
+                    claiming,
+                    Instant.now(),
+                    runner,
+                    worker.nodeName());
         claims.add(claimed.get());
+        traces.add(trace);
         held.put(jobId, claimed.get());
         if (jobIds.size() == 1) {
           MDC.put("tenant", claimed.get().job().tenantId().toString());
+          // cleared with the rest of the MDC when the batch ends
+          Tracing.logged(trace.context());
         }
         announce(claimed.get().job());
       }
     }
+    List<Outcome> ran = List.of();
     try {
       if (!claims.isEmpty()) {
-        outcomes.addAll(run(claims));
+        ran = run(claims, traces);
+        outcomes.addAll(ran);
       }
       return outcomes;
     } finally {
       claims.forEach(c -> held.remove(c.job().id()));
+      endTraces(claims, traces, ran);
+    }
+  }
+
+  /** Ends each attempt's trace with its outcome; one that broke unexpectedly ends as "broken". */
+  private void endTraces(List<Claim> claims, List<AttemptTrace> traces, List<Outcome> ran) {
+    if (!worker.tracing().enabled()) {
+      return;
+    }
+    for (int i = 0; i < claims.size(); i++) {
+      UUID id = claims.get(i).job().id();
+      String status =
+          ran.stream()
+              .filter(o -> o.jobId().equals(id))
+              .map(Outcome::status)
+              .findFirst()
+              .orElse("broken");
+      traces.get(i).end(status);
     }
   }
 
@@ -144,15 +182,18 @@ final class JobExecution {
     }
   }
 
-  private List<Outcome> run(List<Claim> claims) {
+  private List<Outcome> run(List<Claim> claims, List<AttemptTrace> traces) {
     if (task == null) {
-      return claims.stream()
-          .map(
-              c -> {
-                jobs().fail(c, "model-unavailable", "the model could not be loaded: " + loadError);
-                return finished(c, "failed");
-              })
-          .toList();
+      List<Outcome> outcomes = new ArrayList<>();
+      for (int i = 0; i < claims.size(); i++) {
+        Claim c = claims.get(i);
+        inCommit(
+            traces.get(i),
+            () ->
+                jobs().fail(c, "model-unavailable", "the model could not be loaded: " + loadError));
+        outcomes.add(finished(c, "failed"));
+      }
+      return outcomes;
     }
     List<WorkBudget> budgets = claims.stream().map(this::budgetOf).toList();
     List<ImageTask.BatchItem> items = new ArrayList<>();
@@ -163,23 +204,27 @@ final class JobExecution {
     List<ImageTask.BatchResult> results;
     try (WorkBudget.Binding bound = WorkBudget.ofAll(budgets).bind()) {
       results =
-          claims.size() == 1 ? List.of(runOne(items.get(0), claims.get(0))) : task.runBatch(items);
+          claims.size() == 1
+              ? List.of(runOne(items.get(0), claims.get(0), traces.get(0)))
+              : runBatch(items, traces);
     } catch (WorkStoppedException e) {
       List<Outcome> outcomes = new ArrayList<>();
       for (int i = 0; i < claims.size(); i++) {
         WorkStoppedException.Reason own = budgets.get(i).spent();
-        outcomes.add(stopped(claims.get(i), own != null ? own : e.reason(), start));
+        outcomes.add(stopped(claims.get(i), traces.get(i), own != null ? own : e.reason(), start));
       }
       return outcomes;
     } catch (RuntimeException | OutOfMemoryError e) {
       log.error("jobs of {} failed in the model", runner, e);
-      return claims.stream()
-          .map(
-              c -> {
-                jobs().fail(c, "internal-error", "the model failed on this input: " + e);
-                return finished(c, "failed");
-              })
-          .toList();
+      List<Outcome> outcomes = new ArrayList<>();
+      for (int i = 0; i < claims.size(); i++) {
+        Claim c = claims.get(i);
+        inCommit(
+            traces.get(i),
+            () -> jobs().fail(c, "internal-error", "the model failed on this input: " + e));
+        outcomes.add(finished(c, "failed"));
+      }
+      return outcomes;
     }
     worker.metrics().ran(runner, claims.size(), System.nanoTime() - start);
     List<Outcome> outcomes = new ArrayList<>();
@@ -187,18 +232,45 @@ final class JobExecution {
       WorkStoppedException.Reason spent = budgets.get(i).spent();
       outcomes.add(
           spent == null
-              ? commit(claims.get(i), results.get(i))
-              : stopped(claims.get(i), spent, start));
+              ? commit(claims.get(i), traces.get(i), results.get(i))
+              : stopped(claims.get(i), traces.get(i), spent, start));
     }
     return outcomes;
   }
 
-  private ImageTask.BatchResult runOne(ImageTask.BatchItem item, Claim claim) {
-    try {
+  /** Runs one job, its stages recorded in its trace. */
+  private ImageTask.BatchResult runOne(ImageTask.BatchItem item, Claim claim, AttemptTrace trace) {
+    try (Stages stages = trace.stages(worker.tracing())) {
       return new ImageTask.BatchResult(
           task.run(item.encodedImage(), item.params(), progressOf(claim)), null);
     } catch (InvalidInputException e) {
       return new ImageTask.BatchResult(null, e);
+    }
+  }
+
+  /**
+   * Runs jobs together; each job's trace gets one {@code model.run} for the whole batch, its stages
+   * being shared with the others'.
+   */
+  private List<ImageTask.BatchResult> runBatch(
+      List<ImageTask.BatchItem> items, List<AttemptTrace> traces) {
+    List<Span> spans = new ArrayList<>();
+    for (AttemptTrace trace : traces) {
+      if (trace != AttemptTrace.NONE) {
+        spans.add(
+            worker
+                .tracing()
+                .tracer()
+                .spanBuilder("model.run")
+                .setParent(trace.context())
+                .setAttribute("retina.batch.size", items.size())
+                .startSpan());
+      }
+    }
+    try {
+      return task.runBatch(items);
+    } finally {
+      spans.forEach(Span::end);
     }
   }
 
@@ -223,11 +295,14 @@ final class JobExecution {
    * ledger row; canceled (or otherwise no longer held) it was already ended by whoever moved the
    * fence, so nothing is written.
    */
-  private Outcome stopped(Claim claim, WorkStoppedException.Reason why, long startedNanos) {
+  private Outcome stopped(
+      Claim claim, AttemptTrace trace, WorkStoppedException.Reason why, long startedNanos) {
     long ms = (System.nanoTime() - startedNanos) / 1_000_000;
     log.info("job {} of {} stopped after {} ms: {}", claim.job().id(), runner, ms, why);
     if (why == WorkStoppedException.Reason.DEADLINE_EXCEEDED
-        && jobs().fail(claim, "deadline-exceeded", JobLeases.DEADLINE_PASSED_RUNNING)) {
+        && inCommit(
+            trace,
+            () -> jobs().fail(claim, "deadline-exceeded", JobLeases.DEADLINE_PASSED_RUNNING))) {
       return finished(claim, "failed");
     }
     worker.metrics().finished(claim.job().modelRef(), "stopped");
@@ -263,21 +338,24 @@ final class JobExecution {
   }
 
   /** Commits one job's result, fenced by its attempt. */
-  private Outcome commit(Claim claim, ImageTask.BatchResult result) {
+  private Outcome commit(Claim claim, AttemptTrace trace, ImageTask.BatchResult result) {
     if (result.refused() != null) {
-      jobs().fail(claim, "invalid-input", result.refused().getMessage());
+      inCommit(trace, () -> jobs().fail(claim, "invalid-input", result.refused().getMessage()));
       return finished(claim, "failed");
     }
     TaskOutput out = result.output();
     long t0 = System.nanoTime();
     Optional<Job> committed =
-        jobs()
-            .succeed(
-                claim,
-                out.mediaType(),
-                out.body(),
-                ContentDigest.sha256(out.body()),
-                version.priceMicros(claim.job().pixels()));
+        inCommit(
+            trace,
+            () ->
+                jobs()
+                    .succeed(
+                        claim,
+                        out.mediaType(),
+                        out.body(),
+                        ContentDigest.sha256(out.body()),
+                        version.priceMicros(claim.job().pixels())));
     worker.metrics().stage(runner, "commit", System.nanoTime() - t0);
     if (committed.isEmpty()) {
       return new Outcome(claim.job().id(), claim, "fenced");
@@ -285,6 +363,11 @@ final class JobExecution {
     worker.metrics().succeeded(runner, Duration.between(claim.job().createdAt(), Instant.now()));
     worker.metrics().finished(claim.job().modelRef(), "succeeded");
     return new Outcome(claim.job().id(), claim, "succeeded", committed.get());
+  }
+
+  /** A write that ends the attempt, as its trace's {@code store.commit}. */
+  private <T> T inCommit(AttemptTrace trace, java.util.function.Supplier<T> write) {
+    return worker.tracing().inSpan("store.commit", trace.context(), write);
   }
 
   private Outcome finished(Claim claim, String status) {

@@ -5,6 +5,7 @@ import io.retina.platform.cluster.RunnerLoads;
 import io.retina.platform.cluster.Scaling;
 import io.retina.platform.cluster.ScalingStore;
 import io.retina.platform.jobs.JobLeases;
+import io.retina.platform.tracing.Tracing;
 import io.retina.workers.models.ModelLoader;
 import java.time.Duration;
 import java.util.concurrent.Executor;
@@ -13,8 +14,8 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
 
 /**
  * What a worker node's runners and replicas share: the job leases, the scaling store, the loader,
- * the blocking executor that runs TensorFlow and JDBC, the lease terms, the scaling terms, and the
- * node's device ("cpu" or "gpu"). Immutable.
+ * the blocking executor that runs TensorFlow and JDBC, the lease terms, the scaling terms, the
+ * node's device ("cpu" or "gpu"), and its tracing. Immutable.
  */
 public record WorkerContext(
     JobLeases leases,
@@ -31,4 +32,5 @@ public record WorkerContext(
     ActorRef<Topic.Command<JobEvents.JobEvent>> jobEvents,
     ActorRef<Topic.Command<RunnerLoads.Load>> loads,
     ActorRef<Residency.Command> residency,
-    WorkerMetrics metrics) {}
+    WorkerMetrics metrics,
+    Tracing tracing) {}

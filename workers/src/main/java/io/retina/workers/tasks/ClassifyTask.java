@@ -1,6 +1,5 @@
 package io.retina.workers.tasks;
 
-import io.retina.platform.store.Json;
 import io.retina.workers.explain.Explainer;
 import io.retina.workers.explain.Heatmap;
 import io.retina.workers.imaging.RgbaImage;
@@ -8,7 +7,6 @@ import io.retina.workers.models.CanonicalModels;
 import io.retina.workers.training.Backbone;
 import io.retina.workers.training.ClassifierHead;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -65,7 +63,7 @@ final class ClassifyTask implements ImageTask {
           new Explainer.Explanation(Explainer.Method.GRAD_CAM, best, heat)
               .json(head.classes().get(best), image.width(), image.height()));
     }
-    return new TaskOutput("application/json", Json.write(answer).getBytes(StandardCharsets.UTF_8));
+    return Outputs.json(answer);
   }
 
   /**

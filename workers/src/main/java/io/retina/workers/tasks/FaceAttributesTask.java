@@ -1,6 +1,5 @@
 package io.retina.workers.tasks;
 
-import io.retina.platform.store.Json;
 import io.retina.workers.imaging.RgbaImage;
 import io.retina.workers.tasks.vision.Box;
 import io.retina.workers.tasks.vision.FaceDetector;
@@ -13,7 +12,6 @@ import io.retina.workers.tfjs.FloatTensor;
 import io.retina.workers.tfjs.TensorSpec;
 import io.retina.workers.tfjs.TfModel;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -139,8 +137,7 @@ final class FaceAttributesTask implements ImageTask {
       throw new InvalidInputException(
           "the face attribute models can't take this image: " + e.getMessage());
     }
-    return new TaskOutput(
-        "application/json", Json.write(new Faces(faces)).getBytes(StandardCharsets.UTF_8));
+    return Outputs.json(new Faces(faces));
   }
 
   /**

@@ -1,6 +1,5 @@
 package io.retina.workers.tasks;
 
-import io.retina.platform.store.Json;
 import io.retina.workers.imaging.RgbaImage;
 import io.retina.workers.tasks.vision.FaceDetector;
 import io.retina.workers.tasks.vision.ModelSource;
@@ -8,7 +7,6 @@ import io.retina.workers.tasks.vision.Rect;
 import io.retina.workers.tasks.vision.Rounding;
 import io.retina.workers.tfjs.FeedRejectedException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -64,8 +62,7 @@ final class FaceDetectionTask implements ImageTask {
                                         l.name(), Rounding.pixels(l.x()), Rounding.pixels(l.y())))
                             .toList()))
             .toList();
-    return new TaskOutput(
-        "application/json", Json.write(new Faces(faces)).getBytes(StandardCharsets.UTF_8));
+    return Outputs.json(new Faces(faces));
   }
 
   List<FaceDetector.Face> detect(RgbaImage img, double minScore) throws InvalidInputException {

@@ -11,9 +11,13 @@ final class Inputs {
 
   private Inputs() {}
 
+  /** The image; its decoding is the {@code decode} stage, and what follows is the model's. */
   static RgbaImage decode(byte[] encoded) throws InvalidInputException {
+    Stages.begin(Stages.DECODE);
     try {
-      return ImageDecoder.decode(encoded);
+      RgbaImage image = ImageDecoder.decode(encoded);
+      Stages.begin(Stages.MODEL_RUN);
+      return image;
     } catch (UnreadableImageException e) {
       throw new InvalidInputException("can't decode the image: " + e.getMessage());
     }

@@ -1,7 +1,6 @@
 package io.retina.workers.tasks;
 
 import io.retina.workers.imaging.PixelPacking;
-import io.retina.workers.imaging.PngEncoder;
 import io.retina.workers.imaging.Resampler;
 import io.retina.workers.imaging.RgbaImage;
 import io.retina.workers.tfjs.FeedRejectedException;
@@ -96,8 +95,7 @@ final class MattingTask implements ImageTask {
       for (int i = 0; i < alpha.length; i++) {
         gray[i] = PixelPacking.toByte(alpha[i] * 255f);
       }
-      return new TaskOutput(
-          PngEncoder.MEDIA_TYPE, PngEncoder.encodeGray(img.width(), img.height(), gray));
+      return Outputs.pngGray(img.width(), img.height(), gray);
     }
     byte[] rgba = img.rgba().clone();
     for (int i = 0; i < alpha.length; i++) {
@@ -105,7 +103,7 @@ final class MattingTask implements ImageTask {
       rgba[i * 4 + 3] = PixelPacking.toByte(alpha[i] * inputAlpha * 255f);
     }
     RgbaImage cutout = new RgbaImage(img.width(), img.height(), rgba, true);
-    return new TaskOutput(PngEncoder.MEDIA_TYPE, PngEncoder.encode(cutout, true));
+    return Outputs.png(cutout, true);
   }
 
   /** The alpha matte of {@code img} at its size, in [0, 1], row-major. */

@@ -1,6 +1,5 @@
 package io.retina.workers.tasks;
 
-import io.retina.platform.store.Json;
 import io.retina.workers.explain.Explainer;
 import io.retina.workers.imaging.PixelPacking;
 import io.retina.workers.imaging.Resampler;
@@ -10,7 +9,6 @@ import io.retina.workers.tfjs.FloatTensor;
 import io.retina.workers.tfjs.TensorSpec;
 import io.retina.workers.tfjs.TfModel;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -93,7 +91,7 @@ final class ModerationTask implements ImageTask {
       answer.put(
           "explanation", explain(input, best).json(CLASSES.get(best), img.width(), img.height()));
     }
-    return new TaskOutput("application/json", Json.write(answer).getBytes(StandardCharsets.UTF_8));
+    return Outputs.json(answer);
   }
 
   /** The class probabilities, in {@link #CLASSES} order. */

@@ -1,7 +1,5 @@
 package io.retina.workers.tasks;
 
-import io.retina.platform.store.Json;
-import io.retina.workers.imaging.PngEncoder;
 import io.retina.workers.imaging.RgbaImage;
 import io.retina.workers.tasks.vision.Annotator;
 import io.retina.workers.tasks.vision.CenterNet;
@@ -14,7 +12,6 @@ import io.retina.workers.tfjs.FeedRejectedException;
 import io.retina.workers.tfjs.ModelSignature;
 import io.retina.workers.tfjs.TfModel;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -102,8 +99,7 @@ final class ObjectDetectionTask implements ImageTask {
                       new Annotator.Label(
                           f.box(), String.format(Locale.ROOT, "%s %.2f", f.label(), f.score())))
               .toList();
-      return new TaskOutput(
-          PngEncoder.MEDIA_TYPE, PngEncoder.encode(Annotator.draw(img, labels), false));
+      return Outputs.png(Annotator.draw(img, labels), false);
     }
     List<DetectedObject> objects =
         found.stream()
@@ -114,8 +110,7 @@ final class ObjectDetectionTask implements ImageTask {
                         Rounding.score(f.score()),
                         Rect.of(f.box().clip(img.width(), img.height()))))
             .toList();
-    return new TaskOutput(
-        "application/json", Json.write(new Objects(objects)).getBytes(StandardCharsets.UTF_8));
+    return Outputs.json(new Objects(objects));
   }
 
   @Override

@@ -1,6 +1,5 @@
 package io.retina.workers.tasks;
 
-import io.retina.platform.store.Json;
 import io.retina.workers.imaging.RgbaImage;
 import io.retina.workers.tasks.vision.ModelSource;
 import io.retina.workers.tasks.vision.Rounding;
@@ -10,7 +9,6 @@ import io.retina.workers.tfjs.FloatTensor;
 import io.retina.workers.tfjs.TensorSpec;
 import io.retina.workers.tfjs.TfModel;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -99,8 +97,7 @@ final class PoseTask implements ImageTask {
               Rounding.pixels(Math.max(0, Math.min(img.height(), y))),
               Rounding.score(raw[i * 3 + 2])));
     }
-    return new TaskOutput(
-        "application/json", Json.write(new Pose(keypoints)).getBytes(StandardCharsets.UTF_8));
+    return Outputs.json(new Pose(keypoints));
   }
 
   /** The model's raw [1,1,17,3] output: (y, x, score) per keypoint, y and x in 0..1. */

@@ -1,7 +1,6 @@
 package io.retina.workers.tasks;
 
 import io.retina.workers.imaging.PixelPacking;
-import io.retina.workers.imaging.PngEncoder;
 import io.retina.workers.imaging.Resampler;
 import io.retina.workers.imaging.RgbaImage;
 import io.retina.workers.tfjs.FeedRejectedException;
@@ -57,8 +56,7 @@ final class RemoveBackgroundTask implements ImageTask {
       for (int i = 0; i < mask.length; i++) {
         gray[i] = PixelPacking.toByte(mask[i] * 255f);
       }
-      return new TaskOutput(
-          PngEncoder.MEDIA_TYPE, PngEncoder.encodeGray(img.width(), img.height(), gray));
+      return Outputs.pngGray(img.width(), img.height(), gray);
     }
     byte[] rgba = img.rgba().clone();
     for (int i = 0; i < mask.length; i++) {
@@ -66,7 +64,7 @@ final class RemoveBackgroundTask implements ImageTask {
       rgba[i * 4 + 3] = PixelPacking.toByte(mask[i] * alpha * 255f);
     }
     RgbaImage cutout = new RgbaImage(img.width(), img.height(), rgba, true);
-    return new TaskOutput(PngEncoder.MEDIA_TYPE, PngEncoder.encode(cutout, true));
+    return Outputs.png(cutout, true);
   }
 
   /**

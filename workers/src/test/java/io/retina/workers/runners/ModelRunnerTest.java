@@ -92,7 +92,8 @@ class ModelRunnerTest {
             kit.spawn(Topic.create(JobEvents.JobEvent.class, JobEvents.TOPIC)),
             kit.spawn(Topic.create(RunnerLoads.Load.class, RunnerLoads.TOPIC)),
             kit.spawn(Residency.create(1_000_000, Set.of(), Clock.systemUTC())),
-            new WorkerMetrics(new SimpleMeterRegistry()));
+            new WorkerMetrics(new SimpleMeterRegistry()),
+            io.retina.platform.tracing.Tracing.OFF);
     runner = kit.spawn(ModelRunner.create(id, worker));
   }
 
