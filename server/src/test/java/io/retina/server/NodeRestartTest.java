@@ -67,46 +67,14 @@ class NodeRestartTest {
     }
   }
 
+  /**
+   * A SIGKILL mid-load, as the OOM killer would send it: six jobs and a training in flight. The
+   * same command on the same data directory finishes every job once and resumes the training from
+   * its last committed epoch (not from scratch), each epoch billed once.
+   */
   @Test
-  void comesBackOnItsDataAfterSigkillAndFinishesEveryJobOnce() throws Exception {
+  void comesBackOnItsDataAfterSigkillFinishingEveryJobOnceAndResumingATraining() throws Exception {
     Path dataDir = Files.createTempDirectory("retina-sigkill");
-    Map<String, String> env =
-        Map.of(
-            "RETINA_DATA_DIR", dataDir.toString(),
-            "RETINA_ADMIN_TOKEN", TestNode.ADMIN_TOKEN,
-            "RETINA_CLUSTER_PORT", Integer.toString(NodeProcess.freePort()));
-    byte[] photo = JobContractTest.shrink(Photos.flowerPng(), 64);
-    String key;
-    List<String> ids = new ArrayList<>();
-    try (NodeProcess first = NodeProcess.start(env, NodeProcess.freePort())) {
-      first.awaitReady(START);
-      Http http = new Http(first.base);
-      key = http.newTenantKey("sigkill");
-      for (int i = 0; i < 6; i++) {
-        Http.Reply accepted = http.submit("model=super-resolution", key, "image/png", photo);
-        assertEquals(202, accepted.status(), accepted.toString());
-        ids.add(accepted.json().get("id").asText());
-      }
-      first.kill(); // mid-load, as the OOM killer would: no hook runs, the store isn't closed
-    }
-
-    // no hand work: the same command on the same data directory
-    try (NodeProcess second = NodeProcess.start(env, NodeProcess.freePort())) {
-      second.awaitReady(Duration.ofSeconds(60));
-      Http http = new Http(second.base);
-      for (String id : ids) {
-        JsonNode job = JobContractTest.awaitFinal(http, id, key);
-        assertEquals("succeeded", job.get("status").asText(), job.toString());
-      }
-      JsonNode usage = http.get("/v1/usage", key).json();
-      assertEquals(ids.size(), usage.at("/total/jobs").asInt(), "billed once each: " + usage);
-      second.terminate(Duration.ofSeconds(60));
-    }
-  }
-
-  @Test
-  void aTrainingKilledMidwayResumesFromItsLastEpochAndBillsEachEpochOnce() throws Exception {
-    Path dataDir = Files.createTempDirectory("retina-training-kill");
     Map<String, String> env =
         Map.of(
             "RETINA_DATA_DIR",
@@ -117,36 +85,45 @@ class NodeRestartTest {
             Integer.toString(NodeProcess.freePort()),
             "RETINA_TRAINING_LEASE",
             "6s");
+    byte[] photo = JobContractTest.shrink(Photos.flowerPng(), 64);
     String key;
-    String id;
+    String training;
     int killedAfter;
+    List<String> ids = new ArrayList<>();
     try (NodeProcess first = NodeProcess.start(env, NodeProcess.freePort())) {
       first.awaitReady(START);
       Http http = new Http(first.base);
-      key = http.newTenantKey("kill-training");
+      key = http.newTenantKey("sigkill");
       Http.Reply started =
-          http.send(
-              http.to("/v1/trainings?name=shapes&epochs=30&patience=30")
-                  .header("Authorization", "Bearer " + key)
-                  .header("Content-Type", "application/zip")
-                  .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(ShapeSets.zip(8, 7))));
+          TrainingApiTest.startTraining(
+              http, key, "name=shapes&epochs=30&patience=30", ShapeSets.zip(8, 7));
       assertEquals(202, started.status(), started.toString());
-      id = started.json().get("id").asText();
+      training = started.json().get("id").asText();
+      for (int i = 0; i < 6; i++) {
+        Http.Reply accepted = http.submit("model=super-resolution", key, "image/png", photo);
+        assertEquals(202, accepted.status(), accepted.toString());
+        ids.add(accepted.json().get("id").asText());
+      }
       java.time.Instant deadline = java.time.Instant.now().plusSeconds(180);
       JsonNode t;
       do {
         Thread.sleep(100);
-        t = http.get("/v1/trainings/" + id, key).json();
+        t = http.get("/v1/trainings/" + training, key).json();
       } while (t.at("/progress/epoch").asInt() < 2 && java.time.Instant.now().isBefore(deadline));
       assertEquals("running", t.get("status").asText(), t.toString());
       killedAfter = t.at("/progress/epoch").asInt();
-      first.kill(); // mid-epoch: no hook runs, the lease is left to run out
+      first.kill(); // no hook runs, the store isn't closed, the training's lease is left to run out
     }
 
+    // no hand work: the same command on the same data directory
     try (NodeProcess second = NodeProcess.start(env, NodeProcess.freePort())) {
-      second.awaitReady(START);
+      second.awaitReady(Duration.ofSeconds(60));
       Http http = new Http(second.base);
-      JsonNode done = TrainingApiTest.awaitTraining(http, id, key, Duration.ofMinutes(4));
+      for (String id : ids) {
+        JsonNode job = JobContractTest.awaitFinal(http, id, key);
+        assertEquals("succeeded", job.get("status").asText(), job.toString());
+      }
+      JsonNode done = TrainingApiTest.awaitTraining(http, training, key, Duration.ofMinutes(4));
       assertEquals("succeeded", done.get("status").asText(), done.toString());
       assertEquals(2, done.get("attempts").asInt(), "one more attempt, on the restarted node");
       int epochs = done.at("/progress/epoch").asInt();
@@ -156,17 +133,16 @@ class NodeRestartTest {
           java.util.stream.IntStream.rangeClosed(1, epochs).boxed().toList(),
           seen,
           "every epoch once, in order");
-      String log = second.log();
       java.util.regex.Matcher resumed =
-          java.util.regex.Pattern.compile("resuming after epoch (\\d+)").matcher(log);
-      assertTrue(resumed.find(), log);
+          java.util.regex.Pattern.compile("resuming after epoch (\\d+)").matcher(second.log());
+      assertTrue(resumed.find(), second.log());
       assertTrue(
           Integer.parseInt(resumed.group(1)) >= killedAfter,
           "resumed from the checkpoint, not from scratch: " + resumed.group());
       JsonNode usage = http.get("/v1/usage", key).json();
-      int trainImages = done.get("trainImages").asInt();
+      assertEquals(ids.size(), usage.at("/total/jobs").asInt(), "billed once each: " + usage);
       assertEquals(
-          (long) epochs * trainImages,
+          (long) epochs * done.get("trainImages").asInt(),
           usage.at("/total/imageEpochs").asLong(),
           "each epoch billed once: " + usage);
       second.terminate(Duration.ofSeconds(60));

@@ -1,15 +1,9 @@
 package io.retina.workers.training;
 
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.tensorflow.Graph;
-import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
-import org.tensorflow.Output;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
@@ -28,9 +22,6 @@ import org.tensorflow.types.TFloat32;
  */
 final class HeadGraph implements AutoCloseable {
 
-  /** The variable op TensorFlow Java's {@code Ops.variable} makes, and Adam's slots too. */
-  private static final String VARIABLE_OP = "VariableV2";
-
   /** Loss and probabilities of a batch, as the head stood before the batch's step. */
   record Evaluation(double loss, float[] probabilities) {}
 
@@ -48,9 +39,7 @@ final class HeadGraph implements AutoCloseable {
   private final Op minimize;
 
   /** Every variable by op name, with the feed and assignment that restore it. */
-  private final Map<String, Restorable> variables = new TreeMap<>();
-
-  private record Restorable(Output<TFloat32> value, Placeholder<TFloat32> feed, Op assign) {}
+  private final GraphVariables variables;
 
   /** A head of zeros for {@code classes} classes over {@code dimension} features. */
   HeadGraph(int dimension, int classes, float learningRate) {
@@ -84,29 +73,9 @@ final class HeadGraph implements AutoCloseable {
                 tf.sum(exampleWeights, tf.constant(0)));
     probabilities = tf.withName("probabilities").nn.softmax(logits);
     minimize = new OrderedAdam(graph, learningRate).minimize(loss);
-    addRestores(tf);
+    variables = new GraphVariables(graph, tf);
     session = new Session(graph);
     session.initialize();
-  }
-
-  /** Adds a feed and an assignment for every variable in the graph, Adam's included. */
-  private void addRestores(Ops tf) {
-    List<GraphOperation> found = new ArrayList<>();
-    for (Iterator<GraphOperation> it = graph.operations(); it.hasNext(); ) {
-      GraphOperation op = it.next();
-      if (op.type().equals(VARIABLE_OP)) {
-        found.add(op);
-      }
-    }
-    Ops restore = tf.withSubScope("restore");
-    for (GraphOperation op : found) {
-      Output<TFloat32> value = ((Output<?>) op.output(0)).expect(TFloat32.class);
-      Placeholder<TFloat32> feed =
-          restore
-              .withName("v" + variables.size())
-              .placeholder(TFloat32.class, Placeholder.shape(value.shape()));
-      variables.put(op.name(), new Restorable(value, feed, tf.assign(value, feed)));
-    }
   }
 
   /** One optimizer step on a batch; returns the batch's loss before the step. */
@@ -137,7 +106,8 @@ final class HeadGraph implements AutoCloseable {
                 .fetch(loss)
                 .fetch(probabilities)
                 .run()) {
-      return new Evaluation(((TFloat32) r.get(0)).getFloat(), floats((TFloat32) r.get(1)));
+      return new Evaluation(
+          ((TFloat32) r.get(0)).getFloat(), GraphVariables.floats((TFloat32) r.get(1)));
     }
   }
 
@@ -145,22 +115,15 @@ final class HeadGraph implements AutoCloseable {
   ClassifierHead head(List<String> classNames) {
     try (Result r = session.runner().fetch(weights).fetch(bias).run()) {
       return new ClassifierHead(
-          classNames, floats((TFloat32) r.get(0)), floats((TFloat32) r.get(1)));
+          classNames,
+          GraphVariables.floats((TFloat32) r.get(0)),
+          GraphVariables.floats((TFloat32) r.get(1)));
     }
   }
 
   /** Every variable's value by name: what {@link #restore} needs to go on from here. */
   Map<String, float[]> state() {
-    Session.Runner runner = session.runner();
-    variables.values().forEach(v -> runner.fetch(v.value()));
-    Map<String, float[]> state = new LinkedHashMap<>();
-    try (Result r = runner.run()) {
-      int i = 0;
-      for (String name : variables.keySet()) {
-        state.put(name, floats((TFloat32) r.get(i++)));
-      }
-    }
-    return state;
+    return variables.read(session);
   }
 
   /**
@@ -169,33 +132,7 @@ final class HeadGraph implements AutoCloseable {
    * @throws IllegalArgumentException if the state is not of such a graph
    */
   void restore(Map<String, float[]> state) {
-    if (!state.keySet().equals(variables.keySet())) {
-      throw new IllegalArgumentException(
-          "the checkpoint holds variables " + state.keySet() + ", not " + variables.keySet());
-    }
-    List<TFloat32> feeds = new ArrayList<>();
-    try {
-      Session.Runner runner = session.runner();
-      for (Map.Entry<String, Restorable> e : variables.entrySet()) {
-        Shape shape = e.getValue().value().shape();
-        float[] values = state.get(e.getKey());
-        if (values.length != shape.size()) {
-          throw new IllegalArgumentException(e.getKey() + " holds " + values.length + " values");
-        }
-        TFloat32 t = TFloat32.tensorOf(shape, DataBuffers.of(values, true, false));
-        feeds.add(t);
-        runner.feed(e.getValue().feed(), t).addTarget(e.getValue().assign());
-      }
-      runner.run().close();
-    } finally {
-      feeds.forEach(TFloat32::close);
-    }
-  }
-
-  private static float[] floats(TFloat32 t) {
-    float[] out = new float[Math.toIntExact(t.size())];
-    t.copyTo(DataBuffers.of(out, false, false));
-    return out;
+    variables.write(session, state);
   }
 
   /** A batch's tensors: features, one-hot labels and each example's class weight. */
