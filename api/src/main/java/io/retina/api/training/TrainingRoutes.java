@@ -49,8 +49,11 @@ import org.apache.pekko.stream.Materializer;
  */
 public final class TrainingRoutes extends AllDirectives {
 
-  /** The largest dataset zip accepted. */
-  public static final long MAX_DATASET_BYTES = 64L << 20;
+  /**
+   * The largest dataset zip accepted: a job's body limit, within what the server parses at all
+   * ({@code pekko.http.server.parsing.max-content-length}, with room for a form's framing).
+   */
+  public static final long MAX_DATASET_BYTES = 50L << 20;
 
   /** The largest image of a dataset, encoded and decoded. */
   private static final long MAX_IMAGE_BYTES = 16L << 20;
