@@ -120,6 +120,7 @@ final class Guardian {
                         scaling.getDuration("cooldown")),
                     w.getDuration("lease"),
                     w.getInt("parallelism"),
+                    w.getInt("pipeline"),
                     batching(w.getString("batching"), device),
                     blocking,
                     nodeName,

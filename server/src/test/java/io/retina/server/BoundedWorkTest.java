@@ -43,9 +43,15 @@ class BoundedWorkTest {
     node =
         TestNode.start(
             Map.of(
-                "retina.workers.parallelism", 1,
-                "retina.workers.sweeper.interval", "1s",
-                "retina.workers.sweeper.unclaimed-after", "2s"));
+                "retina.workers.parallelism",
+                1,
+                // and holds no job beyond it (a pipeline would claim the next one at once)
+                "retina.workers.pipeline",
+                0,
+                "retina.workers.sweeper.interval",
+                "1s",
+                "retina.workers.sweeper.unclaimed-after",
+                "2s"));
     http = new Http(node.base);
     BufferedImage small = Photos.decode(Photos.flowerPng()).getSubimage(0, 0, 32, 32);
     tinyPng = Photos.png(small);

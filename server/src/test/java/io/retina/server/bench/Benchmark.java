@@ -38,6 +38,22 @@ public final class Benchmark {
    */
   private static final String PARAMS = System.getProperty("bench.params", "fidelity=generator");
 
+  /**
+   * The replicas' pipelines to compare ({@code retina.workers.pipeline}), each with batching off
+   * and on; {@code -Dbench.pipelines=0,2} compares the stages run one after the other in their slot
+   * with the pipeline.
+   */
+  private static final int[] PIPELINES =
+      java.util.Arrays.stream(System.getProperty("bench.pipelines", "2").split(","))
+          .mapToInt(Integer::parseInt)
+          .toArray();
+
+  /** Batching off, on, or both ({@code -Dbench.batching=off}). */
+  private static final List<Boolean> BATCHING =
+      java.util.Arrays.stream(System.getProperty("bench.batching", "off,on").split(","))
+          .map(b -> b.equals("on"))
+          .toList();
+
   private Benchmark() {}
 
   public static void main(String[] args) throws Exception {
@@ -55,26 +71,30 @@ public final class Benchmark {
     out.append(String.format("| raw Session.run, 2 threads, batch 1 | - | %.1f | | | | |%n", raw2));
     out.append(
         String.format("| raw Session.run, 1 thread, batch 8 | - | %.1f | | | | |%n", rawBatch));
-    for (boolean batching : new boolean[] {false, true}) {
-      try (BenchSupport.Node node =
-          BenchSupport.start(Map.of("retina.workers.batching", batching))) {
-        String key = node.tenantKey();
-        load(node, key, photo, 4, WARMUP_MILLIS);
-        for (int c : CONCURRENCY) {
-          double[][] before = node.stageTotals("super-resolution@1");
-          Result r = load(node, key, photo, c, PHASE_MILLIS);
-          String stages = BenchSupport.stageMeans(before, node.stageTotals("super-resolution@1"));
-          out.append(
-              String.format(
-                  "| platform, batching %s | %d | %.1f | %.0f | %.0f | %.0f%% | %s |%n",
-                  batching ? "on" : "off",
-                  c,
-                  r.perSecond,
-                  r.p50,
-                  r.p95,
-                  100 * r.perSecond / raw,
-                  stages));
-          System.err.println(out);
+    for (int pipeline : PIPELINES) {
+      for (boolean batching : BATCHING) {
+        try (BenchSupport.Node node =
+            BenchSupport.start(
+                Map.of("retina.workers.batching", batching, "retina.workers.pipeline", pipeline))) {
+          String key = node.tenantKey();
+          load(node, key, photo, 4, WARMUP_MILLIS);
+          for (int c : CONCURRENCY) {
+            double[][] before = node.stageTotals("super-resolution@1");
+            Result r = load(node, key, photo, c, PHASE_MILLIS);
+            String stages = BenchSupport.stageMeans(before, node.stageTotals("super-resolution@1"));
+            out.append(
+                String.format(
+                    "| platform, pipeline %d, batching %s | %d | %.1f | %.0f | %.0f | %.0f%% | %s |%n",
+                    pipeline,
+                    batching ? "on" : "off",
+                    c,
+                    r.perSecond,
+                    r.p50,
+                    r.p95,
+                    100 * r.perSecond / raw,
+                    stages));
+            System.err.println(out);
+          }
         }
       }
     }

@@ -8,6 +8,7 @@ import io.retina.platform.jobs.JobLeases;
 import io.retina.platform.jobs.JobLeases.Claim;
 import io.retina.platform.models.ModelVersion;
 import io.retina.platform.tracing.Tracing;
+import io.retina.workers.budget.ModelSlots;
 import io.retina.workers.budget.WorkBudget;
 import io.retina.workers.budget.WorkStoppedException;
 import io.retina.workers.tasks.ImageTask;
@@ -201,6 +202,7 @@ final class JobExecution {
       items.add(new ImageTask.BatchItem(c.input(), c.job().params()));
     }
     long start = System.nanoTime();
+    long waitedBefore = ModelSlots.waitedNanos();
     List<ImageTask.BatchResult> results;
     try (WorkBudget.Binding bound = WorkBudget.ofAll(budgets).bind()) {
       results =
@@ -226,7 +228,10 @@ final class JobExecution {
       }
       return outcomes;
     }
-    worker.metrics().ran(runner, claims.size(), System.nanoTime() - start);
+    // the wait for a model slot is its own stage: "run" stays the work, as without a pipeline
+    long slotWait = ModelSlots.waitedNanos() - waitedBefore;
+    worker.metrics().stage(runner, "slot-wait", slotWait);
+    worker.metrics().ran(runner, claims.size(), System.nanoTime() - start - slotWait);
     List<Outcome> outcomes = new ArrayList<>();
     for (int i = 0; i < claims.size(); i++) {
       WorkStoppedException.Reason spent = budgets.get(i).spent();

@@ -4,6 +4,7 @@ import io.retina.platform.cluster.JobEvents;
 import io.retina.platform.cluster.RunnerId;
 import io.retina.platform.cluster.RunnerProtocol;
 import io.retina.platform.models.ModelVersion;
+import io.retina.workers.budget.ModelSlots;
 import io.retina.workers.models.ModelLoader;
 import io.retina.workers.tasks.ImageTask;
 import java.time.Duration;
@@ -27,11 +28,12 @@ import org.slf4j.LoggerFactory;
 /**
  * One replica of a model version on this node: it loads the version once, takes the jobs its
  * version's runner hands it (never more than it can start), runs at most {@code parallelism}
- * batches at a time through {@link JobExecution}, and reports to the runner every second and after
- * every batch what it holds and how fast it goes. It reaches its runner through sharding, so a
- * runner that moved to another node hears from it within a second. Told to drain, it hands back
- * what it has not started, finishes what it has, and stops. Spawned by this node's {@link
- * ReplicaHost}.
+ * batches at a time through its model and {@code pipeline} more through the stages around it
+ * (claim, decode, encode, commit; {@link ModelSlots}) with {@link JobExecution}, and reports to the
+ * runner every second and after every batch what it holds and how fast it goes. It reaches its
+ * runner through sharding, so a runner that moved to another node hears from it within a second.
+ * Told to drain, it hands back what it has not started, finishes what it has, and stops. Spawned by
+ * this node's {@link ReplicaHost}.
  */
 public final class Replica {
   private static final Logger log = LoggerFactory.getLogger(Replica.class);
@@ -50,6 +52,9 @@ public final class Replica {
   private record EvictRequested(Residency.Evict request) implements Command {}
 
   private record BatchEnded(List<JobExecution.Outcome> outcomes, long millis) implements Command {}
+
+  /** What a batch's thread brings back: its outcomes and how long it waited for a model slot. */
+  private record Ran(List<JobExecution.Outcome> outcomes, long slotWaitNanos) {}
 
   private enum FlushBatch implements Command {
     INSTANCE
@@ -88,6 +93,7 @@ public final class Replica {
 
   private ModelVersion version;
   private JobExecution execution;
+  private ModelSlots slots;
   private ModelLoader.Loaded loaded;
   private String state = ModelRunner.LOADING;
   private String drainReason;
@@ -138,6 +144,7 @@ public final class Replica {
     loaded = m.loaded();
     version = loaded.version();
     execution = new JobExecution(worker, id.toString(), version, loaded.task(), loaded.error());
+    slots = new ModelSlots(worker.parallelism());
     if (loaded.ok()) {
       log.info("{} loaded on {}", id, worker.nodeName());
       worker.metrics().loaded(id.toString(), System.nanoTime() - loadStarted);
@@ -190,7 +197,7 @@ public final class Replica {
     if (execution == null) {
       return;
     }
-    while (batchesRunning < worker.parallelism() && !waiting.isEmpty()) {
+    while (batchesRunning < inFlight() && !waiting.isEmpty()) {
       int max = batchSize();
       long waited = (System.nanoTime() - waitingSince) / 1_000_000;
       if (max > 1 && waiting.size() < max && waited < version.maxBatchDelayMs()) {
@@ -209,10 +216,21 @@ public final class Replica {
       worker.residency().tell(new Residency.Used(id.toString()));
       long started = System.nanoTime();
       JobExecution exec = execution;
+      ModelSlots modelSlots = slots;
       ctx.pipeToSelf(
-          CompletableFuture.supplyAsync(() -> exec.execute(batch), worker.blocking()),
-          (outcomes, error) -> {
-            long millis = (System.nanoTime() - started) / 1_000_000;
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (var bound = modelSlots.bind()) {
+                  ModelSlots.startCounting();
+                  return new Ran(exec.execute(batch), ModelSlots.waitedNanos());
+                }
+              },
+              worker.blocking()),
+          (ran, error) -> {
+            // the time it held a place in the pipeline without the model: the service time excludes
+            // the wait for a slot, which the queue's length already accounts for
+            long nanos = System.nanoTime() - started - (ran == null ? 0 : ran.slotWaitNanos());
+            long millis = Math.max(0, nanos / 1_000_000);
             if (error != null) {
               log.error(
                   "jobs {} of {} broke unexpectedly; their leases will expire", batch, id, error);
@@ -220,9 +238,19 @@ public final class Replica {
                   batch.stream().map(j -> new JobExecution.Outcome(j, null, "released")).toList(),
                   millis);
             }
-            return new BatchEnded(outcomes, millis);
+            return new BatchEnded(ran.outcomes(), millis);
           });
     }
+  }
+
+  /**
+   * Batches this replica holds at once: those in its model and those in the stages around it. A
+   * replica that batches has no pipeline: its batches at once already overlap one's decoding with
+   * another's model run, and each batch more would take that many jobs out of the fair queue ahead
+   * of other tenants' (SchedulingTest).
+   */
+  private int inFlight() {
+    return worker.parallelism() + (batchSize() > 1 ? 0 : worker.pipeline());
   }
 
   private Behavior<Command> onFlushBatch() {
@@ -306,8 +334,7 @@ public final class Replica {
 
   /** Tells the runner what this replica holds and how much more it can take. */
   private void report() {
-    int capacity =
-        drainReason != null || execution == null ? 0 : worker.parallelism() * batchSize();
+    int capacity = drainReason != null || execution == null ? 0 : inFlight() * batchSize();
     List<UUID> holding = new ArrayList<>(running);
     holding.addAll(waiting);
     runner.tell(

@@ -14,8 +14,10 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
 
 /**
  * What a worker node's runners and replicas share: the job leases, the scaling store, the loader,
- * the blocking executor that runs TensorFlow and JDBC, the lease terms, the scaling terms, the
- * node's device ("cpu" or "gpu"), and its tracing. Immutable.
+ * the blocking executor that runs TensorFlow and JDBC, the lease terms, the scaling terms, how many
+ * model runs a replica makes at once ({@code parallelism}) and how many more jobs it prepares and
+ * finishes beside them ({@code pipeline}), the node's device ("cpu" or "gpu"), and its tracing.
+ * Immutable.
  */
 public record WorkerContext(
     JobLeases leases,
@@ -25,6 +27,7 @@ public record WorkerContext(
     Autoscaler.Settings autoscaling,
     Duration lease,
     int parallelism,
+    int pipeline,
     boolean batching,
     Executor blocking,
     String nodeName,
@@ -33,4 +36,15 @@ public record WorkerContext(
     ActorRef<Topic.Command<RunnerLoads.Load>> loads,
     ActorRef<Residency.Command> residency,
     WorkerMetrics metrics,
-    Tracing tracing) {}
+    Tracing tracing) {
+
+  public WorkerContext {
+    if (parallelism < 1 || pipeline < 0) {
+      throw new IllegalArgumentException(
+          "retina.workers.parallelism must be at least 1 and retina.workers.pipeline at least 0, not "
+              + parallelism
+              + " and "
+              + pipeline);
+    }
+  }
+}

@@ -1,5 +1,6 @@
 package io.retina.workers.tfjs;
 
+import io.retina.workers.budget.ModelSlots;
 import io.retina.workers.budget.WorkBudget;
 import io.retina.workers.budget.WorkStoppedException;
 import java.util.LinkedHashMap;
@@ -200,8 +201,8 @@ public final class TfModel implements AutoCloseable {
    * Runs of jobs with a budget. A run whose job is canceled or runs out of time is left here to
    * finish (TensorFlow can't stop a step midway, see below) while the job's worker moves on; the
    * run holds the model open and owns its tensors until it ends, so no memory is freed under it.
-   * Daemon threads, made as needed: at most the runner's parallelism plus the runs left behind,
-   * each of which ends within one model run.
+   * Daemon threads, made as needed: at most the replica's model slots ({@link ModelSlots}) plus the
+   * runs left behind, each of which ends within one model run.
    */
   private static final ExecutorService RUNS =
       Executors.newCachedThreadPool(
@@ -223,16 +224,27 @@ public final class TfModel implements AutoCloseable {
   private static <T> T withinBudget(Run<T> run) throws FeedRejectedException {
     WorkBudget budget = WorkBudget.current();
     if (budget == WorkBudget.UNBOUNDED) {
-      return run.call();
+      try (ModelSlots.Slot slot = ModelSlots.takeBound(budget)) {
+        return run.call();
+      }
     }
     budget.check();
-    Future<T> running =
-        RUNS.submit(
-            () -> {
-              try (WorkBudget.Binding bound = budget.bind()) {
-                return run.call();
-              }
-            });
+    // the slot goes with the run: a run left behind by its job holds it until it ends
+    ModelSlots.Slot slot = ModelSlots.takeBound(budget);
+    Future<T> running;
+    try {
+      running =
+          RUNS.submit(
+              () -> {
+                try (slot;
+                    WorkBudget.Binding bound = budget.bind()) {
+                  return run.call();
+                }
+              });
+    } catch (RuntimeException e) {
+      slot.close();
+      throw e;
+    }
     while (true) {
       try {
         return running.get(WAIT_SLICE_MS, TimeUnit.MILLISECONDS);

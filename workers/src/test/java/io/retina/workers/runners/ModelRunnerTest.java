@@ -85,6 +85,7 @@ class ModelRunnerTest {
             QUICK,
             Duration.ofSeconds(60),
             1,
+            0,
             false,
             blocking,
             "test-node",
