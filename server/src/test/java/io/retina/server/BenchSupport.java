@@ -49,14 +49,16 @@ public final class BenchSupport {
 
     /**
      * Submits an x2 upscale with the job parameters {@code params} (a query string, may be empty)
-     * and waits for it; fails unless it succeeded.
+     * and waits for it; fails unless it succeeded. Answers the job as the reply showed it.
      */
-    public void upscaleAndWait(String key, byte[] png, String params) {
+    public com.fasterxml.jackson.databind.JsonNode upscaleAndWait(
+        String key, byte[] png, String params) {
       String query = "model=super-resolution" + (params.isEmpty() ? "" : "&" + params);
       Http.Reply r = http.submit(query, key, "image/png", png, "Prefer", "wait=60");
       if (r.status() != 200 || !r.json().get("status").asText().equals("succeeded")) {
         throw new IllegalStateException("job did not succeed: " + r);
       }
+      return r.json();
     }
 
     /**
@@ -86,7 +88,7 @@ public final class BenchSupport {
   }
 
   /** The stages a worker times for each job. */
-  public static final String[] STAGES = {"claim", "run", "commit"};
+  public static final String[] STAGES = {"claim", "slot-wait", "run", "commit"};
 
   /** Each stage's mean in ms between two {@link Node#stageTotals} readings, as text. */
   public static String stageMeans(double[][] before, double[][] after) {

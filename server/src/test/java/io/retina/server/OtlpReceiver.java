@@ -22,14 +22,16 @@ import java.util.function.Predicate;
  * opentelemetry-proto classes: those are generated for protobuf 4, and the test classpath holds
  * protobuf 3.21, which TensorFlow Java needs.
  */
-final class OtlpReceiver implements AutoCloseable {
+public final class OtlpReceiver implements AutoCloseable {
   /** A received span: ids in lower-case hex (the parent's empty for a root), its attributes. */
-  record ReceivedSpan(
+  public record ReceivedSpan(
       String traceId,
       String spanId,
       String parentSpanId,
       String name,
       int kind,
+      long startNanos,
+      long endNanos,
       Map<String, String> attributes,
       Map<String, String> resource) {}
 
@@ -40,7 +42,7 @@ final class OtlpReceiver implements AutoCloseable {
     this.server = server;
   }
 
-  static OtlpReceiver start() throws IOException {
+  public static OtlpReceiver start() throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     OtlpReceiver receiver = new OtlpReceiver(server);
     server.createContext(
@@ -59,12 +61,12 @@ final class OtlpReceiver implements AutoCloseable {
   }
 
   /** The base URL to give a node as its OTLP endpoint. */
-  String endpoint() {
+  public String endpoint() {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
   /** The spans received so far, once {@code enough} says they are, or what came in time. */
-  List<ReceivedSpan> await(Predicate<List<ReceivedSpan>> enough, Duration timeout)
+  public List<ReceivedSpan> await(Predicate<List<ReceivedSpan>> enough, Duration timeout)
       throws InterruptedException {
     long end = System.nanoTime() + timeout.toNanos();
     while (!enough.test(List.copyOf(spans)) && System.nanoTime() < end) {
@@ -98,7 +100,10 @@ final class OtlpReceiver implements AutoCloseable {
     return out;
   }
 
-  /** Span: 1 trace_id, 2 span_id, 4 parent_span_id, 5 name, 6 kind, 9 attributes. */
+  /**
+   * Span: 1 trace_id, 2 span_id, 4 parent_span_id, 5 name, 6 kind, 7 and 8 start and end (Unix
+   * nanoseconds), 9 attributes.
+   */
   private static ReceivedSpan span(byte[] bytes, Map<String, String> resource) throws IOException {
     Map<Integer, List<byte[]>> f = fields(bytes);
     return new ReceivedSpan(
@@ -109,6 +114,8 @@ final class OtlpReceiver implements AutoCloseable {
             ? new String(f.get(5).get(0), java.nio.charset.StandardCharsets.UTF_8)
             : "",
         f.containsKey(6) ? (int) number(f.get(6).get(0)) : 0,
+        f.containsKey(7) ? number(f.get(7).get(0)) : 0,
+        f.containsKey(8) ? number(f.get(8).get(0)) : 0,
         attributes(f.get(9)),
         resource);
   }

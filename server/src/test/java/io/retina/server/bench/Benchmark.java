@@ -81,7 +81,10 @@ public final class Benchmark {
           for (int c : CONCURRENCY) {
             double[][] before = node.stageTotals("super-resolution@1");
             Result r = load(node, key, photo, c, PHASE_MILLIS);
-            String stages = BenchSupport.stageMeans(before, node.stageTotals("super-resolution@1"));
+            String stages =
+                BenchSupport.stageMeans(before, node.stageTotals("super-resolution@1"))
+                    + " "
+                    + r.splitText();
             out.append(
                 String.format(
                     "| platform, pipeline %d, batching %s | %d | %.1f | %.0f | %.0f | %.0f%% | %s |%n",
@@ -140,7 +143,18 @@ public final class Benchmark {
     }
   }
 
-  record Result(double perSecond, double p50, double p95) {}
+  /**
+   * Images a second, latency percentiles, and the mean split of a job's time as its own timings
+   * tell it: queued (created to started), on the worker (started to finished), and the rest of what
+   * the client waited (HTTP, admission before the row exists, the answer after the commit).
+   */
+  record Result(double perSecond, double p50, double p95, double[] split) {
+    String splitText() {
+      return String.format(
+          "queued %.1f ms, on the worker %.1f ms, outside the job's timings %.1f ms",
+          split[0], split[1], split[2]);
+    }
+  }
 
   /**
    * {@code concurrency} clients, each submitting and waiting for its result, for {@code millis}.
@@ -150,6 +164,7 @@ public final class Benchmark {
     ExecutorService pool = Executors.newFixedThreadPool(concurrency);
     long deadline = System.nanoTime() + millis * 1_000_000;
     List<Future<List<Double>>> clients = new ArrayList<>();
+    double[] split = new double[3];
     long start = System.nanoTime();
     for (int c = 0; c < concurrency; c++) {
       clients.add(
@@ -158,8 +173,16 @@ public final class Benchmark {
                 List<Double> latencies = new ArrayList<>();
                 while (System.nanoTime() < deadline) {
                   long t0 = System.nanoTime();
-                  node.upscaleAndWait(key, photo, PARAMS);
-                  latencies.add((System.nanoTime() - t0) / 1e6);
+                  var job = node.upscaleAndWait(key, photo, PARAMS);
+                  double ms = (System.nanoTime() - t0) / 1e6;
+                  latencies.add(ms);
+                  double queued = job.at("/timings/queuedMs").asDouble();
+                  double total = job.at("/timings/totalMs").asDouble();
+                  synchronized (split) {
+                    split[0] += queued;
+                    split[1] += total - queued;
+                    split[2] += ms - total;
+                  }
                 }
                 return latencies;
               }));
@@ -171,7 +194,10 @@ public final class Benchmark {
     double seconds = (System.nanoTime() - start) / 1e9;
     pool.shutdown();
     Collections.sort(all);
-    return new Result(all.size() / seconds, percentile(all, 0.50), percentile(all, 0.95));
+    for (int i = 0; i < split.length; i++) {
+      split[i] /= Math.max(1, all.size());
+    }
+    return new Result(all.size() / seconds, percentile(all, 0.50), percentile(all, 0.95), split);
   }
 
   static double percentile(List<Double> sorted, double p) {
