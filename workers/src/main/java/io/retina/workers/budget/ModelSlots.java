@@ -58,15 +58,7 @@ public final class ModelSlots {
 
   /** Binds these slots to the calling thread until the returned binding is closed. */
   public WorkBudget.Binding bind() {
-    ModelSlots previous = BOUND.get();
-    BOUND.set(this);
-    return () -> {
-      if (previous == null) {
-        BOUND.remove();
-      } else {
-        BOUND.set(previous);
-      }
-    };
+    return WorkBudget.bind(BOUND, this);
   }
 
   /** Takes a slot of the thread's bound slots, or {@link #NONE} where none are bound. */

@@ -80,13 +80,18 @@ public final class WorkBudget {
 
   /** Binds this budget to the calling thread until the returned binding is closed. */
   public Binding bind() {
-    WorkBudget previous = BOUND.get();
-    BOUND.set(this);
+    return bind(BOUND, this);
+  }
+
+  /** Sets {@code local} to {@code value} until the binding is closed, then to what it was. */
+  static <T> Binding bind(ThreadLocal<T> local, T value) {
+    T previous = local.get();
+    local.set(value);
     return () -> {
       if (previous == null) {
-        BOUND.remove();
+        local.remove();
       } else {
-        BOUND.set(previous);
+        local.set(previous);
       }
     };
   }
