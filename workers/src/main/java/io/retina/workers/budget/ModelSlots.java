@@ -43,6 +43,9 @@ public final class ModelSlots {
 
   private int free;
 
+  /** Whether any run has taken a slot: a task with no model (resize) never does. */
+  private volatile boolean used;
+
   /** {@code runs} model runs at once. */
   public ModelSlots(int runs) {
     if (runs < 1) {
@@ -123,8 +126,14 @@ public final class ModelSlots {
     }
     line.pollFirst();
     free--;
+    used = true;
     lock.notifyAll(); // the next in line may take another free slot
     return true;
+  }
+
+  /** Whether a model run has ever taken one of these slots. */
+  public boolean used() {
+    return used;
   }
 
   /** Starts counting this thread's wait for slots from zero. */

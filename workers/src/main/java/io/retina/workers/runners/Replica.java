@@ -247,10 +247,12 @@ public final class Replica {
    * Batches this replica holds at once: those in its model and those in the stages around it. A
    * replica that batches has no pipeline: its batches at once already overlap one's decoding with
    * another's model run, and each batch more would take that many jobs out of the fair queue ahead
-   * of other tenants' (SchedulingTest).
+   * of other tenants' (SchedulingTest). Nor does one whose task has not run a model (resize): there
+   * is nothing to overlap, only more jobs contending for the cores at once.
    */
   private int inFlight() {
-    return worker.parallelism() + (batchSize() > 1 ? 0 : worker.pipeline());
+    boolean pipelined = batchSize() == 1 && slots != null && slots.used();
+    return worker.parallelism() + (pipelined ? worker.pipeline() : 0);
   }
 
   private Behavior<Command> onFlushBatch() {

@@ -18,7 +18,9 @@ class ModelSlotsTest {
   @Test
   void aRunWaitsForASlotAndTakesItWhenTheRunBeforeGivesItBack() throws Exception {
     ModelSlots slots = new ModelSlots(1);
+    assertFalse(slots.used(), "no run has taken a slot yet");
     ModelSlots.Slot first = slots.take(WorkBudget.UNBOUNDED);
+    assertTrue(slots.used());
     CompletableFuture<ModelSlots.Slot> second =
         CompletableFuture.supplyAsync(() -> slots.take(WorkBudget.UNBOUNDED));
     assertThrows(TimeoutException.class, () -> second.get(300, TimeUnit.MILLISECONDS));
