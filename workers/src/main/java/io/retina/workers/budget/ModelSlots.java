@@ -54,11 +54,6 @@ public final class ModelSlots {
     this.free = runs;
   }
 
-  /** The slots bound to this thread, or null. */
-  public static ModelSlots current() {
-    return BOUND.get();
-  }
-
   /** Binds these slots to the calling thread until the returned binding is closed. */
   public WorkBudget.Binding bind() {
     return WorkBudget.bind(BOUND, this);
