@@ -79,7 +79,14 @@ public final class Database implements AutoCloseable {
             // the node closes it after its runners have finished (coordinated shutdown), not at the
             // first instant of SIGTERM as the library's own JVM hook would
             .setRegisterShutdownHook(false)
-            .setPGStartupWait(Duration.ofSeconds(60));
+            .setPGStartupWait(Duration.ofSeconds(60))
+            // The library starts the server for tests: without fsync (-F), so a machine that
+            // stops mid-write can leave the data files corrupt, and without synchronous commit, so
+            // a commit is answered before its WAL is on disk and a killed server forgets jobs and
+            // bills it had acknowledged. A node's store is the platform's source of truth: both
+            // on. Concurrent commits share a flush (the WAL is flushed up to the newest waiting).
+            .setServerConfig("fsync", "on")
+            .setServerConfig("synchronous_commit", "on");
     if (port > 0) {
       builder.setPort(port);
     }

@@ -102,7 +102,15 @@ class ModelRegistryLifecycleTest {
             + HexFormat.of()
                 .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(zip));
     Path file = Files.createTempFile("artifact", ".zip");
-    Files.write(file, zip);
+    try {
+      Files.write(file, zip);
+      return stage(name, digest, file);
+    } finally {
+      Files.delete(file); // staged into the database: the file was only the upload's carrier
+    }
+  }
+
+  private static ModelVersion stage(String name, String digest, Path file) {
     Map<String, String> artifact = new LinkedHashMap<>();
     artifact.put("root", ModelArchive.uploadRoot(digest));
     artifact.put(ModelArchive.STORE_OPTION, ModelArchive.IN_DATABASE);

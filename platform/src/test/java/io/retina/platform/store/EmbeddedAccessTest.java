@@ -15,7 +15,10 @@ import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Only the node, with the password it wrote, reaches its embedded PostgreSQL. */
+/**
+ * Only the node, with the password it wrote, reaches its embedded PostgreSQL, and what it commits
+ * is on disk before the commit returns.
+ */
 class EmbeddedAccessTest {
 
   @Test
@@ -41,6 +44,20 @@ class EmbeddedAccessTest {
         "no connection is trusted");
     try (Database again = Database.openEmbedded(data, 0, 2)) {
       assertTrue(again.isReachable(), "the same password opens it again");
+    }
+  }
+
+  @Test
+  void aCommitIsAnsweredOnlyOnceItIsOnDisk(@TempDir Path dir) throws Exception {
+    try (Database db = Database.openEmbedded(dir.resolve("postgres"), 0, 2);
+        var c = db.dataSource().getConnection();
+        var st = c.createStatement()) {
+      for (String setting : List.of("fsync", "synchronous_commit", "full_page_writes")) {
+        try (var rs = st.executeQuery("show " + setting)) {
+          assertTrue(rs.next());
+          assertEquals("on", rs.getString(1), setting);
+        }
+      }
     }
   }
 
