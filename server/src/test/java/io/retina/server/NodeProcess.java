@@ -44,6 +44,13 @@ final class NodeProcess implements AutoCloseable {
       throws IOException {
     String classpath =
         System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    return start(env, httpPort, jvmArgs, classpath);
+  }
+
+  /** Starts a node from {@code classpath}, e.g. the packaged {@code server/target/retina.jar}. */
+  static NodeProcess start(
+      Map<String, String> env, int httpPort, List<String> jvmArgs, String classpath)
+      throws IOException {
     Path log = Files.createTempFile("retina-node", ".log");
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

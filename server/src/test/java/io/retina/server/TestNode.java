@@ -1,6 +1,7 @@
 package io.retina.server;
 
 import io.retina.platform.store.TestDatabases;
+import io.retina.workers.models.ModelFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,11 +19,13 @@ final class TestNode implements AutoCloseable {
   final Node node;
   final String base;
   final String storeUrl;
+  private final Path dataDir;
 
-  private TestNode(Node node, String storeUrl) {
+  private TestNode(Node node, String storeUrl, Path dataDir) {
     this.node = node;
     this.base = "http://127.0.0.1:" + node.httpPort();
     this.storeUrl = storeUrl;
+    this.dataDir = dataDir;
   }
 
   /** This node's cluster address, for another node to name as its seed. */
@@ -47,11 +50,12 @@ final class TestNode implements AutoCloseable {
     config.put("pekko.remote.artery.canonical.port", 0);
     config.putAll(overrides);
     return new TestNode(
-        Node.start(NodeConfig.load(config)), (String) config.get("retina.store.url"));
+        Node.start(NodeConfig.load(config)), (String) config.get("retina.store.url"), dataDir);
   }
 
   @Override
   public void close() throws Exception {
     node.stop().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    ModelFiles.deleteTree(dataDir);
   }
 }

@@ -14,14 +14,19 @@ import javax.imageio.ImageIO;
 
 /**
  * The platform's own cost per job, with no model in the way (docs/benchmarks.md, "Tiny jobs"): one
- * node with its embedded PostgreSQL, {@code resize} of a 64x64 PNG to 32x32, 16 clients each
- * submitting with {@code Prefer: wait}, then reading the result, and doing it again. Jobs a second
- * and latency percentiles of the whole round (submit → succeeded → result read). Run by {@code
- * bench/tiny.sh}; 127.0.0.1 only, stops by itself.
+ * node, by default in its own JVM from the packaged jar with its embedded PostgreSQL ({@link
+ * Target}), {@code resize} of a 64x64 PNG to 32x32, 16 clients each submitting with {@code Prefer:
+ * wait}, then reading the result, and doing it again. Jobs a second, latency percentiles of the
+ * whole round (submit → succeeded → result read), and the CPU each job cost the node's JVM, its
+ * PostgreSQL and the clients, from {@code /proc}. Run by {@code bench/tiny.sh}; 127.0.0.1 only,
+ * stops by itself.
  *
  * <p>System properties: {@code bench.phaseMillis} (default 20000), {@code bench.warmupMillis}
- * (40000), {@code bench.clients} (16), {@code bench.asyncProfiler} (see {@link Profiler}), {@code
- * bench.parallelism} (the node's {@code retina.workers.parallelism}; its default if unset).
+ * (40000), {@code bench.clients} (16), {@code bench.tenants} (1: the clients' tenants, client i
+ * submits as tenant i mod n), {@code bench.asyncProfiler} (see {@link Profiler}), {@code
+ * bench.parallelism} (the node's {@code retina.workers.parallelism}; its default if unset), {@code
+ * bench.node} and {@code bench.testStore} (see {@link Target}), {@code bench.nodeHeap} (the node
+ * JVM's heap option, {@code -Xmx4g}).
  */
 public final class TinyJobsBenchmark {
   private TinyJobsBenchmark() {}
@@ -31,30 +36,44 @@ public final class TinyJobsBenchmark {
     long phase = Long.getLong("bench.phaseMillis", 20_000);
     int clients = Integer.getInteger("bench.clients", 16);
     byte[] png = gradientPng(64, 64);
-    Map<String, Object> config = new java.util.HashMap<>();
-    if (System.getProperty("bench.parallelism") != null) {
-      config.put("retina.workers.parallelism", Integer.getInteger("bench.parallelism"));
-    }
-    TestNode node = TestNode.start(config);
-    try {
-      LocalClusterKeys keys = new LocalClusterKeys(new Http(node.base));
-      String key = keys.unlimited();
+    try (Target node = Target.start()) {
+      LocalClusterKeys keys = new LocalClusterKeys(new Http(node.base()));
+      List<String> key = new ArrayList<>();
+      for (int t = 0; t < Integer.getInteger("bench.tenants", 1); t++) {
+        key.add(keys.unlimited());
+      }
       // warm-up: loads the model, fills the pools; the JIT is still busy after 5 s of this
-      run(node, key, png, clients, Long.getLong("bench.warmupMillis", 40_000));
-      Profiler profiler = Profiler.from(System.getProperty("bench.asyncProfiler"));
+      run(node.base(), key, png, clients, Long.getLong("bench.warmupMillis", 40_000));
+      Profiler profiler = Profiler.from(System.getProperty("bench.asyncProfiler"), node.pid());
+      Cpu before = Cpu.now(node);
       profiler.start();
-      Result r = run(node, key, png, clients, phase);
+      Result r = run(node.base(), key, png, clients, phase);
       profiler.stop();
+      Cpu spent = Cpu.now(node).minus(before);
+      double jobs = r.millis().size();
       System.out.println();
-      System.out.println("| clients | jobs/s | p50 ms | p95 ms | p99 ms | errors |");
-      System.out.println("|---|---|---|---|---|---|");
+      System.out.println(
+          "| node | clients | jobs/s | p50 ms | p95 ms | p99 ms | errors | CPU ms/job: node JVM"
+              + " | PostgreSQL | benchmark's clients |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|---|");
       System.out.printf(
-          "| %d | %.0f | %.1f | %.1f | %.1f | %d |%n",
-          clients, r.perSecond(), r.p(50), r.p(95), r.p(99), r.errors());
+          "| %s | %d | %.0f | %.1f | %.1f | %.1f | %d | %.2f | %.2f | %s |%n",
+          node.kind(),
+          clients,
+          r.perSecond(),
+          r.p(50),
+          r.p(95),
+          r.p(99),
+          r.errors(),
+          spent.nodeMillis() / jobs,
+          spent.postgresMillis() / jobs,
+          node.pid() == ProcessHandle.current().pid()
+              ? "(in the node's)"
+              : String.format("%.2f", spent.benchmarkMillis() / jobs));
       // where a job's time went on the worker, from the node's own metrics (warm-up included)
       String metrics =
           new String(
-              new Http(node.base).send(new Http(node.base).to("/metrics").GET()).body(),
+              new Http(node.base()).send(new Http(node.base()).to("/metrics").GET()).body(),
               java.nio.charset.StandardCharsets.UTF_8);
       for (String stage : new String[] {"claim", "run", "commit"}) {
         String labels = "{model=\"resize@1\",stage=\"" + stage + "\"}";
@@ -63,10 +82,146 @@ public final class TinyJobsBenchmark {
         System.out.printf(
             "worker stage %s: mean %.1f ms over %.0f jobs%n", stage, 1e3 * sum / count, count);
       }
-    } finally {
-      node.close();
     }
     System.exit(0);
+  }
+
+  /**
+   * The node under load: by default its own JVM, started as the README starts one (its embedded
+   * PostgreSQL, every commit flushed), so that its CPU is read apart from the clients'; with {@code
+   * bench.node=inline}, a {@link TestNode} in this JVM ({@code bench.testStore=true}: on the tests'
+   * shared PostgreSQL, which the library starts without synchronous commit, as the figures before
+   * 2026-12-01 were measured).
+   */
+  interface Target extends AutoCloseable {
+    String base();
+
+    long pid();
+
+    String kind();
+
+    /** The embedded PostgreSQL's data directory, whose processes are counted as PostgreSQL's. */
+    java.nio.file.Path storeDir();
+
+    static Target start() throws Exception {
+      java.nio.file.Path data = java.nio.file.Files.createTempDirectory("retina-tiny");
+      if ("inline".equals(System.getProperty("bench.node", "process"))) {
+        Map<String, Object> config = new java.util.HashMap<>();
+        if (!Boolean.getBoolean("bench.testStore")) {
+          config.put("retina.store.url", "");
+          config.put("retina.node.data-dir", data.toString());
+        }
+        if (System.getProperty("bench.parallelism") != null) {
+          config.put("retina.workers.parallelism", Integer.getInteger("bench.parallelism"));
+        }
+        TestNode node = TestNode.start(config);
+        return new Target() {
+          public String base() {
+            return node.base;
+          }
+
+          public long pid() {
+            return ProcessHandle.current().pid();
+          }
+
+          public String kind() {
+            return Boolean.getBoolean("bench.testStore") ? "inline, tests' store" : "inline";
+          }
+
+          public java.nio.file.Path storeDir() {
+            return data.resolve("postgres");
+          }
+
+          public void close() throws Exception {
+            node.close();
+            io.retina.workers.models.ModelFiles.deleteTree(data);
+          }
+        };
+      }
+      Map<String, String> env = new java.util.HashMap<>();
+      env.put("RETINA_DATA_DIR", data.toString());
+      env.put("RETINA_ADMIN_TOKEN", TestNode.ADMIN_TOKEN);
+      env.put("RETINA_CLUSTER_PORT", Integer.toString(NodeProcess.freePort()));
+      env.put("RETINA_DEMO_TENANT", "false");
+      if (System.getProperty("bench.parallelism") != null) {
+        env.put("RETINA_PARALLELISM", System.getProperty("bench.parallelism"));
+      }
+      // the jar the README starts (bench/tiny.sh packages it first)
+      java.nio.file.Path jar = java.nio.file.Path.of("server", "target", "retina.jar");
+      if (!java.nio.file.Files.exists(jar)) {
+        jar = java.nio.file.Path.of("target", "retina.jar"); // run from server/
+      }
+      NodeProcess node =
+          NodeProcess.start(
+              env,
+              NodeProcess.freePort(),
+              List.of(System.getProperty("bench.nodeHeap", "-Xmx4g")),
+              jar.toAbsolutePath().toString());
+      node.awaitReady(java.time.Duration.ofSeconds(180));
+      return new Target() {
+        public String base() {
+          return node.base;
+        }
+
+        public long pid() {
+          return node.process.pid();
+        }
+
+        public String kind() {
+          return "own JVM";
+        }
+
+        public java.nio.file.Path storeDir() {
+          return data.resolve("postgres");
+        }
+
+        public void close() throws Exception {
+          node.close();
+          io.retina.workers.models.ModelFiles.deleteTree(data);
+        }
+      };
+    }
+  }
+
+  /**
+   * CPU time so far, in milliseconds, from {@code /proc}: the node's JVM, the PostgreSQL processes
+   * serving its data directory (the postmaster and its children), and this JVM.
+   */
+  record Cpu(double nodeMillis, double postgresMillis, double benchmarkMillis) {
+    static Cpu now(Target node) throws java.io.IOException {
+      double self = ticks(ProcessHandle.current().pid());
+      double nodeTicks = ticks(node.pid());
+      double pg = 0;
+      String dir = node.storeDir().toString();
+      for (ProcessHandle p : ProcessHandle.allProcesses().toList()) {
+        String cmd = p.info().commandLine().orElse("");
+        if (cmd.contains("postgres") && cmd.contains(dir)) {
+          pg += ticks(p.pid());
+          for (ProcessHandle child : p.children().toList()) {
+            pg += ticks(child.pid());
+          }
+        }
+      }
+      double tick = 10; // USER_HZ is 100 on Linux
+      return new Cpu(nodeTicks * tick, pg * tick, self * tick);
+    }
+
+    Cpu minus(Cpu o) {
+      return new Cpu(
+          nodeMillis - o.nodeMillis,
+          postgresMillis - o.postgresMillis,
+          benchmarkMillis - o.benchmarkMillis);
+    }
+
+    private static double ticks(long pid) throws java.io.IOException {
+      java.nio.file.Path stat = java.nio.file.Path.of("/proc", Long.toString(pid), "stat");
+      if (!java.nio.file.Files.exists(stat)) {
+        return 0;
+      }
+      String s = java.nio.file.Files.readString(stat);
+      String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+      return Double.parseDouble(f[11]) + Double.parseDouble(f[12]); // utime, stime
+    }
   }
 
   record Result(double perSecond, List<Double> millis, int errors) {
@@ -79,7 +234,8 @@ public final class TinyJobsBenchmark {
     }
   }
 
-  static Result run(TestNode node, String key, byte[] png, int clients, long millis)
+  /** Runs {@code clients} clients for {@code millis}; client i submits as tenant i mod tenants. */
+  static Result run(String base, List<String> keys, byte[] png, int clients, long millis)
       throws Exception {
     long end = System.nanoTime() + millis * 1_000_000;
     ExecutorService pool = Executors.newFixedThreadPool(clients);
@@ -87,10 +243,11 @@ public final class TinyJobsBenchmark {
     int[] errors = new int[1];
     long start = System.nanoTime();
     for (int i = 0; i < clients; i++) {
+      String key = keys.get(i % keys.size());
       running.add(
           pool.submit(
               () -> {
-                Http http = new Http(node.base);
+                Http http = new Http(base);
                 List<Double> times = new ArrayList<>();
                 while (System.nanoTime() < end) {
                   long t0 = System.nanoTime();
@@ -128,21 +285,18 @@ public final class TinyJobsBenchmark {
   }
 
   /**
-   * async-profiler's CPU sampling over the measured phase only, when {@code bench.asyncProfiler}
-   * names its jar (Maven's {@code tools.profiler:async-profiler}, unpacked beside its native
-   * library); the collapsed stacks go to {@code bench.profileOut} (default {@code
-   * target/tiny-profile.collapsed}), one sample per millisecond of CPU, per thread.
+   * async-profiler's CPU sampling of the node over the measured phase only, when {@code
+   * bench.asyncProfiler} names its jar (Maven's {@code tools.profiler:async-profiler}, unpacked
+   * beside its native library), loaded into the node's JVM through the JDK's attach API; the
+   * collapsed stacks go to {@code bench.profileOut} (default {@code
+   * target/tiny-profile.collapsed}), one sample per millisecond of CPU, per thread. A node in this
+   * JVM is profiled with this JVM's clients in the same file.
    */
-  record Profiler(Object instance) {
-    static Profiler from(String jar) throws Exception {
-      if (jar == null) {
-        return new Profiler(null);
-      }
-      java.nio.file.Path path = java.nio.file.Path.of(jar).toAbsolutePath();
-      var loader = new java.net.URLClassLoader(new java.net.URL[] {path.toUri().toURL()});
-      Class<?> type = loader.loadClass("one.profiler.AsyncProfiler");
-      String lib = path.resolveSibling("linux-x64/libasyncProfiler.so").toString();
-      return new Profiler(type.getMethod("getInstance", String.class).invoke(null, lib));
+  record Profiler(String library, long pid) {
+    private static Object inThisJvm;
+
+    static Profiler from(String library, long pid) {
+      return new Profiler(library, pid);
     }
 
     void start() throws Exception {
@@ -155,8 +309,25 @@ public final class TinyJobsBenchmark {
     }
 
     private void execute(String command) throws Exception {
-      if (instance != null) {
-        instance.getClass().getMethod("execute", String.class).invoke(instance, command);
+      if (library == null) {
+        return;
+      }
+      java.nio.file.Path jar = java.nio.file.Path.of(library).toAbsolutePath();
+      String lib = jar.resolveSibling("linux-x64/libasyncProfiler.so").toString();
+      if (pid == ProcessHandle.current().pid()) {
+        if (inThisJvm == null) {
+          var loader = new java.net.URLClassLoader(new java.net.URL[] {jar.toUri().toURL()});
+          Class<?> type = loader.loadClass("one.profiler.AsyncProfiler");
+          inThisJvm = type.getMethod("getInstance", String.class).invoke(null, lib);
+        }
+        inThisJvm.getClass().getMethod("execute", String.class).invoke(inThisJvm, command);
+        return;
+      }
+      var vm = com.sun.tools.attach.VirtualMachine.attach(Long.toString(pid));
+      try {
+        vm.loadAgentPath(lib, command);
+      } finally {
+        vm.detach();
       }
     }
   }
