@@ -26,7 +26,8 @@ import javax.imageio.ImageIO;
  * submits as tenant i mod n), {@code bench.asyncProfiler} (see {@link Profiler}), {@code
  * bench.parallelism} (the node's {@code retina.workers.parallelism}; its default if unset), {@code
  * bench.node} and {@code bench.testStore} (see {@link Target}), {@code bench.nodeHeap} (the node
- * JVM's heap option, {@code -Xmx4g}).
+ * JVM's heap option, {@code -Xmx4g}), {@code bench.jar} (the node's jar, {@code
+ * server/target/retina.jar}: another build's, to compare two).
  */
 public final class TinyJobsBenchmark {
   private TinyJobsBenchmark() {}
@@ -147,7 +148,8 @@ public final class TinyJobsBenchmark {
         env.put("RETINA_PARALLELISM", System.getProperty("bench.parallelism"));
       }
       // the jar the README starts (bench/tiny.sh packages it first)
-      java.nio.file.Path jar = java.nio.file.Path.of("server", "target", "retina.jar");
+      java.nio.file.Path jar =
+          java.nio.file.Path.of(System.getProperty("bench.jar", "server/target/retina.jar"));
       if (!java.nio.file.Files.exists(jar)) {
         jar = java.nio.file.Path.of("target", "retina.jar"); // run from server/
       }

@@ -159,16 +159,20 @@ public final class JobSubmissions {
     if (limits.equals(AdmissionLimits.NONE)) {
       return Optional.empty();
     }
-    try (var st = c.prepareStatement("select pg_advisory_xact_lock(hashtextextended(?, 0))")) {
-      st.setString(1, tenantId.toString());
-      st.execute();
-    }
     long unfinished;
     long spent;
-    try (var st = c.prepareStatement(UNFINISHED_AND_SPENT)) {
-      st.setObject(1, tenantId);
+    // two statements, sent together: the count runs after the lock is held, with a snapshot taken
+    // then (each statement of a read-committed transaction takes its own), so it sees every job an
+    // earlier holder of the lock committed
+    try (var st = c.prepareStatement(LOCK_THEN_COUNT)) {
+      st.setString(1, tenantId.toString());
       st.setObject(2, tenantId);
-      try (ResultSet rs = st.executeQuery()) {
+      st.setObject(3, tenantId);
+      st.execute();
+      if (!st.getMoreResults()) {
+        throw new SQLException("the count after the tenant's lock gave no rows");
+      }
+      try (ResultSet rs = st.getResultSet()) {
         rs.next();
         unfinished = rs.getLong(1);
         spent = rs.getLong(2);
@@ -210,22 +214,34 @@ public final class JobSubmissions {
       "select coalesce(sum(amount_micros), 0) from tenant_monthly_spend where tenant_id = ?"
           + " and month = date_trunc('month', now() at time zone 'UTC')::date";
 
-  /** The tenant's unfinished jobs and its spend this month, in one round trip after the lock. */
-  private static final String UNFINISHED_AND_SPENT =
-      "select (" + JobRepository.UNFINISHED + "), (" + SPENT_THIS_MONTH + ")";
+  /**
+   * The tenant's transaction lock, then its unfinished jobs and its spend this month: two
+   * statements in one round trip.
+   */
+  private static final String LOCK_THEN_COUNT =
+      "select pg_advisory_xact_lock(hashtextextended(?, 0)); select ("
+          + JobRepository.UNFINISHED
+          + "), ("
+          + SPENT_THIS_MONTH
+          + ")";
 
-  /** Inserts the job and its input; the job comes back as stored, defaults and all. */
+  /**
+   * Inserts the job and its input, in one statement; the job comes back as stored, defaults and
+   * all.
+   */
   private static Job insert(Connection c, NewJob job, String traceparent) throws SQLException {
-    Job stored;
     try (var st =
         c.prepareStatement(
-            "insert into jobs (id, tenant_id, model_name, model_version, status, params,"
-                + " input_media_type, input_width, input_height, input_bytes, input_digest,"
+            "with job as (insert into jobs (id, tenant_id, model_name, model_version, status,"
+                + " params, input_media_type, input_width, input_height, input_bytes, input_digest,"
                 + " max_attempts, deadline_at, webhook_url, webhook_events, trace_parent)"
                 + " values (?, ?, ?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?, ?, now() + ?::interval,"
                 + " ?, ?, ?)"
                 + " returning "
-                + JobRows.COLUMNS)) {
+                + JobRows.COLUMNS
+                + "), input as (insert into job_payloads (job_id, kind, tenant_id, bytes)"
+                + " select id, 'input', tenant_id, ? from job)"
+                + " select * from job")) {
       st.setObject(1, UUID.randomUUID());
       st.setObject(2, job.tenantId());
       st.setString(3, job.modelName());
@@ -243,19 +259,11 @@ public final class JobSubmissions {
           14,
           job.webhook() == null ? null : c.createArrayOf("text", job.webhook().events().toArray()));
       st.setString(15, traceparent);
+      st.setBytes(16, job.input());
       try (ResultSet rs = st.executeQuery()) {
         rs.next();
-        stored = JobRows.job(rs);
+        return JobRows.job(rs);
       }
     }
-    try (var st =
-        c.prepareStatement(
-            "insert into job_payloads (job_id, kind, tenant_id, bytes) values (?, 'input', ?, ?)")) {
-      st.setObject(1, stored.id());
-      st.setObject(2, job.tenantId());
-      st.setBytes(3, job.input());
-      st.executeUpdate();
-    }
-    return stored;
   }
 }
