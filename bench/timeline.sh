@@ -5,6 +5,8 @@
 #   bench.warmup  jobs run first and not measured (default 20)
 #   bench.jobs    jobs measured (default 40)
 #   bench.params  the jobs' parameters (default fidelity=generator)
+#   bench.testStore  true: the tests' shared PostgreSQL, which flushes nothing (figures before 2026-12-01);
+#                    default: the node's own embedded store, every commit flushed, as a node ships
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./mvnw -q -DskipTests install

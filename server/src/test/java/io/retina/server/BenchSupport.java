@@ -111,8 +111,17 @@ public final class BenchSupport {
     return Double.NaN;
   }
 
+  /**
+   * A node in this JVM on its own embedded PostgreSQL, set up as a node's store ships (every commit
+   * flushed to disk), under the node's data directory; with {@code -Dbench.testStore=true}, on the
+   * tests' shared server instead, which flushes nothing (figures before 2026-12-01).
+   */
   public static Node start(Map<String, Object> overrides) throws Exception {
-    return new Node(TestNode.start(new HashMap<>(overrides)));
+    Map<String, Object> config = new HashMap<>(overrides);
+    if (!Boolean.getBoolean("bench.testStore")) {
+      config.putIfAbsent("retina.store.url", "");
+    }
+    return new Node(TestNode.start(config));
   }
 
   public static Path cache() {
