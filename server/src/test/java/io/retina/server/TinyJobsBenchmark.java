@@ -1,9 +1,19 @@
 package io.retina.server;
 
+import com.sun.tools.attach.VirtualMachine;
+import io.retina.workers.models.ModelFiles;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -75,7 +85,7 @@ public final class TinyJobsBenchmark {
       String metrics =
           new String(
               new Http(node.base()).send(new Http(node.base()).to("/metrics").GET()).body(),
-              java.nio.charset.StandardCharsets.UTF_8);
+              StandardCharsets.UTF_8);
       for (String stage : new String[] {"claim", "run", "commit"}) {
         String labels = "{model=\"resize@1\",stage=\"" + stage + "\"}";
         double sum = BenchSupport.metric(metrics, "retina_job_stage_seconds_sum" + labels);
@@ -91,8 +101,8 @@ public final class TinyJobsBenchmark {
    * The node under load: by default its own JVM, started as the README starts one (its embedded
    * PostgreSQL, every commit flushed), so that its CPU is read apart from the clients'; with {@code
    * bench.node=inline}, a {@link TestNode} in this JVM ({@code bench.testStore=true}: on the tests'
-   * shared PostgreSQL, which the library starts without synchronous commit, as the figures before
-   * 2026-12-01 were measured).
+   * shared PostgreSQL, which the library starts without fsync or synchronous commit, as the figures
+   * before 2026-12-01 were measured; its CPU is not counted).
    */
   interface Target extends AutoCloseable {
     String base();
@@ -102,12 +112,12 @@ public final class TinyJobsBenchmark {
     String kind();
 
     /** The embedded PostgreSQL's data directory, whose processes are counted as PostgreSQL's. */
-    java.nio.file.Path storeDir();
+    Path storeDir();
 
     static Target start() throws Exception {
-      java.nio.file.Path data = java.nio.file.Files.createTempDirectory("retina-tiny");
+      Path data = Files.createTempDirectory("retina-tiny");
       if ("inline".equals(System.getProperty("bench.node", "process"))) {
-        Map<String, Object> config = new java.util.HashMap<>();
+        Map<String, Object> config = new HashMap<>();
         if (!Boolean.getBoolean("bench.testStore")) {
           config.put("retina.store.url", "");
           config.put("retina.node.data-dir", data.toString());
@@ -126,20 +136,22 @@ public final class TinyJobsBenchmark {
           }
 
           public String kind() {
-            return Boolean.getBoolean("bench.testStore") ? "inline, tests' store" : "inline";
+            return Boolean.getBoolean("bench.testStore")
+                ? "inline, tests' store (its CPU not counted)"
+                : "inline";
           }
 
-          public java.nio.file.Path storeDir() {
+          public Path storeDir() {
             return data.resolve("postgres");
           }
 
           public void close() throws Exception {
             node.close();
-            io.retina.workers.models.ModelFiles.deleteTree(data);
+            ModelFiles.deleteTree(data);
           }
         };
       }
-      Map<String, String> env = new java.util.HashMap<>();
+      Map<String, String> env = new HashMap<>();
       env.put("RETINA_DATA_DIR", data.toString());
       env.put("RETINA_ADMIN_TOKEN", TestNode.ADMIN_TOKEN);
       env.put("RETINA_CLUSTER_PORT", Integer.toString(NodeProcess.freePort()));
@@ -148,10 +160,9 @@ public final class TinyJobsBenchmark {
         env.put("RETINA_PARALLELISM", System.getProperty("bench.parallelism"));
       }
       // the jar the README starts (bench/tiny.sh packages it first)
-      java.nio.file.Path jar =
-          java.nio.file.Path.of(System.getProperty("bench.jar", "server/target/retina.jar"));
-      if (!java.nio.file.Files.exists(jar)) {
-        jar = java.nio.file.Path.of("target", "retina.jar"); // run from server/
+      Path jar = Path.of(System.getProperty("bench.jar", "server/target/retina.jar"));
+      if (!Files.exists(jar)) {
+        jar = Path.of("target", "retina.jar"); // run from server/
       }
       NodeProcess node =
           NodeProcess.start(
@@ -159,7 +170,7 @@ public final class TinyJobsBenchmark {
               NodeProcess.freePort(),
               List.of(System.getProperty("bench.nodeHeap", "-Xmx4g")),
               jar.toAbsolutePath().toString());
-      node.awaitReady(java.time.Duration.ofSeconds(180));
+      node.awaitReady(Duration.ofSeconds(180));
       return new Target() {
         public String base() {
           return node.base;
@@ -173,13 +184,13 @@ public final class TinyJobsBenchmark {
           return "own JVM";
         }
 
-        public java.nio.file.Path storeDir() {
+        public Path storeDir() {
           return data.resolve("postgres");
         }
 
         public void close() throws Exception {
           node.close();
-          io.retina.workers.models.ModelFiles.deleteTree(data);
+          ModelFiles.deleteTree(data);
         }
       };
     }
@@ -190,7 +201,7 @@ public final class TinyJobsBenchmark {
    * serving its data directory (the postmaster and its children), and this JVM.
    */
   record Cpu(double nodeMillis, double postgresMillis, double benchmarkMillis) {
-    static Cpu now(Target node) throws java.io.IOException {
+    static Cpu now(Target node) throws IOException {
       double self = ticks(ProcessHandle.current().pid());
       double nodeTicks = ticks(node.pid());
       double pg = 0;
@@ -215,12 +226,12 @@ public final class TinyJobsBenchmark {
           benchmarkMillis - o.benchmarkMillis);
     }
 
-    private static double ticks(long pid) throws java.io.IOException {
-      java.nio.file.Path stat = java.nio.file.Path.of("/proc", Long.toString(pid), "stat");
-      if (!java.nio.file.Files.exists(stat)) {
+    private static double ticks(long pid) throws IOException {
+      Path stat = Path.of("/proc", Long.toString(pid), "stat");
+      if (!Files.exists(stat)) {
         return 0;
       }
-      String s = java.nio.file.Files.readString(stat);
+      String s = Files.readString(stat);
       String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
       return Double.parseDouble(f[11]) + Double.parseDouble(f[12]); // utime, stime
     }
@@ -307,25 +318,25 @@ public final class TinyJobsBenchmark {
 
     void stop() throws Exception {
       String out = System.getProperty("bench.profileOut", "target/tiny-profile.collapsed");
-      execute("stop,collapsed,file=" + java.nio.file.Path.of(out).toAbsolutePath());
+      execute("stop,collapsed,file=" + Path.of(out).toAbsolutePath());
     }
 
     private void execute(String command) throws Exception {
       if (library == null) {
         return;
       }
-      java.nio.file.Path jar = java.nio.file.Path.of(library).toAbsolutePath();
+      Path jar = Path.of(library).toAbsolutePath();
       String lib = jar.resolveSibling("linux-x64/libasyncProfiler.so").toString();
       if (pid == ProcessHandle.current().pid()) {
         if (inThisJvm == null) {
-          var loader = new java.net.URLClassLoader(new java.net.URL[] {jar.toUri().toURL()});
+          var loader = new URLClassLoader(new URL[] {jar.toUri().toURL()});
           Class<?> type = loader.loadClass("one.profiler.AsyncProfiler");
           inThisJvm = type.getMethod("getInstance", String.class).invoke(null, lib);
         }
         inThisJvm.getClass().getMethod("execute", String.class).invoke(inThisJvm, command);
         return;
       }
-      var vm = com.sun.tools.attach.VirtualMachine.attach(Long.toString(pid));
+      var vm = VirtualMachine.attach(Long.toString(pid));
       try {
         vm.loadAgentPath(lib, command);
       } finally {
