@@ -117,11 +117,18 @@ public final class BenchSupport {
    * tests' shared server instead, which flushes nothing (figures before 2026-12-01).
    */
   public static Node start(Map<String, Object> overrides) throws Exception {
-    Map<String, Object> config = new HashMap<>(overrides);
+    return new Node(TestNode.start(storeAsShipped(new HashMap<>(overrides))));
+  }
+
+  /**
+   * {@code config} with the node on its own embedded store (an empty store URL) unless it names a
+   * store or {@code bench.testStore} is true.
+   */
+  static Map<String, Object> storeAsShipped(Map<String, Object> config) {
     if (!Boolean.getBoolean("bench.testStore")) {
       config.putIfAbsent("retina.store.url", "");
     }
-    return new Node(TestNode.start(config));
+    return config;
   }
 
   public static Path cache() {

@@ -118,14 +118,11 @@ public final class TinyJobsBenchmark {
       Path data = Files.createTempDirectory("retina-tiny");
       if ("inline".equals(System.getProperty("bench.node", "process"))) {
         Map<String, Object> config = new HashMap<>();
-        if (!Boolean.getBoolean("bench.testStore")) {
-          config.put("retina.store.url", "");
-          config.put("retina.node.data-dir", data.toString());
-        }
+        config.put("retina.node.data-dir", data.toString());
         if (System.getProperty("bench.parallelism") != null) {
           config.put("retina.workers.parallelism", Integer.getInteger("bench.parallelism"));
         }
-        TestNode node = TestNode.start(config);
+        TestNode node = TestNode.start(BenchSupport.storeAsShipped(config));
         return new Target() {
           public String base() {
             return node.base;
