@@ -51,7 +51,7 @@ public final class JobLeases {
   public Optional<Claim> claim(UUID jobId, String owner, Duration lease) {
     // one statement: a claimable job past its deadline is failed by the first part, any other is
     // claimed by the second; the two conditions on the deadline exclude each other
-    return tx.call(
+    return tx.single(
         c -> {
           try (var st =
               c.prepareStatement(
@@ -105,7 +105,7 @@ public final class JobLeases {
    * sweeper, or claimed again. A worker asks between steps of long work, so that a cancel frees it.
    */
   public boolean stillHeld(UUID jobId, int attempt) {
-    return tx.call(
+    return tx.single(
         c -> {
           try (var st =
               c.prepareStatement(
@@ -127,7 +127,7 @@ public final class JobLeases {
     if (!(fraction >= 0 && fraction <= 1)) {
       throw new IllegalArgumentException("progress is a fraction from 0 to 1, not " + fraction);
     }
-    return tx.call(
+    return tx.single(
         c -> {
           try (var st =
               c.prepareStatement(
@@ -143,7 +143,7 @@ public final class JobLeases {
 
   /** Extends the lease of a job still held at this attempt; false if the fence moved on. */
   public boolean renewLease(UUID jobId, int attempt, Duration lease) {
-    return tx.call(
+    return tx.single(
         c -> {
           try (var st =
               c.prepareStatement(
@@ -167,7 +167,7 @@ public final class JobLeases {
     Job job = claim.job();
     // one statement: the payload, the ledger row and the month's spend are written only if the
     // fenced update matched
-    return tx.call(
+    return tx.single(
         c -> {
           try (var st =
               c.prepareStatement(
@@ -210,7 +210,7 @@ public final class JobLeases {
    * detail is stored as the tenant will read it ({@link JobErrorDetail}).
    */
   public boolean fail(Claim claim, String errorType, String detail) {
-    return tx.call(
+    return tx.single(
         c -> {
           try (var st =
               c.prepareStatement(
@@ -232,7 +232,7 @@ public final class JobLeases {
    * up.
    */
   public boolean release(Claim claim, String reason) {
-    return tx.call(
+    return tx.single(
         c -> {
           try (var st =
               c.prepareStatement(
@@ -251,7 +251,7 @@ public final class JobLeases {
    * or running with an expired lease (their worker is gone). Oldest first, at most {@code limit}.
    */
   public List<Stray> strays(Duration unclaimedFor, int limit) {
-    return tx.call(
+    return tx.single(
         c -> {
           try (var st =
               c.prepareStatement(
@@ -285,7 +285,7 @@ public final class JobLeases {
    * how many.
    */
   public int failExhausted() {
-    return tx.call(
+    return tx.single(
         c -> {
           try (var st =
               c.prepareStatement(
@@ -305,7 +305,7 @@ public final class JobLeases {
    * gone or stuck). Type {@code deadline-exceeded}; nothing is billed. Returns how many.
    */
   public int failExpired(Duration grace) {
-    return tx.call(
+    return tx.single(
         c -> {
           try (var st =
               c.prepareStatement(

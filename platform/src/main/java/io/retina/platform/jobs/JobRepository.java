@@ -26,13 +26,13 @@ public final class JobRepository {
 
   /** A tenant's job; another tenant's id reads exactly like a missing one. */
   public Optional<Job> find(UUID tenantId, UUID jobId) {
-    return tx.forTenant(tenantId).call(c -> JobRows.find(c, tenantId, jobId));
+    return tx.forTenant(tenantId).single(c -> JobRows.find(c, tenantId, jobId));
   }
 
   /** One page of a tenant's jobs, newest first, after the cursor's position. */
   public JobPage list(UUID tenantId, JobStatus status, JobCursor after, int limit) {
     return tx.forTenant(tenantId)
-        .call(
+        .single(
             c -> {
               StringBuilder sql =
                   new StringBuilder("select " + JobRows.COLUMNS + " from jobs where tenant_id = ?");
@@ -73,7 +73,7 @@ public final class JobRepository {
   /** How many of the tenant's jobs are queued or running. */
   public long unfinished(UUID tenantId) {
     return tx.forTenant(tenantId)
-        .call(
+        .single(
             c -> {
               try (var st = c.prepareStatement(UNFINISHED)) {
                 st.setObject(1, tenantId);
@@ -88,7 +88,7 @@ public final class JobRepository {
   /** How many queued jobs of the same model version were submitted before this one. */
   public long queuePosition(Job job) {
     return tx.system()
-        .call(
+        .single(
             c -> {
               try (var st =
                   c.prepareStatement(
@@ -120,14 +120,13 @@ public final class JobRepository {
             });
   }
 
-  /** A tenant's job's output, if it has one. */
   /** A job with its output bytes (null until it succeeded). */
   public record WithOutput(Job job, byte[] output) {}
 
   /** The tenant's job and its output in one query, as a result download needs them. */
   public Optional<WithOutput> withOutput(UUID tenantId, UUID jobId) {
     return tx.forTenant(tenantId)
-        .call(
+        .single(
             c -> {
               try (var st =
                   c.prepareStatement(

@@ -100,7 +100,7 @@ public final class ModelRepository {
   }
 
   public Optional<ModelVersion> findActive(String name) {
-    return tx.call(
+    return tx.single(
         c -> {
           try (var st =
               c.prepareStatement(SELECT + " where v.model_name = ? and v.status = 'active'")) {
@@ -115,7 +115,7 @@ public final class ModelRepository {
    * owns it; never memoized, so that no node answers for another tenant's model from memory.
    */
   public Optional<ModelVersion> findActiveFor(String name, UUID tenant) {
-    return tx.call(
+    return tx.single(
         c -> {
           try (var st =
               c.prepareStatement(

@@ -11,11 +11,17 @@ import java.util.concurrent.atomic.LongAdder;
 import javax.sql.DataSource;
 
 /**
- * Counts the SQL statements a node prepares, by text, while counting is on: how the tests prove
- * that a job's path runs each query once. Off, it costs one volatile read per statement.
- * Thread-safe.
+ * Counts the SQL statements a node prepares, by text, and its explicit commits, while counting is
+ * on: how the tests prove that a job's path runs each query once. Off, it costs one volatile read
+ * per statement. Thread-safe.
  */
 public final class StatementCounts {
+  /**
+   * How an explicit commit is counted: its own round trip. A statement run on its own ({@link
+   * Tx#single}) commits with it and is not counted here.
+   */
+  public static final String COMMIT = "commit";
+
   private volatile Map<String, LongAdder> counts;
 
   /** Starts counting afresh. */
@@ -49,11 +55,16 @@ public final class StatementCounts {
   private Connection counting(Connection connection) {
     InvocationHandler connectionCalls =
         (proxy, method, args) -> {
-          if (method.getName().startsWith("prepare") && args != null && args[0] instanceof String) {
-            Map<String, LongAdder> counted = counts;
-            if (counted != null) {
-              counted.computeIfAbsent((String) args[0], s -> new LongAdder()).increment();
-            }
+          String name = method.getName();
+          String counted = null;
+          if (name.startsWith("prepare") && args != null && args[0] instanceof String sql) {
+            counted = sql;
+          } else if (name.equals("commit")) {
+            counted = COMMIT;
+          }
+          Map<String, LongAdder> now = counts;
+          if (counted != null && now != null) {
+            now.computeIfAbsent(counted, s -> new LongAdder()).increment();
           }
           return invoke(connection, method, args);
         };

@@ -73,6 +73,21 @@ public final class Tx {
   }
 
   /**
+   * Runs {@code work}, which must run exactly one statement, as its own transaction (autocommit):
+   * the statement's effects commit with it, sparing the {@code COMMIT} round trip. The statement
+   * sees one snapshot and is atomic, as {@link #call} would make it; work that runs more than one
+   * statement, or reads and then writes, belongs in {@link #call}.
+   */
+  public <T> T single(Work<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      scope(c);
+      return work.run(c);
+    } catch (SQLException e) {
+      throw new StoreException(e);
+    }
+  }
+
+  /**
    * Gives the connection's session this transaction's scope, unless it has it already: the scope is
    * set for the session (outside any transaction, so no rollback undoes it) and remembered per
    * server connection, and every transaction sets both settings, so none inherits another's. A

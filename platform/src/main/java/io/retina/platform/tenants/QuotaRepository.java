@@ -31,7 +31,7 @@ public final class QuotaRepository {
 
   /** The tenant's effective quota, or empty if there is no such tenant. */
   public Optional<Quota> effective(UUID tenantId) {
-    return tx.call(
+    return tx.single(
         c -> {
           try (var st =
               c.prepareStatement(
