@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Throughput and latency of super-resolution x2 on a 128x128 photo through the whole platform
  * (HTTP, store, cluster, runner) at concurrency 1 to 16, with dynamic batching on and off, next to
  * raw Session.run throughput of the same model on the same tile in the same JVM: the physical limit
- * of this machine. Run with {@code bench/run.sh}; prints a Markdown table. Bounded: every phase
+ * of this machine, taken at the start and again (two threads) just before each phase, whose share
+ * is of the latter. Run with {@code bench/run.sh}; prints a Markdown table. Bounded: every phase
  * stops by itself.
  */
 public final class Benchmark {
@@ -30,7 +31,13 @@ public final class Benchmark {
           .toArray();
 
   private static final long PHASE_MILLIS = Long.getLong("bench.phaseMillis", 15_000);
-  private static final long WARMUP_MILLIS = 5_000;
+
+  /**
+   * Load before the measured phases, unmeasured: a fresh node's JIT compiles for a minute or more
+   * of load (docs/benchmarks.md), and a phase measured during it counts the compiler's CPU, taken
+   * from the same two cores as TensorFlow's, against the platform.
+   */
+  private static final long WARMUP_MILLIS = Long.getLong("bench.warmupMillis", 60_000);
 
   /**
    * The jobs' parameters. By default the generator's output as it is, the same work as the raw runs
@@ -61,16 +68,19 @@ public final class Benchmark {
     byte[] photo = BenchSupport.flowerPng();
     StringBuilder out = new StringBuilder();
     out.append(
-        "| mode | concurrency | images/s | p50 ms | p95 ms | share of raw | worker stages |\n");
-    out.append("|---|---|---|---|---|---|---|\n");
+        "| mode | concurrency | images/s | p50 ms | p95 ms | share of raw | raw just before | worker"
+            + " stages |\n");
+    out.append("|---|---|---|---|---|---|---|---|\n");
     double raw1 = rawThroughput(1, 1);
     double raw2 = rawThroughput(2, 1);
     double rawBatch = rawThroughput(1, 8);
     double raw = Math.max(raw1, Math.max(raw2, rawBatch));
-    out.append(String.format("| raw Session.run, 1 thread, batch 1 | - | %.1f | | | | |%n", raw1));
-    out.append(String.format("| raw Session.run, 2 threads, batch 1 | - | %.1f | | | | |%n", raw2));
     out.append(
-        String.format("| raw Session.run, 1 thread, batch 8 | - | %.1f | | | | |%n", rawBatch));
+        String.format("| raw Session.run, 1 thread, batch 1 | - | %.1f | | | | | |%n", raw1));
+    out.append(
+        String.format("| raw Session.run, 2 threads, batch 1 | - | %.1f | | | | | |%n", raw2));
+    out.append(
+        String.format("| raw Session.run, 1 thread, batch 8 | - | %.1f | | | | | |%n", rawBatch));
     for (int pipeline : PIPELINES) {
       for (boolean batching : BATCHING) {
         try (BenchSupport.Node node =
@@ -79,6 +89,10 @@ public final class Benchmark {
           String key = node.tenantKey();
           load(node, key, photo, 4, WARMUP_MILLIS);
           for (int c : CONCURRENCY) {
+            // raw again just before the phase, the node idle: this machine's speed drifts by 20%
+            // within minutes, so a ratio to a figure taken minutes earlier says more about the
+            // drift
+            double rawNow = rawThroughput(2, 1);
             double[][] before = node.stageTotals("super-resolution@1");
             Result r = load(node, key, photo, c, PHASE_MILLIS);
             String stages =
@@ -87,14 +101,16 @@ public final class Benchmark {
                     + r.splitText();
             out.append(
                 String.format(
-                    "| platform, pipeline %d, batching %s | %d | %.1f | %.0f | %.0f | %.0f%% | %s |%n",
+                    "| platform, pipeline %d, batching %s | %d | %.1f | %.0f | %.0f | %.0f%% | %.1f"
+                        + " | %s |%n",
                     pipeline,
                     batching ? "on" : "off",
                     c,
                     r.perSecond,
                     r.p50,
                     r.p95,
-                    100 * r.perSecond / raw,
+                    100 * r.perSecond / rawNow,
+                    rawNow,
                     stages));
             System.err.println(out);
           }
