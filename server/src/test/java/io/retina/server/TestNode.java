@@ -39,7 +39,9 @@ final class TestNode implements AutoCloseable {
   static TestNode start(Map<String, Object> overrides) throws IOException {
     Path dataDir = Files.createTempDirectory("retina-node");
     Map<String, Object> config = new HashMap<>();
-    config.put("retina.store.url", TestDatabases.freshUrl());
+    if (!overrides.containsKey("retina.store.url")) {
+      config.put("retina.store.url", TestDatabases.freshUrl()); // a database of its own
+    }
     config.put("retina.store.user", TestDatabases.USER);
     config.put("retina.store.password", TestDatabases.PASSWORD);
     config.put("retina.node.data-dir", dataDir.toString());

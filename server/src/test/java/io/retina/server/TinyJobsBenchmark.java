@@ -104,15 +104,18 @@ public final class TinyJobsBenchmark {
    * shared PostgreSQL, which the library starts without fsync or synchronous commit, as the figures
    * before 2026-12-01 were measured; its CPU is not counted).
    */
-  interface Target extends AutoCloseable {
-    String base();
-
-    long pid();
-
-    String kind();
-
+  record Target(String base, long pid, String kind, AutoCloseable node, Path data)
+      implements AutoCloseable {
     /** The embedded PostgreSQL's data directory, whose processes are counted as PostgreSQL's. */
-    Path storeDir();
+    Path storeDir() {
+      return data.resolve("postgres");
+    }
+
+    @Override
+    public void close() throws Exception {
+      node.close();
+      ModelFiles.deleteTree(data);
+    }
 
     static Target start() throws Exception {
       Path data = Files.createTempDirectory("retina-tiny");
@@ -123,30 +126,11 @@ public final class TinyJobsBenchmark {
           config.put("retina.workers.parallelism", Integer.getInteger("bench.parallelism"));
         }
         TestNode node = TestNode.start(BenchSupport.storeAsShipped(config));
-        return new Target() {
-          public String base() {
-            return node.base;
-          }
-
-          public long pid() {
-            return ProcessHandle.current().pid();
-          }
-
-          public String kind() {
-            return Boolean.getBoolean("bench.testStore")
+        String kind =
+            Boolean.getBoolean("bench.testStore")
                 ? "inline, tests' store (its CPU not counted)"
                 : "inline";
-          }
-
-          public Path storeDir() {
-            return data.resolve("postgres");
-          }
-
-          public void close() throws Exception {
-            node.close();
-            ModelFiles.deleteTree(data);
-          }
-        };
+        return new Target(node.base, ProcessHandle.current().pid(), kind, node, data);
       }
       Map<String, String> env = new HashMap<>();
       env.put("RETINA_DATA_DIR", data.toString());
@@ -168,28 +152,7 @@ public final class TinyJobsBenchmark {
               List.of(System.getProperty("bench.nodeHeap", "-Xmx4g")),
               jar.toAbsolutePath().toString());
       node.awaitReady(Duration.ofSeconds(180));
-      return new Target() {
-        public String base() {
-          return node.base;
-        }
-
-        public long pid() {
-          return node.process.pid();
-        }
-
-        public String kind() {
-          return "own JVM";
-        }
-
-        public Path storeDir() {
-          return data.resolve("postgres");
-        }
-
-        public void close() throws Exception {
-          node.close();
-          ModelFiles.deleteTree(data);
-        }
-      };
+      return new Target(node.base, node.process.pid(), "own JVM", node, data);
     }
   }
 

@@ -74,7 +74,6 @@ public final class Benchmark {
     double raw1 = rawThroughput(1, 1);
     double raw2 = rawThroughput(2, 1);
     double rawBatch = rawThroughput(1, 8);
-    double raw = Math.max(raw1, Math.max(raw2, rawBatch));
     out.append(
         String.format("| raw Session.run, 1 thread, batch 1 | - | %.1f | | | | | |%n", raw1));
     out.append(
