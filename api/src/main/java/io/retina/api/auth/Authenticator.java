@@ -33,6 +33,15 @@ public final class Authenticator {
                     "The API key is not valid, was revoked, or its tenant is suspended."));
   }
 
+  /**
+   * The calling tenant when this node authenticated its key moments ago, without a store read;
+   * empty when {@link #tenant} must ask the store. A request without a Bearer token is refused here
+   * already. Does not block.
+   */
+  public Optional<Tenant> tenantIfKnown(HttpRequest request) {
+    return tenants.authenticatedRecently(bearer(request));
+  }
+
   /** Passes if the caller holds the admin token; compares in constant time. */
   public void admin(HttpRequest request) {
     String token = bearer(request);

@@ -151,7 +151,12 @@ public final class JobRoutes extends AllDirectives {
    * (Pekko then closes the connection, the rest unread). Then: admit the body, store, answer.
    */
   private CompletionStage<HttpResponse> submit(HttpRequest request, Materializer mat) {
-    return CompletableFuture.supplyAsync(() -> api.auth().tenant(request), api.store())
+    // a key this node knew moments ago is answered here; any other is looked up in the store
+    return api.auth()
+        .tenantIfKnown(request)
+        .map(CompletableFuture::completedFuture)
+        .orElseGet(
+            () -> CompletableFuture.supplyAsync(() -> api.auth().tenant(request), api.store()))
         .thenCompose(
             tenant ->
                 gate(tenant).thenCompose(decision -> readAndStore(request, mat, tenant, decision)));
@@ -305,18 +310,18 @@ public final class JobRoutes extends AllDirectives {
     }
     Duration nap = left.compareTo(RECHECK) < 0 ? left : RECHECK;
     return api.waiters()
-        .wake(job.id(), nap)
-        .thenComposeAsync(
-            committed ->
-                awaitFinal(
-                    tenant,
-                    // the announcement's job as committed, else the store's
-                    committed
-                        .filter(j -> j.tenantId().equals(tenant.id()))
-                        .or(() -> latest(tenant, job.id()))
-                        .orElse(job),
-                    deadline),
-            api.store());
+        .wakeWhenFinished(job.id(), nap)
+        .thenCompose(
+            committed -> {
+              // the announcement's job as committed, answered where it arrived; else the store's
+              Optional<Job> announced = committed.filter(j -> j.tenantId().equals(tenant.id()));
+              if (announced.isPresent()) {
+                return awaitFinal(tenant, announced.get(), deadline);
+              }
+              return CompletableFuture.supplyAsync(
+                      () -> latest(tenant, job.id()).orElse(job), api.store())
+                  .thenCompose(latest -> awaitFinal(tenant, latest, deadline));
+            });
   }
 
   // ---- read, cancel, list ----

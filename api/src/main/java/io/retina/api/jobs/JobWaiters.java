@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -55,18 +56,48 @@ public final class JobWaiters {
    * when the announcement carries it, or empty after {@code timeout}, whichever comes first.
    */
   public CompletionStage<Optional<Job>> wake(UUID jobId, Duration timeout) {
+    return watch(jobId, timeout, false);
+  }
+
+  /**
+   * As {@link #wake}, but only its finish wakes it: for a waited submission, which answers nothing
+   * new before then.
+   */
+  public CompletionStage<Optional<Job>> wakeWhenFinished(UUID jobId, Duration timeout) {
+    return watch(jobId, timeout, true);
+  }
+
+  private CompletionStage<Optional<Job>> watch(UUID jobId, Duration timeout, boolean finishOnly) {
     CompletableFuture<Optional<Job>> future = new CompletableFuture<>();
-    actor.tell(new Watch(jobId, future));
-    system
-        .scheduler()
-        .scheduleOnce(timeout, () -> future.complete(Optional.empty()), system.executionContext());
-    future.whenComplete((v, e) -> actor.tell(new Forget(jobId, future)));
+    actor.tell(new Watch(jobId, new Waiter(future, finishOnly)));
+    Cancellable timer =
+        system
+            .scheduler()
+            .scheduleOnce(
+                timeout, () -> future.complete(Optional.empty()), system.executionContext());
+    future.whenComplete(
+        (v, e) -> {
+          timer.cancel();
+          if (!woken(v)) {
+            actor.tell(new Forget(jobId, future));
+          }
+        });
     return future;
   }
 
+  /**
+   * Whether the waiter was completed by an announcement, which already took it out of the waiting
+   * ones: only a waiter that timed out needs forgetting.
+   */
+  private static boolean woken(Optional<Job> value) {
+    return value != null && value.isPresent();
+  }
+
+  private record Waiter(CompletableFuture<Optional<Job>> future, boolean finishOnly) {}
+
   interface Command {}
 
-  private record Watch(UUID jobId, CompletableFuture<Optional<Job>> future) implements Command {}
+  private record Watch(UUID jobId, Waiter waiter) implements Command {}
 
   private record Forget(UUID jobId, CompletableFuture<Optional<Job>> future) implements Command {}
 
@@ -77,7 +108,7 @@ public final class JobWaiters {
     return Behaviors.setup(
         ctx -> {
           topic.tell(Topic.subscribe(ctx.messageAdapter(JobEvents.JobEvent.class, Announced::new)));
-          Map<UUID, List<CompletableFuture<Optional<Job>>>> waiting = new HashMap<>();
+          Map<UUID, List<Waiter>> waiting = new HashMap<>();
           Set<UUID> finished =
               java.util.Collections.newSetFromMap(
                   new java.util.LinkedHashMap<>() {
@@ -91,9 +122,9 @@ public final class JobWaiters {
                   Watch.class,
                   w -> {
                     if (finished.contains(w.jobId())) {
-                      w.future().complete(Optional.empty()); // read it from the store
+                      w.waiter().future().complete(Optional.empty()); // read it from the store
                     } else {
-                      waiting.computeIfAbsent(w.jobId(), id -> new ArrayList<>()).add(w.future());
+                      waiting.computeIfAbsent(w.jobId(), id -> new ArrayList<>()).add(w.waiter());
                     }
                     return Behaviors.same();
                   })
@@ -101,7 +132,9 @@ public final class JobWaiters {
                   Forget.class,
                   f -> {
                     var list = waiting.get(f.jobId());
-                    if (list != null && list.remove(f.future()) && list.isEmpty()) {
+                    if (list != null
+                        && list.removeIf(w -> w.future() == f.future())
+                        && list.isEmpty()) {
                       waiting.remove(f.jobId());
                     }
                     return Behaviors.same();
@@ -121,10 +154,21 @@ public final class JobWaiters {
                     } else {
                       snapshots.forget(a.event().jobId()); // finished, but how: ask the store
                     }
-                    var list = waiting.remove(a.event().jobId());
+                    boolean finish = a.event() instanceof JobEvents.JobFinished;
+                    var list = waiting.get(a.event().jobId());
                     if (list != null) {
                       Optional<Job> announced = Optional.ofNullable(job);
-                      list.forEach(future -> future.complete(announced));
+                      list.removeIf(
+                          w -> {
+                            if (!finish && w.finishOnly()) {
+                              return false;
+                            }
+                            w.future().complete(announced);
+                            return true;
+                          });
+                      if (list.isEmpty()) {
+                        waiting.remove(a.event().jobId());
+                      }
                     }
                     return Behaviors.same();
                   })

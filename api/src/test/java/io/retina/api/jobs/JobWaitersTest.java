@@ -85,4 +85,22 @@ class JobWaitersTest {
         .get(5, TimeUnit.SECONDS);
     assertTrue(System.nanoTime() - start >= Duration.ofMillis(300).toNanos());
   }
+
+  @Test
+  void aWaiterForTheFinishSleepsThroughStartAndProgress() throws Exception {
+    UUID id = UUID.randomUUID();
+    var finish = waiters.wakeWhenFinished(id, Duration.ofSeconds(30)).toCompletableFuture();
+    var change = waiters.wake(id, Duration.ofSeconds(30)).toCompletableFuture();
+    Thread.sleep(200); // both are registered
+    var running = JobSnapshotsTest.job(id, io.retina.platform.jobs.JobStatus.RUNNING, 1, 0.4);
+    topic.tell(Topic.publish(new JobEvents.JobChanged(id, running)));
+    change.get(5, TimeUnit.SECONDS);
+    Thread.sleep(200); // the start reached every waiter it wakes
+    assertFalse(finish.isDone());
+    var done = JobSnapshotsTest.job(id, io.retina.platform.jobs.JobStatus.SUCCEEDED, 1, 1.0);
+    topic.tell(Topic.publish(new JobEvents.JobFinished(id, "succeeded", done)));
+    assertEquals(
+        io.retina.platform.jobs.JobStatus.SUCCEEDED,
+        finish.get(5, TimeUnit.SECONDS).orElseThrow().status());
+  }
 }

@@ -26,6 +26,17 @@ public final class Memo<K, V> {
     this.changes = changes;
   }
 
+  /** The kept value for {@code key}, if it is still fresh; never asks the store. */
+  public Optional<V> kept(K key) {
+    Entry<V> kept = entries.get(key);
+    if (kept != null
+        && kept.generation == changes.generation()
+        && System.nanoTime() - kept.loadedAt < ttl.toNanos()) {
+      return Optional.of(kept.value);
+    }
+    return Optional.empty();
+  }
+
   /** The kept value for {@code key}, or {@code load}'s, kept when present. */
   public Optional<V> get(K key, Supplier<Optional<V>> load) {
     long now = System.nanoTime();

@@ -225,6 +225,18 @@ public final class TenantRepository {
         () -> lookUp(prefix.get(), presentedHash));
   }
 
+  /**
+   * The tenant of a presented key as this node read it moments ago ({@link #authenticate}), if it
+   * still holds; empty when only the store can say, including for a key that is not valid. Never
+   * blocks.
+   */
+  public Optional<Tenant> authenticatedRecently(String presentedKey) {
+    if (ApiKeyFormat.prefixOf(presentedKey).isEmpty()) {
+      return Optional.empty();
+    }
+    return byKey.kept(java.util.HexFormat.of().formatHex(ApiKeyFormat.hash(presentedKey)));
+  }
+
   private Optional<Tenant> lookUp(String prefix, byte[] presentedHash) {
     return tx.call(
         c -> {

@@ -78,4 +78,19 @@ class MemoTest {
         });
     assertEquals(1, reads.get());
   }
+
+  @Test
+  void keptAnswersOnlyWhatIsStillFreshAndNeverLoads() throws Exception {
+    Memo.Changes changes = new Memo.Changes();
+    Memo<String, String> memo = new Memo<>(Duration.ofMillis(200), 10, changes);
+    assertEquals(Optional.empty(), memo.kept("k"));
+    memo.get("k", () -> load("a"));
+    assertEquals(Optional.of("a"), memo.kept("k"));
+    changes.changed();
+    assertEquals(Optional.empty(), memo.kept("k"));
+    memo.get("k", () -> load("b"));
+    Thread.sleep(250);
+    assertEquals(Optional.empty(), memo.kept("k"));
+    assertEquals(2, loads.get());
+  }
 }

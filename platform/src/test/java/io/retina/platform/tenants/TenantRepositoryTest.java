@@ -85,4 +85,22 @@ class TenantRepositoryTest {
   void wellFormedKeyUnknownToStoreIsRefused() {
     assertTrue(tenants.authenticate(ApiKeyFormat.generate()).isEmpty());
   }
+
+  @Test
+  void aKeyIsKnownWithoutTheStoreOnlyWhileItsLastLookUpHolds() {
+    Tenant t = tenants.create("recent");
+    var issued = tenants.issueKey(t.id(), "ci");
+    String s = issued.secret();
+    assertTrue(tenants.authenticatedRecently(s).isEmpty(), "never looked up on this node");
+    tenants.authenticate(s);
+    assertEquals(t.id(), tenants.authenticatedRecently(s).orElseThrow().id());
+    assertTrue(tenants.authenticatedRecently("rtn_live_nonsense").isEmpty());
+
+    tenants.setStatus(t.id(), Tenant.Status.SUSPENDED);
+    assertTrue(tenants.authenticatedRecently(s).isEmpty(), "a suspension through this node");
+    tenants.setStatus(t.id(), Tenant.Status.ACTIVE);
+    tenants.authenticate(s);
+    tenants.revokeKey(t.id(), issued.key().id());
+    assertTrue(tenants.authenticatedRecently(s).isEmpty(), "a revocation through this node");
+  }
 }

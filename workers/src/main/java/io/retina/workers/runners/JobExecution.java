@@ -99,7 +99,17 @@ final class JobExecution {
       MDC.put("job", jobIds.get(0).toString());
     }
     try {
-      return claimAndRun(jobIds);
+      List<Outcome> outcomes = claimAndRun(jobIds);
+      // from this thread, as soon as they are committed: a waiting request is answered without
+      // waiting for the replica to hear that the batch ended
+      for (Outcome o : outcomes) {
+        if (o.finished()) {
+          worker
+              .jobEvents()
+              .tell(Topic.publish(new JobEvents.JobFinished(o.jobId(), o.status(), o.committed())));
+        }
+      }
+      return outcomes;
     } finally {
       MDC.clear();
     }

@@ -1,6 +1,5 @@
 package io.retina.workers.runners;
 
-import io.retina.platform.cluster.JobEvents;
 import io.retina.platform.cluster.RunnerId;
 import io.retina.platform.cluster.RunnerProtocol;
 import io.retina.platform.models.ModelVersion;
@@ -21,7 +20,6 @@ import org.apache.pekko.actor.typed.RecipientRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -269,13 +267,9 @@ public final class Replica {
       // an exponential moving average over roughly the last ten batches, per job
       averageJobMillis = averageJobMillis < 0 ? perJob : 0.9 * averageJobMillis + 0.1 * perJob;
     }
+    // the finished ones were announced by the execution as it committed them
     for (JobExecution.Outcome o : m.outcomes()) {
       running.remove(o.jobId());
-      if (o.finished()) {
-        worker
-            .jobEvents()
-            .tell(Topic.publish(new JobEvents.JobFinished(o.jobId(), o.status(), o.committed())));
-      }
     }
     if (drainReason != null) {
       return leaveIfDone();
