@@ -201,4 +201,57 @@ class JobSubmissionsTest {
               }
             });
   }
+
+  @Test
+  void aSmallInputIsStoredInItsOwnRowAndALargeOneOutOfLine() {
+    Tenant t = tenants.create("payload-rows");
+    var random = new java.util.Random(7);
+    byte[] small = new byte[7_000]; // a thumbnail's PNG
+    byte[] large = new byte[20_000];
+    random.nextBytes(small);
+    random.nextBytes(large);
+    Job inRow = TestJobs.submit(submissions, withInput(t, small));
+    Job outOfLine = TestJobs.submit(submissions, withInput(t, large));
+
+    assertFalse(toasted(inRow), "a 7 kB input is read and written with its row, no TOAST chunks");
+    assertTrue(toasted(outOfLine), "a 20 kB input does not fit a row and is stored in chunks");
+    assertArrayEquals(small, leases.claim(inRow.id(), "w", Duration.ofMinutes(1)).get().input());
+    assertArrayEquals(
+        large, leases.claim(outOfLine.id(), "w", Duration.ofMinutes(1)).get().input());
+  }
+
+  private static NewJob withInput(Tenant t, byte[] input) {
+    NewJob j = newJob(t);
+    return new NewJob(
+        j.tenantId(),
+        j.modelName(),
+        j.modelVersion(),
+        j.params(),
+        j.inputMediaType(),
+        j.inputWidth(),
+        j.inputHeight(),
+        j.inputDigest(),
+        input,
+        j.maxAttempts(),
+        null);
+  }
+
+  /** Whether the job's stored input is out of line, in its TOAST table (PostgreSQL 17's test). */
+  private static boolean toasted(Job job) {
+    return db.tx()
+        .system()
+        .call(
+            c -> {
+              try (var st =
+                  c.prepareStatement(
+                      "select pg_column_toast_chunk_id(bytes) is not null from job_payloads"
+                          + " where job_id = ? and kind = 'input'")) {
+                st.setObject(1, job.id());
+                try (var rs = st.executeQuery()) {
+                  rs.next();
+                  return rs.getBoolean(1);
+                }
+              }
+            });
+  }
 }
