@@ -11,6 +11,8 @@
 #   bench.parallelism     the node's retina.workers.parallelism
 #   bench.node            process (default) or inline: a node in this JVM, CPU not separable from the clients'
 #   bench.testStore       with inline: the tests' shared PostgreSQL (no fsync), as figures before 2026-12-01
+#   bench.statements      true: the node's store loads pg_stat_statements, and each statement's calls, time,
+#                         WAL and buffers a call over the measured phase are printed
 #   bench.asyncProfiler   path of async-profiler's jar, unpacked beside its native library: profiles the node
 #                         over the measured phase into bench.profileOut (default target/tiny-profile.collapsed)
 set -euo pipefail

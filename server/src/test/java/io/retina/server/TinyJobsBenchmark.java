@@ -56,10 +56,13 @@ public final class TinyJobsBenchmark {
       // warm-up: loads the model, fills the pools; the JIT is still busy after 5 s of this
       run(node.base(), key, png, clients, Long.getLong("bench.warmupMillis", 40_000));
       Profiler profiler = Profiler.from(System.getProperty("bench.asyncProfiler"), node.pid());
+      StoreStatements statements = StoreStatements.from(node);
+      statements.reset();
       Cpu before = Cpu.now(node);
       profiler.start();
       Result r = run(node.base(), key, png, clients, phase);
       profiler.stop();
+      statements.print(r.millis().size());
       Cpu spent = Cpu.now(node).minus(before);
       double jobs = r.millis().size();
       System.out.println();
@@ -137,6 +140,9 @@ public final class TinyJobsBenchmark {
       env.put("RETINA_ADMIN_TOKEN", TestNode.ADMIN_TOKEN);
       env.put("RETINA_CLUSTER_PORT", Integer.toString(NodeProcess.freePort()));
       env.put("RETINA_DEMO_TENANT", "false");
+      if (Boolean.getBoolean("bench.statements")) {
+        env.put("RETINA_DB_STATEMENT_STATISTICS", "on");
+      }
       if (System.getProperty("bench.parallelism") != null) {
         env.put("RETINA_PARALLELISM", System.getProperty("bench.parallelism"));
       }
@@ -153,6 +159,72 @@ public final class TinyJobsBenchmark {
               jar.toAbsolutePath().toString());
       node.awaitReady(Duration.ofSeconds(180));
       return new Target(node.base, node.process.pid(), "own JVM", node, data);
+    }
+  }
+
+  /**
+   * With {@code bench.statements=true} (a node in its own JVM only): what the node's store spent on
+   * each statement over the measured phase, from {@code pg_stat_statements}, which the node loads
+   * when started with {@code RETINA_DB_STATEMENT_STATISTICS=on}. Read as the embedded server's
+   * superuser, with the password the node keeps beside its data.
+   */
+  record StoreStatements(String url, String password) {
+    static StoreStatements from(Target node) throws IOException {
+      if (!Boolean.getBoolean("bench.statements") || node.pid() == ProcessHandle.current().pid()) {
+        return new StoreStatements(null, null);
+      }
+      // the fourth line of postmaster.pid is the server's port
+      String port = Files.readAllLines(node.storeDir().resolve("postmaster.pid")).get(3).trim();
+      return new StoreStatements(
+          "jdbc:postgresql://127.0.0.1:" + port + "/postgres",
+          Files.readString(io.retina.platform.store.Database.embeddedPasswordFile(node.storeDir()))
+              .trim());
+    }
+
+    void reset() throws java.sql.SQLException {
+      if (url != null) {
+        try (var c = java.sql.DriverManager.getConnection(url, "postgres", password);
+            var st = c.createStatement()) {
+          st.execute("create extension if not exists pg_stat_statements");
+          st.execute("select pg_stat_statements_reset()");
+        }
+      }
+    }
+
+    /** The statements run at least once every ten jobs, the costliest first. */
+    void print(double jobs) throws java.sql.SQLException {
+      if (url == null) {
+        return;
+      }
+      System.out.println();
+      System.out.println(
+          "| statement | calls a job | ms a call | WAL bytes a call | full-page images a call"
+              + " | buffers a call |");
+      System.out.println("|---|---|---|---|---|---|");
+      try (var c = java.sql.DriverManager.getConnection(url, "postgres", password);
+          var st = c.createStatement();
+          var rs =
+              st.executeQuery(
+                  "select calls, total_exec_time, wal_bytes, wal_fpi,"
+                      + " shared_blks_hit + shared_blks_read as buffers,"
+                      + " left(regexp_replace(query, '\\s+', ' ', 'g'), 60) as query"
+                      + " from pg_stat_statements where calls > 0"
+                      + " order by total_exec_time desc")) {
+        while (rs.next()) {
+          long calls = rs.getLong("calls");
+          if (calls < jobs / 10) {
+            continue;
+          }
+          System.out.printf(
+              "| `%s` | %.2f | %.3f | %.0f | %.2f | %.1f |%n",
+              rs.getString("query").replace("|", "/"),
+              calls / jobs,
+              rs.getDouble("total_exec_time") / calls,
+              rs.getDouble("wal_bytes") / calls,
+              (double) rs.getLong("wal_fpi") / calls,
+              (double) rs.getLong("buffers") / calls);
+        }
+      }
     }
   }
 

@@ -42,7 +42,12 @@ public final class Database implements AutoCloseable {
     String url = store.getString("url");
     if (url.isBlank()) {
       Path dir = Path.of(store.getString("embedded.data-dir"));
-      return openEmbedded(dir, store.getInt("embedded.port"), store.getInt("pool-size"));
+      return openEmbedded(
+          dir,
+          store.getInt("embedded.port"),
+          store.getInt("pool-size"),
+          store.hasPath("embedded.statement-statistics")
+              && store.getBoolean("embedded.statement-statistics"));
     }
     return openExternal(
         url, store.getString("user"), store.getString("password"), store.getInt("pool-size"));
@@ -53,7 +58,16 @@ public final class Database implements AutoCloseable {
    * from 127.0.0.1 only and only with the password kept beside it ({@link EmbeddedAccess}).
    */
   public static Database openEmbedded(Path dataDir, int port, int poolSize) throws IOException {
-    EmbeddedPostgres pg = startEmbedded(dataDir, port);
+    return openEmbedded(dataDir, port, poolSize, false);
+  }
+
+  /**
+   * As {@link #openEmbedded(Path, int, int)}; with {@code statementStatistics}, the server loads
+   * {@code pg_stat_statements} (a superuser creates the extension to read it).
+   */
+  public static Database openEmbedded(
+      Path dataDir, int port, int poolSize, boolean statementStatistics) throws IOException {
+    EmbeddedPostgres pg = startEmbedded(dataDir, port, statementStatistics);
     String user = EmbeddedAccess.SUPERUSER;
     try {
       String password = EmbeddedAccess.password(dataDir);
@@ -70,6 +84,11 @@ public final class Database implements AutoCloseable {
    * #embeddedPasswordFile}. The caller closes it.
    */
   public static EmbeddedPostgres startEmbedded(Path dataDir, int port) throws IOException {
+    return startEmbedded(dataDir, port, false);
+  }
+
+  private static EmbeddedPostgres startEmbedded(Path dataDir, int port, boolean statementStatistics)
+      throws IOException {
     Files.createDirectories(dataDir);
     String password = EmbeddedAccess.password(dataDir);
     EmbeddedPostgres.Builder builder =
@@ -89,6 +108,9 @@ public final class Database implements AutoCloseable {
             .setServerConfig("synchronous_commit", "on");
     if (port > 0) {
       builder.setPort(port);
+    }
+    if (statementStatistics) {
+      builder.setServerConfig("shared_preload_libraries", "pg_stat_statements");
     }
     EmbeddedAccess.configure(builder, password);
     OrphanedPostgres.stopLeftover(dataDir);

@@ -61,6 +61,43 @@ class EmbeddedAccessTest {
     }
   }
 
+  @Test
+  void statementStatisticsAreThereOnlyWhenAskedFor(@TempDir Path dir) throws Exception {
+    Path plainData = dir.resolve("plain");
+    try (Database plain = Database.openEmbedded(plainData, 0, 2);
+        var c = superuser(plainData);
+        var st = c.createStatement()) {
+      st.execute("create extension pg_stat_statements");
+      SQLException e =
+          assertThrows(SQLException.class, () -> st.execute("select * from pg_stat_statements"));
+      assertTrue(e.getMessage().contains("shared_preload_libraries"), e.getMessage());
+    }
+    Path countedData = dir.resolve("counted");
+    try (Database counted = Database.openEmbedded(countedData, 0, 2, true);
+        var c = superuser(countedData);
+        var st = c.createStatement()) {
+      st.execute("create extension pg_stat_statements");
+      st.execute("create table counted_once (x int)");
+      st.execute("select x from counted_once");
+      try (var rs =
+          st.executeQuery(
+              "select calls from pg_stat_statements"
+                  + " where query = 'select x from counted_once'")) {
+        assertTrue(rs.next(), "the statement was counted");
+        assertEquals(1, rs.getLong(1));
+      }
+    }
+  }
+
+  /** A connection as the embedded server's superuser, with the password the node wrote. */
+  private static java.sql.Connection superuser(Path data) throws Exception {
+    Properties p = new Properties();
+    p.setProperty("user", "postgres");
+    p.setProperty("password", Files.readString(EmbeddedAccess.passwordFile(data)).strip());
+    return DriverManager.getConnection(
+        "jdbc:postgresql://127.0.0.1:" + port(data) + "/postgres", p);
+  }
+
   private static void connect(String url, String password) throws SQLException {
     Properties p = new Properties();
     p.setProperty("user", "postgres");
