@@ -51,21 +51,7 @@ class JobLeasesTest {
   void aClaimCarriesTheInputThatWasSubmitted() {
     Tenant t = tenants.create("input-tenant");
     byte[] image = {(byte) 0x89, 'P', 'N', 'G', 0, (byte) 0xff, 42};
-    NewJob j = newJob(t);
-    Job job =
-        TestJobs.submit(
-            submissions,
-            new NewJob(
-                j.tenantId(),
-                j.modelName(),
-                j.modelVersion(),
-                j.params(),
-                j.inputMediaType(),
-                j.inputWidth(),
-                j.inputHeight(),
-                j.inputDigest(),
-                image,
-                j.maxAttempts()));
+    Job job = TestJobs.submit(submissions, TestJobs.withInput(t, image));
 
     var claim = leases.claim(job.id(), "node-a", LEASE).orElseThrow();
 

@@ -210,30 +210,14 @@ class JobSubmissionsTest {
     byte[] large = new byte[20_000];
     random.nextBytes(small);
     random.nextBytes(large);
-    Job inRow = TestJobs.submit(submissions, withInput(t, small));
-    Job outOfLine = TestJobs.submit(submissions, withInput(t, large));
+    Job inRow = TestJobs.submit(submissions, TestJobs.withInput(t, small));
+    Job outOfLine = TestJobs.submit(submissions, TestJobs.withInput(t, large));
 
     assertFalse(toasted(inRow), "a 7 kB input is read and written with its row, no TOAST chunks");
     assertTrue(toasted(outOfLine), "a 20 kB input does not fit a row and is stored in chunks");
     assertArrayEquals(small, leases.claim(inRow.id(), "w", Duration.ofMinutes(1)).get().input());
     assertArrayEquals(
         large, leases.claim(outOfLine.id(), "w", Duration.ofMinutes(1)).get().input());
-  }
-
-  private static NewJob withInput(Tenant t, byte[] input) {
-    NewJob j = newJob(t);
-    return new NewJob(
-        j.tenantId(),
-        j.modelName(),
-        j.modelVersion(),
-        j.params(),
-        j.inputMediaType(),
-        j.inputWidth(),
-        j.inputHeight(),
-        j.inputDigest(),
-        input,
-        j.maxAttempts(),
-        null);
   }
 
   /** Whether the job's stored input is out of line, in its TOAST table (PostgreSQL 17's test). */

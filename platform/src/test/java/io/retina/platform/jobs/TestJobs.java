@@ -21,6 +21,15 @@ final class TestJobs {
   }
 
   static NewJob newJob(Tenant t, Duration deadline) {
+    return newJob(t, INPUT, deadline);
+  }
+
+  /** The test job with another input. */
+  static NewJob withInput(Tenant t, byte[] input) {
+    return newJob(t, input, null);
+  }
+
+  private static NewJob newJob(Tenant t, byte[] input, Duration deadline) {
     return new NewJob(
         t.id(),
         "echo",
@@ -30,7 +39,7 @@ final class TestJobs {
         2000,
         1000,
         "sha256-x",
-        INPUT,
+        input,
         3,
         deadline);
   }

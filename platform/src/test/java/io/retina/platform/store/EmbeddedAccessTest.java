@@ -91,22 +91,25 @@ class EmbeddedAccessTest {
 
   /** A connection as the embedded server's superuser, with the password the node wrote. */
   private static java.sql.Connection superuser(Path data) throws Exception {
-    Properties p = new Properties();
-    p.setProperty("user", "postgres");
-    p.setProperty("password", Files.readString(EmbeddedAccess.passwordFile(data)).strip());
-    return DriverManager.getConnection(
-        "jdbc:postgresql://127.0.0.1:" + port(data) + "/postgres", p);
+    return open(
+        "jdbc:postgresql://127.0.0.1:" + port(data) + "/postgres",
+        Files.readString(EmbeddedAccess.passwordFile(data)).strip());
   }
 
   private static void connect(String url, String password) throws SQLException {
+    try (var c = open(url, password)) {
+      c.createStatement().execute("select 1");
+    }
+  }
+
+  /** A connection as the superuser, with {@code password} (none if null). */
+  private static java.sql.Connection open(String url, String password) throws SQLException {
     Properties p = new Properties();
     p.setProperty("user", "postgres");
     if (password != null) {
       p.setProperty("password", password);
     }
-    try (var c = DriverManager.getConnection(url, p)) {
-      c.createStatement().execute("select 1");
-    }
+    return DriverManager.getConnection(url, p);
   }
 
   /** The port a running server wrote in its pid file (its fourth line). */
