@@ -10,8 +10,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -91,6 +93,42 @@ public final class BodyBudget {
       throw e;
     }
     return answer.whenComplete((r, e) -> claim.close());
+  }
+
+  /**
+   * Fails with {@code refusal} once the request's body has been read and thrown away, so that the
+   * refusal reaches the client. A server that answers while the client is still sending and then
+   * closes leaves unread bytes in its socket, and the kernel resets the connection: a client that
+   * does not read before it has sent everything (most do not) sees the reset, not the answer. The
+   * body is not read when the client asked for {@code Expect: 100-continue} (it waits for leave to
+   * send, and the refusal is that answer), when it declares more than {@code atMost} bytes, or past
+   * {@code timeout}; those clients may see the reset. Nothing is held in memory.
+   */
+  public static <T> CompletionStage<T> refuseAfterDiscarding(
+      HttpRequest request,
+      long atMost,
+      Duration timeout,
+      Materializer mat,
+      RuntimeException refusal) {
+    HttpEntity entity = request.entity();
+    boolean waitsForLeave =
+        request
+            .getHeader("Expect")
+            .map(h -> h.value().equalsIgnoreCase("100-continue"))
+            .orElse(false);
+    if (waitsForLeave
+        || entity instanceof HttpEntity.Strict
+        || entity.getContentLengthOption().orElse(Long.MAX_VALUE) > atMost) {
+      return CompletableFuture.failedFuture(refusal);
+    }
+    return entity
+        .getDataBytes()
+        .completionTimeout(timeout)
+        .runWith(Sink.ignore(), mat)
+        .handle(
+            (done, e) -> {
+              throw refusal;
+            });
   }
 
   private static boolean timedOut(Throwable e) {

@@ -56,6 +56,13 @@ public final class JobRoutes extends AllDirectives {
   private static final Duration BODY_TIMEOUT = Duration.ofSeconds(60);
 
   /**
+   * How far over the limit a tenant's body may be and still be read (and thrown away) so that its
+   * 413 is seen rather than a reset connection; a larger one is refused at once, before the key is
+   * checked.
+   */
+  private static final long DISCARD_OVER_LIMIT = 64L << 20;
+
+  /**
    * A waited submit looks at its job at least this often, in case a finish announcement was lost
    * (it reads the store once the node's snapshot of the job is older than {@link
    * JobSnapshots#TRUSTED}).
@@ -135,20 +142,29 @@ public final class JobRoutes extends AllDirectives {
   // ---- submit ----
 
   private Route submit(HttpRequest request) {
-    long max = api.settings().maxBodyBytes();
     var declared = request.entity().getContentLengthOption();
-    if (declared.isPresent() && declared.getAsLong() > max) {
-      throw Problem.tooLarge(
-          "payload-too-large",
-          "The body is " + declared.getAsLong() + " bytes; the limit is " + max + ".");
+    if (declared.isPresent() && declared.getAsLong() > discardAtMost()) {
+      throw tooLarge(declared.getAsLong());
     }
     return extractMaterializer(mat -> completeWithFuture(submit(request, mat)));
+  }
+
+  private long discardAtMost() {
+    return api.settings().maxBodyBytes() + DISCARD_OVER_LIMIT;
+  }
+
+  private Problem tooLarge(long declared) {
+    return Problem.tooLarge(
+        "payload-too-large",
+        "The body is " + declared + " bytes; the limit is " + api.settings().maxBodyBytes() + ".");
   }
 
   /**
    * Authenticates and admits from the headers alone, and only then reads the body: a request
    * without a valid key, or over its tenant's rate, is answered before a byte of its body is read
-   * (Pekko then closes the connection, the rest unread). Then: admit the body, store, answer.
+   * (Pekko then closes the connection, the rest unread). A tenant's body declared over the limit is
+   * read and thrown away before its 413, so the client sees the 413 rather than a reset. Then:
+   * admit the body, store, answer.
    */
   private CompletionStage<HttpResponse> submit(HttpRequest request, Materializer mat) {
     // a key this node knew moments ago is answered here; any other is looked up in the store
@@ -158,8 +174,15 @@ public final class JobRoutes extends AllDirectives {
         .orElseGet(
             () -> CompletableFuture.supplyAsync(() -> api.auth().tenant(request), api.store()))
         .thenCompose(
-            tenant ->
-                gate(tenant).thenCompose(decision -> readAndStore(request, mat, tenant, decision)));
+            tenant -> {
+              long declared = request.entity().getContentLengthOption().orElse(0L);
+              if (declared > api.settings().maxBodyBytes()) {
+                return BodyBudget.refuseAfterDiscarding(
+                    request, discardAtMost(), BODY_TIMEOUT, mat, tooLarge(declared));
+              }
+              return gate(tenant)
+                  .thenCompose(decision -> readAndStore(request, mat, tenant, decision));
+            });
   }
 
   /** Reads the body, admits it and stores the job; admitting and storing on the store executor. */
