@@ -4,6 +4,7 @@ import io.retina.platform.store.Json;
 import io.retina.platform.store.Rows;
 import io.retina.platform.store.Tx;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -11,6 +12,7 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.Optional;
 import java.util.UUID;
+import org.postgresql.util.PSQLException;
 
 /**
  * Where tenants' jobs enter the store. A submission is checked against its Idempotency-Key and the
@@ -53,35 +55,38 @@ public final class JobSubmissions {
       String requestDigest,
       Duration keyLock,
       String traceparent) {
+    if (idempotencyKey == null) {
+      return tx.forTenant(job.tenantId()).single(c -> insertChecked(c, job, limits, traceparent));
+    }
     return tx.forTenant(job.tenantId())
         .call(
             c -> {
-              if (idempotencyKey != null) {
-                Optional<Submission> earlier =
-                    claimKey(c, job.tenantId(), idempotencyKey, requestDigest, keyLock);
-                if (earlier.isPresent()) {
-                  c.rollback();
-                  return earlier.get();
-                }
-              }
-              // the job first, then the tenant's lock and count (the job among them): the lock is
-              // held for the count and the commit only, not for the insert too, so a tenant's
-              // submissions wait that much less for each other. A refused one is rolled back, its
-              // cost no more than an admitted one's; the tenant's rate bounds both.
-              Job stored = insert(c, job, traceparent);
-              Optional<Submission> refused = checkLimits(c, job.tenantId(), limits);
-              if (refused.isPresent()) {
+              Optional<Submission> earlier =
+                  claimKey(c, job.tenantId(), idempotencyKey, requestDigest, keyLock);
+              if (earlier.isPresent()) {
                 c.rollback();
-                return refused.get();
+                return earlier.get();
               }
-              if (idempotencyKey != null) {
-                try (var st =
-                    c.prepareStatement(
-                        "update idempotency_keys set job_id = ? where tenant_id = ? and key = ?")) {
-                  st.setObject(1, stored.id());
-                  st.setObject(2, job.tenantId());
-                  st.setString(3, idempotencyKey);
-                  st.executeUpdate();
+              Job stored = insert(c, job, traceparent);
+              try (var st =
+                  c.prepareStatement(
+                      "update idempotency_keys set job_id = ? where tenant_id = ? and key = ?")) {
+                st.setObject(1, stored.id());
+                st.setObject(2, job.tenantId());
+                st.setString(3, idempotencyKey);
+                st.executeUpdate();
+              }
+              if (!limits.equals(AdmissionLimits.NONE)) {
+                try (var st = c.prepareStatement(CHECK_LIMITS)) {
+                  setLimits(st, 1, job.tenantId(), limits);
+                  st.execute();
+                } catch (SQLException e) {
+                  Optional<Submission> refused = refusal(e, limits);
+                  if (refused.isEmpty()) {
+                    throw e;
+                  }
+                  c.rollback();
+                  return refused.get();
                 }
               }
               return new Submission.Created(stored);
@@ -155,121 +160,137 @@ public final class JobSubmissions {
   }
 
   /**
-   * Checks the tenant's concurrency and spend limits under a per-tenant transaction lock, so that
-   * concurrent submissions on any nodes are counted one after another. The transaction has inserted
-   * its job already: it is one of the unfinished ones counted.
+   * The tenant's concurrency and spend limits, checked by the store ({@code check_job_limits},
+   * migration V26) under a per-tenant transaction lock, so that concurrent submissions on any nodes
+   * are counted one after another. Runs after the job's insert, in its transaction: the job is one
+   * of those counted. Raises {@link #OVER_CONCURRENT_JOBS} or {@link #OVER_SPEND_CAP}.
    */
-  private static Optional<Submission> checkLimits(
-      Connection c, UUID tenantId, AdmissionLimits limits) throws SQLException {
-    if (limits.equals(AdmissionLimits.NONE)) {
-      return Optional.empty();
-    }
-    long unfinished;
-    long spent;
-    // two statements, sent together: the count runs after the lock is held, with a snapshot taken
-    // then (each statement of a read-committed transaction takes its own), so it sees every job an
-    // earlier holder of the lock committed
-    try (var st = c.prepareStatement(LOCK_THEN_COUNT)) {
-      st.setString(1, tenantId.toString());
-      st.setObject(2, tenantId);
-      st.setObject(3, tenantId);
-      st.execute();
-      if (!st.getMoreResults()) {
-        throw new SQLException("the count after the tenant's lock gave no rows");
+  private static final String CHECK_LIMITS = "select check_job_limits(?, ?, ?)";
+
+  private static final String OVER_CONCURRENT_JOBS = "RT001";
+  private static final String OVER_SPEND_CAP = "RT002";
+
+  private static void setLimits(
+      PreparedStatement st, int first, UUID tenantId, AdmissionLimits limits) throws SQLException {
+    st.setObject(first, tenantId);
+    st.setLong(first + 1, limits.maxConcurrentJobs());
+    st.setLong(first + 2, limits.monthlySpendCapMicros());
+  }
+
+  /**
+   * Stores the job without an idempotency key in one round trip: its insert and, under limits,
+   * their check, sent as one batch that the store runs as one transaction, committed as the check
+   * returns (rolled back if it raises). The tenant's lock is held for the count and the commit
+   * only.
+   */
+  private static Submission insertChecked(
+      Connection c, NewJob job, AdmissionLimits limits, String traceparent) throws SQLException {
+    boolean checked = !limits.equals(AdmissionLimits.NONE);
+    try (var st = c.prepareStatement(INSERT + (checked ? "; " + CHECK_LIMITS : ""))) {
+      setInsert(st, c, job, traceparent);
+      if (checked) {
+        setLimits(st, INSERT_PARAMETERS + 1, job.tenantId(), limits);
       }
+      st.execute();
       try (ResultSet rs = st.getResultSet()) {
         rs.next();
-        unfinished = rs.getLong(1);
-        spent = rs.getLong(2);
+        return new Submission.Created(JobRows.job(rs));
       }
+    } catch (SQLException e) {
+      Optional<Submission> refused = refusal(e, limits);
+      if (refused.isEmpty()) {
+        throw e;
+      }
+      return refused.get();
     }
-    long before = unfinished - 1; // this submission's own job is counted
-    if (before >= limits.maxConcurrentJobs()) {
+  }
+
+  /** The limit {@code e} says the submission is over, or empty when it is another failure. */
+  private static Optional<Submission> refusal(SQLException e, AdmissionLimits limits) {
+    String state = e.getSQLState();
+    if (!OVER_CONCURRENT_JOBS.equals(state) && !OVER_SPEND_CAP.equals(state)) {
+      return Optional.empty();
+    }
+    long figure = Long.parseLong(serverDetail(e));
+    if (OVER_CONCURRENT_JOBS.equals(state)) {
       return Optional.of(
           new Submission.OverQuota(
               "concurrent-jobs",
               "The tenant has "
-                  + before
+                  + figure
                   + " jobs queued or running; its limit is "
                   + limits.maxConcurrentJobs()
                   + ".",
               2));
     }
-    if (spent >= limits.monthlySpendCapMicros()) {
-      ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
-      ZonedDateTime nextMonth =
-          now.toLocalDate().withDayOfMonth(1).plusMonths(1).atStartOfDay(ZoneOffset.UTC);
-      return Optional.of(
-          new Submission.OverQuota(
-              "monthly-spend",
-              "The tenant has spent "
-                  + spent
-                  + " micros this month; its cap is "
-                  + limits.monthlySpendCapMicros()
-                  + ".",
-              Duration.between(now, nextMonth).toSeconds()));
-    }
-    return Optional.empty();
+    ZonedDateTime now = ZonedDateTime.now(ZoneOffset.UTC);
+    ZonedDateTime nextMonth =
+        now.toLocalDate().withDayOfMonth(1).plusMonths(1).atStartOfDay(ZoneOffset.UTC);
+    return Optional.of(
+        new Submission.OverQuota(
+            "monthly-spend",
+            "The tenant has spent "
+                + figure
+                + " micros this month; its cap is "
+                + limits.monthlySpendCapMicros()
+                + ".",
+            Duration.between(now, nextMonth).toSeconds()));
   }
 
-  /**
-   * The tenant's spend in the current calendar month (UTC), in micros: its at most 8 rows of {@code
-   * tenant_monthly_spend}, which every ledger row adds to in the same statement.
-   */
-  private static final String SPENT_THIS_MONTH =
-      "select coalesce(sum(amount_micros), 0) from tenant_monthly_spend where tenant_id = ?"
-          + " and month = date_trunc('month', now() at time zone 'UTC')::date";
-
-  /**
-   * The tenant's transaction lock, then its unfinished jobs and its spend this month: two
-   * statements in one round trip.
-   */
-  private static final String LOCK_THEN_COUNT =
-      "select pg_advisory_xact_lock(hashtextextended(?, 0)); select ("
-          + JobRepository.UNFINISHED
-          + "), ("
-          + SPENT_THIS_MONTH
-          + ")";
+  private static String serverDetail(SQLException e) {
+    if (e instanceof PSQLException p && p.getServerErrorMessage() != null) {
+      return p.getServerErrorMessage().getDetail();
+    }
+    throw new IllegalStateException("a limit's refusal without its figure", e);
+  }
 
   /**
    * Inserts the job and its input, in one statement; the job comes back as stored, defaults and
    * all.
    */
+  private static final String INSERT =
+      "with job as (insert into jobs (id, tenant_id, model_name, model_version, status,"
+          + " params, input_media_type, input_width, input_height, input_bytes, input_digest,"
+          + " max_attempts, deadline_at, webhook_url, webhook_events, trace_parent)"
+          + " values (?, ?, ?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?, ?, now() + ?::interval,"
+          + " ?, ?, ?)"
+          + " returning "
+          + JobRows.COLUMNS
+          + "), input as (insert into job_payloads (job_id, kind, tenant_id, bytes)"
+          + " select id, 'input', tenant_id, ? from job)"
+          + " select * from job";
+
+  private static final int INSERT_PARAMETERS = 16;
+
   private static Job insert(Connection c, NewJob job, String traceparent) throws SQLException {
-    try (var st =
-        c.prepareStatement(
-            "with job as (insert into jobs (id, tenant_id, model_name, model_version, status,"
-                + " params, input_media_type, input_width, input_height, input_bytes, input_digest,"
-                + " max_attempts, deadline_at, webhook_url, webhook_events, trace_parent)"
-                + " values (?, ?, ?, ?, 'queued', ?::jsonb, ?, ?, ?, ?, ?, ?, now() + ?::interval,"
-                + " ?, ?, ?)"
-                + " returning "
-                + JobRows.COLUMNS
-                + "), input as (insert into job_payloads (job_id, kind, tenant_id, bytes)"
-                + " select id, 'input', tenant_id, ? from job)"
-                + " select * from job")) {
-      st.setObject(1, UUID.randomUUID());
-      st.setObject(2, job.tenantId());
-      st.setString(3, job.modelName());
-      st.setInt(4, job.modelVersion());
-      st.setString(5, Json.write(job.params()));
-      st.setString(6, job.inputMediaType());
-      st.setInt(7, job.inputWidth());
-      st.setInt(8, job.inputHeight());
-      st.setLong(9, job.input().length);
-      st.setString(10, job.inputDigest());
-      st.setInt(11, job.maxAttempts());
-      st.setString(12, job.deadline() == null ? null : Rows.interval(job.deadline()));
-      st.setString(13, job.webhook() == null ? null : job.webhook().url());
-      st.setArray(
-          14,
-          job.webhook() == null ? null : c.createArrayOf("text", job.webhook().events().toArray()));
-      st.setString(15, traceparent);
-      st.setBytes(16, job.input());
+    try (var st = c.prepareStatement(INSERT)) {
+      setInsert(st, c, job, traceparent);
       try (ResultSet rs = st.executeQuery()) {
         rs.next();
         return JobRows.job(rs);
       }
     }
+  }
+
+  private static void setInsert(PreparedStatement st, Connection c, NewJob job, String traceparent)
+      throws SQLException {
+    st.setObject(1, UUID.randomUUID());
+    st.setObject(2, job.tenantId());
+    st.setString(3, job.modelName());
+    st.setInt(4, job.modelVersion());
+    st.setString(5, Json.write(job.params()));
+    st.setString(6, job.inputMediaType());
+    st.setInt(7, job.inputWidth());
+    st.setInt(8, job.inputHeight());
+    st.setLong(9, job.input().length);
+    st.setString(10, job.inputDigest());
+    st.setInt(11, job.maxAttempts());
+    st.setString(12, job.deadline() == null ? null : Rows.interval(job.deadline()));
+    st.setString(13, job.webhook() == null ? null : job.webhook().url());
+    st.setArray(
+        14,
+        job.webhook() == null ? null : c.createArrayOf("text", job.webhook().events().toArray()));
+    st.setString(15, traceparent);
+    st.setBytes(16, job.input());
   }
 }

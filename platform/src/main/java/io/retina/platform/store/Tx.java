@@ -76,7 +76,10 @@ public final class Tx {
    * Runs {@code work}, which must run exactly one statement, as its own transaction (autocommit):
    * the statement's effects commit with it, sparing the {@code COMMIT} round trip. The statement
    * sees one snapshot and is atomic, as {@link #call} would make it; work that runs more than one
-   * statement, or reads and then writes, belongs in {@link #call}.
+   * statement, or reads and then writes, belongs in {@link #call}. One exception: statements sent
+   * together in one prepared statement ({@code "a; b"}) reach the store as one batch, which it runs
+   * as one transaction (each statement with its own snapshot), committed once the last has run and
+   * rolled back whole if any fails.
    */
   public <T> T single(Work<T> work) {
     try (Connection c = dataSource.getConnection()) {
