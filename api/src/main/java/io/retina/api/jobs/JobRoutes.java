@@ -56,13 +56,6 @@ public final class JobRoutes extends AllDirectives {
   private static final Duration BODY_TIMEOUT = Duration.ofSeconds(60);
 
   /**
-   * How far over the limit a tenant's body may be and still be read (and thrown away) so that its
-   * 413 is seen rather than a reset connection; a larger one is refused at once, before the key is
-   * checked.
-   */
-  private static final long DISCARD_OVER_LIMIT = 64L << 20;
-
-  /**
    * A waited submit looks at its job at least this often, in case a finish announcement was lost
    * (it reads the store once the node's snapshot of the job is older than {@link
    * JobSnapshots#TRUSTED}).
@@ -79,12 +72,21 @@ public final class JobRoutes extends AllDirectives {
   private final ActorSystem<?> system;
   private final MeterProvider<Counter> submitted;
   private final BodyBudget bodies;
+
+  /**
+   * The most of a tenant's over-limit body read (and thrown away) so that its 413 is seen rather
+   * than a reset connection: what the HTTP layer reads of any body. A larger one is refused at
+   * once, before the key is checked.
+   */
+  private final long discardAtMost;
+
   private final Admission admission;
 
   public JobRoutes(ApiContext api, ActorSystem<?> system, BodyBudget bodies) {
     this.api = api;
     this.system = system;
     this.bodies = bodies;
+    this.discardAtMost = parsedAtMost(system);
     this.admission =
         new Admission(
             api.settings(),
@@ -143,14 +145,16 @@ public final class JobRoutes extends AllDirectives {
 
   private Route submit(HttpRequest request) {
     var declared = request.entity().getContentLengthOption();
-    if (declared.isPresent() && declared.getAsLong() > discardAtMost()) {
+    if (declared.isPresent() && declared.getAsLong() > discardAtMost) {
       throw tooLarge(declared.getAsLong());
     }
     return extractMaterializer(mat -> completeWithFuture(submit(request, mat)));
   }
 
-  private long discardAtMost() {
-    return api.settings().maxBodyBytes() + DISCARD_OVER_LIMIT;
+  private static long parsedAtMost(ActorSystem<?> system) {
+    String path = "pekko.http.server.parsing.max-content-length";
+    var config = system.settings().config();
+    return "infinite".equals(config.getString(path)) ? Long.MAX_VALUE : config.getBytes(path);
   }
 
   private Problem tooLarge(long declared) {
@@ -178,7 +182,7 @@ public final class JobRoutes extends AllDirectives {
               long declared = request.entity().getContentLengthOption().orElse(0L);
               if (declared > api.settings().maxBodyBytes()) {
                 return BodyBudget.refuseAfterDiscarding(
-                    request, discardAtMost(), BODY_TIMEOUT, mat, tooLarge(declared));
+                    request, discardAtMost, BODY_TIMEOUT, mat, tooLarge(declared));
               }
               return gate(tenant)
                   .thenCompose(decision -> readAndStore(request, mat, tenant, decision));
