@@ -142,29 +142,36 @@ class HostileHttpTest {
 
   @Test
   void aTenantsBodyOverTheLimitIsAnswered413AfterItIsSentNotWithAReset() throws Exception {
-    byte[] body = new byte[(50 << 20) + 1]; // one byte over the default max-body-bytes
-    String head =
-        "POST /v1/jobs?model=super-resolution HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            + "Authorization: Bearer "
-            + key
-            + "\r\nContent-Type: image/png\r\nContent-Length: "
-            + body.length
-            + "\r\n";
-    // a client that sends the whole body before it reads: the node that answered from the headers
-    // and closed reset the connection under it, and the client never saw the 413
-    try (Socket s = send(head + "\r\n", new byte[0])) {
-      Thread.sleep(500);
-      s.getOutputStream().write(body);
-      s.getOutputStream().flush();
-      Response r = read(s);
-      assertEquals(413, r.status(), r.toString());
-      assertEquals("/problems/payload-too-large", r.json().get("type").asText());
-    }
-    // a client that waits for leave to send hears the refusal instead of 100 Continue
-    try (Socket s = send(head + "Expect: 100-continue\r\n\r\n", new byte[0])) {
-      Response r = read(s);
-      assertEquals(413, r.status(), r.toString());
-      assertEquals("/problems/payload-too-large", r.json().get("type").asText());
+    // one byte over the default max-body-bytes, and over a training's dataset limit (both 50 MiB)
+    byte[] body = new byte[(50 << 20) + 1];
+    for (String target :
+        List.of(
+            "/v1/jobs?model=super-resolution\r\nContent-Type: image/png",
+            "/v1/trainings?model=mine\r\nContent-Type: application/zip")) {
+      String head =
+          "POST "
+              + target.replace("\r\n", " HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+              + "\r\nAuthorization: Bearer "
+              + key
+              + "\r\nContent-Length: "
+              + body.length
+              + "\r\n";
+      // a client that sends the whole body before it reads: the node that answered from the
+      // headers and closed reset the connection under it, and the client never saw the 413
+      try (Socket s = send(head + "\r\n", new byte[0])) {
+        Thread.sleep(500);
+        s.getOutputStream().write(body);
+        s.getOutputStream().flush();
+        Response r = read(s);
+        assertEquals(413, r.status(), target + " -> " + r);
+        assertEquals("/problems/payload-too-large", r.json().get("type").asText());
+      }
+      // a client that waits for leave to send hears the refusal instead of 100 Continue
+      try (Socket s = send(head + "Expect: 100-continue\r\n\r\n", new byte[0])) {
+        Response r = read(s);
+        assertEquals(413, r.status(), target + " -> " + r);
+        assertEquals("/problems/payload-too-large", r.json().get("type").asText());
+      }
     }
   }
 

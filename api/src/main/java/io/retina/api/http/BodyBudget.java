@@ -96,6 +96,17 @@ public final class BodyBudget {
   }
 
   /**
+   * The most the HTTP layer reads of any body ({@code
+   * pekko.http.server.parsing.max-content-length}): the most {@link #refuseAfterDiscarding} is
+   * worth asking to read, since past it the body's stream fails anyway.
+   */
+  public static long parsedAtMost(org.apache.pekko.actor.typed.ActorSystem<?> system) {
+    String path = "pekko.http.server.parsing.max-content-length";
+    var config = system.settings().config();
+    return "infinite".equals(config.getString(path)) ? Long.MAX_VALUE : config.getBytes(path);
+  }
+
+  /**
    * Fails with {@code refusal} once the request's body has been read and thrown away, so that the
    * refusal reaches the client. A server that answers while the client is still sending and then
    * closes leaves unread bytes in its socket, and the kernel resets the connection: a client that

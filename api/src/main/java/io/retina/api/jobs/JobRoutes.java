@@ -86,7 +86,7 @@ public final class JobRoutes extends AllDirectives {
     this.api = api;
     this.system = system;
     this.bodies = bodies;
-    this.discardAtMost = parsedAtMost(system);
+    this.discardAtMost = BodyBudget.parsedAtMost(system);
     this.admission =
         new Admission(
             api.settings(),
@@ -149,12 +149,6 @@ public final class JobRoutes extends AllDirectives {
       throw tooLarge(declared.getAsLong());
     }
     return extractMaterializer(mat -> completeWithFuture(submit(request, mat)));
-  }
-
-  private static long parsedAtMost(ActorSystem<?> system) {
-    String path = "pekko.http.server.parsing.max-content-length";
-    var config = system.settings().config();
-    return "infinite".equals(config.getString(path)) ? Long.MAX_VALUE : config.getBytes(path);
   }
 
   private Problem tooLarge(long declared) {

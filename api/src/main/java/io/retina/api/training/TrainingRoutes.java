@@ -104,28 +104,37 @@ public final class TrainingRoutes extends AllDirectives {
 
   // ---- start ----
 
+  /**
+   * A dataset declared larger than the HTTP layer reads at all is refused from its headers; one
+   * over the limit but within it is refused once its tenant's key is checked and the body has been
+   * read and thrown away, so the client sees the 413 rather than a connection reset mid-send.
+   */
   private CompletionStage<HttpResponse> start(HttpRequest request, Materializer mat) {
-    var declared = request.entity().getContentLengthOption();
-    if (declared.isPresent() && declared.getAsLong() > MAX_DATASET_BYTES) {
-      throw Problem.tooLarge(
-          "payload-too-large",
-          "The dataset is "
-              + declared.getAsLong()
-              + " bytes; the limit is "
-              + MAX_DATASET_BYTES
-              + ".");
+    long declared = request.entity().getContentLengthOption().orElse(0L);
+    long discardAtMost = BodyBudget.parsedAtMost(system);
+    if (declared > discardAtMost) {
+      throw tooLarge(declared);
     }
     return CompletableFuture.supplyAsync(() -> api.auth().tenant(request), api.store())
         .thenCompose(
             tenant ->
-                bodies.read(
-                    request.entity(),
-                    MAX_DATASET_BYTES,
-                    BODY_TIMEOUT,
-                    mat,
-                    entity ->
-                        form(request, entity, mat)
-                            .thenApplyAsync(form -> store(tenant, form), api.store())));
+                declared > MAX_DATASET_BYTES
+                    ? BodyBudget.refuseAfterDiscarding(
+                        request, discardAtMost, BODY_TIMEOUT, mat, tooLarge(declared))
+                    : bodies.read(
+                        request.entity(),
+                        MAX_DATASET_BYTES,
+                        BODY_TIMEOUT,
+                        mat,
+                        entity ->
+                            form(request, entity, mat)
+                                .thenApplyAsync(form -> store(tenant, form), api.store())));
+  }
+
+  private static Problem tooLarge(long declared) {
+    return Problem.tooLarge(
+        "payload-too-large",
+        "The dataset is " + declared + " bytes; the limit is " + MAX_DATASET_BYTES + ".");
   }
 
   /** The dataset and the settings: a multipart form, or a zip body with the settings as query. */
