@@ -70,11 +70,16 @@ public final class TrainingRoutes extends AllDirectives {
   private final ApiContext api;
   private final ActorSystem<?> system;
   private final BodyBudget bodies;
+
+  /** What the HTTP layer reads of any body: the most of an over-limit dataset thrown away. */
+  private final long discardAtMost;
+
   private final TrainingRepository trainings;
 
   public TrainingRoutes(ApiContext api, ActorSystem<?> system, BodyBudget bodies) {
     this.api = api;
     this.system = system;
+    this.discardAtMost = BodyBudget.parsedAtMost(system);
     this.bodies = bodies;
     this.trainings = api.trainings();
   }
@@ -111,7 +116,6 @@ public final class TrainingRoutes extends AllDirectives {
    */
   private CompletionStage<HttpResponse> start(HttpRequest request, Materializer mat) {
     long declared = request.entity().getContentLengthOption().orElse(0L);
-    long discardAtMost = BodyBudget.parsedAtMost(system);
     if (declared > discardAtMost) {
       throw tooLarge(declared);
     }
