@@ -53,21 +53,12 @@ class JobRetentionTest {
   }
 
   static long payloads(UUID jobId, String kind) {
-    return db.tx()
-        .system()
-        .call(
-            c -> {
-              try (var st =
-                  c.prepareStatement(
-                      "select count(*) from job_payloads where job_id = ? and kind = ?")) {
-                st.setObject(1, jobId);
-                st.setString(2, kind);
-                try (var rs = st.executeQuery()) {
-                  rs.next();
-                  return rs.getLong(1);
-                }
-              }
-            });
+    return TestDatabases.systemValue(
+        db,
+        rs -> rs.getLong(1),
+        "select count(*) from job_payloads where job_id = ? and kind = ?",
+        jobId,
+        kind);
   }
 
   /** Purges until nothing more is due (other tests' jobs may be due too). */

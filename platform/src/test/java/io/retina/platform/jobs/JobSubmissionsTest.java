@@ -222,20 +222,11 @@ class JobSubmissionsTest {
 
   /** Whether the job's stored input is out of line, in its TOAST table (PostgreSQL 17's test). */
   private static boolean toasted(Job job) {
-    return db.tx()
-        .system()
-        .call(
-            c -> {
-              try (var st =
-                  c.prepareStatement(
-                      "select pg_column_toast_chunk_id(bytes) is not null from job_payloads"
-                          + " where job_id = ? and kind = 'input'")) {
-                st.setObject(1, job.id());
-                try (var rs = st.executeQuery()) {
-                  rs.next();
-                  return rs.getBoolean(1);
-                }
-              }
-            });
+    return TestDatabases.systemValue(
+        db,
+        rs -> rs.getBoolean(1),
+        "select pg_column_toast_chunk_id(bytes) is not null from job_payloads"
+            + " where job_id = ? and kind = 'input'",
+        job.id());
   }
 }

@@ -113,22 +113,13 @@ class MonthlySpendUpgradeTest {
 
   /** The tenant's running total for the UTC month of {@code when}. */
   private static long total(Database db, Tenant t, String when) {
-    return db.tx()
-        .system()
-        .call(
-            c -> {
-              try (var st =
-                  c.prepareStatement(
-                      "select coalesce(sum(amount_micros), 0) from tenant_monthly_spend"
-                          + " where tenant_id = ? and month = date_trunc('month', ("
-                          + when
-                          + ") at time zone 'UTC')::date")) {
-                st.setObject(1, t.id());
-                try (var rs = st.executeQuery()) {
-                  rs.next();
-                  return rs.getLong(1);
-                }
-              }
-            });
+    return TestDatabases.systemValue(
+        db,
+        rs -> rs.getLong(1),
+        "select coalesce(sum(amount_micros), 0) from tenant_monthly_spend"
+            + " where tenant_id = ? and month = date_trunc('month', ("
+            + when
+            + ") at time zone 'UTC')::date",
+        t.id());
   }
 }

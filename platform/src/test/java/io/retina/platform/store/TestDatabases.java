@@ -3,6 +3,7 @@ package io.retina.platform.store;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -37,6 +38,33 @@ public final class TestDatabases {
                   }));
     }
     return server;
+  }
+
+  /** Reads a value off the current row of a result. */
+  @FunctionalInterface
+  public interface Read<T> {
+    T from(ResultSet rs) throws SQLException;
+  }
+
+  /**
+   * The first row's value of a query in the system scope (every tenant's rows), its parameters
+   * bound in order: for tests that check what the store holds.
+   */
+  public static <T> T systemValue(Database db, Read<T> read, String sql, Object... params) {
+    return db.tx()
+        .system()
+        .call(
+            c -> {
+              try (var st = c.prepareStatement(sql)) {
+                for (int i = 0; i < params.length; i++) {
+                  st.setObject(i + 1, params[i]);
+                }
+                try (ResultSet rs = st.executeQuery()) {
+                  rs.next();
+                  return read.from(rs);
+                }
+              }
+            });
   }
 
   /** A new, empty, migrated database on the shared server. Close it when done. */

@@ -12,7 +12,6 @@ import io.retina.platform.store.Json;
 import io.retina.platform.store.TestDatabases;
 import io.retina.platform.tenants.Tenant;
 import io.retina.platform.tenants.TenantRepository;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -59,20 +58,11 @@ class TrainingRepositoryTest {
   }
 
   static long ledger(String where, Object arg) {
-    return db.tx()
-        .system()
-        .call(
-            c -> {
-              try (var st =
-                  c.prepareStatement(
-                      "select coalesce(sum(amount_micros), -1) from usage_ledger where " + where)) {
-                st.setObject(1, arg);
-                try (ResultSet rs = st.executeQuery()) {
-                  rs.next();
-                  return rs.getLong(1);
-                }
-              }
-            });
+    return TestDatabases.systemValue(
+        db,
+        rs -> rs.getLong(1),
+        "select coalesce(sum(amount_micros), -1) from usage_ledger where " + where,
+        arg);
   }
 
   static JsonNode report(int epoch) {
