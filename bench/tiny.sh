@@ -9,6 +9,7 @@
 #   bench.clients         concurrent clients (default 16)
 #   bench.tenants         tenants the clients are spread over (default 1)
 #   bench.parallelism     the node's retina.workers.parallelism
+#   bench.nodeJvm         the node JVM's options, space-separated (default -Xmx4g)
 #   bench.node            process (default) or inline: a node in this JVM, CPU not separable from the clients'
 #   bench.testStore       with inline: the tests' shared PostgreSQL (no fsync), as figures before 2026-12-01
 #   bench.statements      true: the node's store loads pg_stat_statements, and each statement's calls, time,

@@ -57,6 +57,7 @@ public final class Node {
 
   public static Node start(Config config) throws IOException {
     Set<String> roles = NodeConfig.roles(config);
+    JitPolicy.apply(config);
     Path dataDir = Path.of(config.getString("retina.node.data-dir")).toAbsolutePath();
     Files.createDirectories(dataDir);
     // before the store starts: a node with an unusable admin token stops here, with the reason

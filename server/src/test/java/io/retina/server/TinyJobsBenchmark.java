@@ -35,8 +35,8 @@ import javax.imageio.ImageIO;
  * (40000), {@code bench.clients} (16), {@code bench.tenants} (1: the clients' tenants, client i
  * submits as tenant i mod n), {@code bench.asyncProfiler} (see {@link Profiler}), {@code
  * bench.parallelism} (the node's {@code retina.workers.parallelism}; its default if unset), {@code
- * bench.node} and {@code bench.testStore} (see {@link Target}), {@code bench.nodeHeap} (the node
- * JVM's heap option, {@code -Xmx4g}), {@code bench.jar} (the node's jar, {@code
+ * bench.node} and {@code bench.testStore} (see {@link Target}), {@code bench.nodeJvm} (the node
+ * JVM's options, space-separated, {@code -Xmx4g}), {@code bench.jar} (the node's jar, {@code
  * server/target/retina.jar}: another build's, to compare two).
  */
 public final class TinyJobsBenchmark {
@@ -155,7 +155,7 @@ public final class TinyJobsBenchmark {
           NodeProcess.start(
               env,
               NodeProcess.freePort(),
-              List.of(System.getProperty("bench.nodeHeap", "-Xmx4g")),
+              List.of(System.getProperty("bench.nodeJvm", "-Xmx4g").trim().split("\\s+")),
               jar.toAbsolutePath().toString());
       node.awaitReady(Duration.ofSeconds(180));
       return new Target(node.base, node.process.pid(), "own JVM", node, data);

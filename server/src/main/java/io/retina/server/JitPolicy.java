@@ -1,0 +1,75 @@
+package io.retina.server;
+
+import com.typesafe.config.Config;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.management.JMException;
+import javax.management.ObjectName;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which code HotSpot's optimizing compiler (C2) may compile in a node's JVM ({@code
+ * retina.node.jit}). With {@code plumbing-c1}, the default, only pixel, tensor and digest code is
+ * compiled by C2; the rest (Pekko, Scala, JDBC, JSON, the JDK's collections) stays with C1. Under
+ * load of many small jobs C2 kept recompiling that code for minutes, its type profiles never
+ * settling: a fifth of the node's CPU a minute in, about half in its first 40 s, and a long latency
+ * tail (docs/benchmarks.md, "The JIT on a fresh node"). {@code jvm} leaves the JVM's own policy.
+ *
+ * <p>Installed as compiler directives through the JVM's diagnostic command bean (what {@code jcmd
+ * Compiler.directives_add} does), so it needs no command-line option. Directives belong to the
+ * whole JVM, so they are installed once per JVM, however many nodes it runs.
+ */
+final class JitPolicy {
+  private static final Logger log = LoggerFactory.getLogger(JitPolicy.class);
+  private static final String DIRECTIVES = "jit-directives.json";
+  private static final AtomicBoolean INSTALLED = new AtomicBoolean();
+
+  private JitPolicy() {}
+
+  /** Applies the configured policy; a JVM without the diagnostic command bean keeps its own. */
+  static void apply(Config config) {
+    String policy = config.getString("retina.node.jit");
+    switch (policy) {
+      case "jvm" -> log.info("JIT: the JVM's own compilation policy (retina.node.jit = jvm)");
+      case "plumbing-c1" -> {
+        if (INSTALLED.compareAndSet(false, true)) {
+          install();
+        }
+      }
+      default ->
+          throw new IllegalArgumentException(
+              "retina.node.jit (RETINA_JIT) is '" + policy + "'; use plumbing-c1 or jvm");
+    }
+  }
+
+  private static void install() {
+    try {
+      Path file = Files.createTempFile("retina-jit", ".json");
+      try (InputStream in = JitPolicy.class.getResourceAsStream(DIRECTIVES)) {
+        Files.write(file, in.readAllBytes());
+        Object answer =
+            ManagementFactory.getPlatformMBeanServer()
+                .invoke(
+                    new ObjectName("com.sun.management:type=DiagnosticCommand"),
+                    "compilerDirectivesAdd",
+                    new Object[] {new String[] {file.toString()}},
+                    new String[] {String[].class.getName()});
+        String said = String.valueOf(answer).strip();
+        if (!said.matches("(?s)[1-9][0-9]* compiler directives added.*")) {
+          throw new IllegalStateException(said);
+        }
+        log.info("JIT: C2 compiles pixel, tensor and digest code only (retina.node.jit)");
+      } finally {
+        Files.deleteIfExists(file);
+      }
+    } catch (IOException | JMException | RuntimeException e) {
+      log.warn(
+          "JIT: compiler directives not installed, the JVM's own policy applies: {}", e.toString());
+    }
+  }
+}
