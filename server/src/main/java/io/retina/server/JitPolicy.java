@@ -14,11 +14,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Which code HotSpot's optimizing compiler (C2) may compile in a node's JVM ({@code
- * retina.node.jit}). With {@code plumbing-c1}, the default, only pixel, tensor and digest code is
- * compiled by C2; the rest (Pekko, Scala, JDBC, JSON, the JDK's collections) stays with C1. Under
- * load of many small jobs C2 kept recompiling that code for minutes, its type profiles never
- * settling: a fifth of the node's CPU a minute in, about half in its first 40 s, and a long latency
- * tail (docs/benchmarks.md, "The JIT on a fresh node"). {@code jvm} leaves the JVM's own policy.
+ * retina.node.jit}). With {@code plumbing-c1}, the default, the code C2 kept recompiling under load
+ * of many small jobs, its type profiles never settling, stays with C1: Pekko, Scala, the JDK's
+ * concurrency, streams and method handles, and Retina's routes, store and runner code. Pixel,
+ * tensor, JDBC and JSON code is compiled as the JVM would. With the JVM's own policy C2 took a
+ * fifth of the node's CPU a minute into such load and about half in its first 40 s, and showed as a
+ * long latency tail (docs/benchmarks.md, "The JIT on a fresh node"). {@code jvm} leaves the JVM's
+ * own policy.
  *
  * <p>Installed as compiler directives through the JVM's diagnostic command bean (what {@code jcmd
  * Compiler.directives_add} does), so it needs no command-line option. Directives belong to the
@@ -63,7 +65,7 @@ final class JitPolicy {
         if (!said.matches("(?s)[1-9][0-9]* compiler directives added.*")) {
           throw new IllegalStateException(said);
         }
-        log.info("JIT: C2 compiles pixel, tensor and digest code only (retina.node.jit)");
+        log.info("JIT: C2 leaves Pekko, Scala and the job path's plumbing to C1 (retina.node.jit)");
       } finally {
         Files.deleteIfExists(file);
       }
