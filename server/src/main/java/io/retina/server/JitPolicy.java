@@ -54,14 +54,7 @@ final class JitPolicy {
       Path file = Files.createTempFile("retina-jit", ".json");
       try (InputStream in = JitPolicy.class.getResourceAsStream(DIRECTIVES)) {
         Files.write(file, in.readAllBytes());
-        Object answer =
-            ManagementFactory.getPlatformMBeanServer()
-                .invoke(
-                    new ObjectName("com.sun.management:type=DiagnosticCommand"),
-                    "compilerDirectivesAdd",
-                    new Object[] {new String[] {file.toString()}},
-                    new String[] {String[].class.getName()});
-        String said = String.valueOf(answer).strip();
+        String said = diagnosticCommand("compilerDirectivesAdd", file.toString()).strip();
         if (!said.matches("(?s)[1-9][0-9]* compiler directives added.*")) {
           throw new IllegalStateException(said);
         }
@@ -73,5 +66,20 @@ final class JitPolicy {
       log.warn(
           "JIT: compiler directives not installed, the JVM's own policy applies: {}", e.toString());
     }
+  }
+
+  /**
+   * Runs one of the JVM's diagnostic commands in this JVM, as {@code jcmd} would from outside, and
+   * returns what it printed; {@code operation} is the command's bean name ({@code
+   * compilerDirectivesAdd} for {@code Compiler.directives_add}).
+   */
+  static String diagnosticCommand(String operation, String... arguments) throws JMException {
+    return String.valueOf(
+        ManagementFactory.getPlatformMBeanServer()
+            .invoke(
+                new ObjectName("com.sun.management:type=DiagnosticCommand"),
+                operation,
+                new Object[] {arguments},
+                new String[] {String[].class.getName()}));
   }
 }

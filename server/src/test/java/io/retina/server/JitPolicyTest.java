@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.management.ManagementFactory;
 import java.util.Map;
-import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -52,12 +50,6 @@ class JitPolicyTest {
   }
 
   private static String directives() throws Exception {
-    return (String)
-        ManagementFactory.getPlatformMBeanServer()
-            .invoke(
-                new ObjectName("com.sun.management:type=DiagnosticCommand"),
-                "compilerDirectivesPrint",
-                new Object[] {new String[0]},
-                new String[] {String[].class.getName()});
+    return JitPolicy.diagnosticCommand("compilerDirectivesPrint");
   }
 }
