@@ -22,9 +22,10 @@ import javax.imageio.stream.ImageInputStream;
 
 /**
  * Decodes PNG, JPEG and WebP bytes (any colour model, palette, grey or 16-bit) into 8-bit RGBA,
- * upright per the JPEG's EXIF orientation. A decode observes the {@link WorkBudget} bound to its
- * thread: it stops within a row of pixels once the job is canceled or out of time, and throws
- * {@link WorkStoppedException}. Stateless and thread-safe.
+ * upright per the JPEG's EXIF orientation; plain 8-bit RGB(A) PNGs through {@link PngDecoder}, the
+ * rest through ImageIO. A decode observes the {@link WorkBudget} bound to its thread: it stops
+ * within a row of pixels once the job is canceled or out of time, and throws {@link
+ * WorkStoppedException}. Stateless and thread-safe.
  */
 public final class ImageDecoder {
 
@@ -52,6 +53,16 @@ public final class ImageDecoder {
     }
     WorkBudget budget = WorkBudget.current();
     budget.check();
+    RgbaImage plain = PngDecoder.decode(bytes, MAX_PIXELS);
+    if (plain != null) {
+      return plain; // a PNG: no EXIF orientation to apply
+    }
+    return decodeWithImageIo(bytes, budget);
+  }
+
+  /** What {@link #decode} gives for images {@link PngDecoder} leaves to ImageIO. */
+  static RgbaImage decodeWithImageIo(byte[] bytes, WorkBudget budget)
+      throws UnreadableImageException {
     BufferedImage image = read(bytes, budget);
     budget.check(); // a read the budget aborted returns what it had
     RgbaImage rgba = toRgba(image);
