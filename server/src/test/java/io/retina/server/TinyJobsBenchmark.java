@@ -63,6 +63,7 @@ public final class TinyJobsBenchmark {
       Result r = run(node.base(), key, png, clients, phase);
       profiler.stop();
       statements.print(r.millis().size());
+      statements.printWal(r.millis().size());
       Cpu spent = Cpu.now(node).minus(before);
       double jobs = r.millis().size();
       System.out.println();
@@ -163,37 +164,59 @@ public final class TinyJobsBenchmark {
   }
 
   /**
-   * With {@code bench.statements=true} (a node in its own JVM only): what the node's store spent on
-   * each statement over the measured phase, from {@code pg_stat_statements}, which the node loads
-   * when started with {@code RETINA_DB_STATEMENT_STATISTICS=on}. Read as the embedded server's
-   * superuser, with the password the node keeps beside its data.
+   * What the node's store did over the measured phase (a node in its own JVM only): how often it
+   * wrote and flushed its WAL a job, from {@code pg_stat_wal}; and with {@code
+   * bench.statements=true}, what it spent on each statement, from {@code pg_stat_statements}, which
+   * the node loads when started with {@code RETINA_DB_STATEMENT_STATISTICS=on}. Read as the
+   * embedded server's superuser, with the password the node keeps beside its data.
    */
-  record StoreStatements(String url, String password) {
+  record StoreStatements(String url, String password, boolean statements) {
     static StoreStatements from(Target node) throws IOException {
-      if (!Boolean.getBoolean("bench.statements") || node.pid() == ProcessHandle.current().pid()) {
-        return new StoreStatements(null, null);
+      if (node.pid() == ProcessHandle.current().pid()) {
+        return new StoreStatements(null, null, false);
       }
       // the fourth line of postmaster.pid is the server's port
       String port = Files.readAllLines(node.storeDir().resolve("postmaster.pid")).get(3).trim();
       return new StoreStatements(
           "jdbc:postgresql://127.0.0.1:" + port + "/postgres",
           Files.readString(io.retina.platform.store.Database.embeddedPasswordFile(node.storeDir()))
-              .trim());
+              .trim(),
+          Boolean.getBoolean("bench.statements"));
     }
 
     void reset() throws java.sql.SQLException {
       if (url != null) {
         try (var c = java.sql.DriverManager.getConnection(url, "postgres", password);
             var st = c.createStatement()) {
-          st.execute("create extension if not exists pg_stat_statements");
-          st.execute("select pg_stat_statements_reset()");
+          st.execute("select pg_stat_reset_shared('wal')");
+          if (statements) {
+            st.execute("create extension if not exists pg_stat_statements");
+            st.execute("select pg_stat_statements_reset()");
+          }
         }
+      }
+    }
+
+    /** WAL writes and flushes a job since {@link #reset}. */
+    void printWal(double jobs) throws java.sql.SQLException {
+      if (url == null) {
+        return;
+      }
+      try (var c = java.sql.DriverManager.getConnection(url, "postgres", password);
+          var st = c.createStatement();
+          var rs = st.executeQuery("select wal_write, wal_sync, wal_bytes from pg_stat_wal")) {
+        rs.next();
+        System.out.printf(
+            "store WAL a job: %.2f writes, %.2f flushes, %.0f bytes%n",
+            rs.getLong("wal_write") / jobs,
+            rs.getLong("wal_sync") / jobs,
+            rs.getDouble("wal_bytes") / jobs);
       }
     }
 
     /** The statements run at least once every ten jobs, the costliest first. */
     void print(double jobs) throws java.sql.SQLException {
-      if (url == null) {
+      if (!statements) {
         return;
       }
       System.out.println();
