@@ -241,14 +241,13 @@ final class Guardian {
                 JobRetention.Purged p;
                 do {
                   p = retention.purge(PURGE_BATCH);
-                  if (p.jobs() > 0) {
+                  if (p.inputs() + p.outputs() > 0) {
                     log.info(
-                        "retention: deleted {} inputs and {} results of {} finished jobs",
+                        "retention: deleted {} inputs and {} results of finished jobs",
                         p.inputs(),
-                        p.outputs(),
-                        p.jobs());
+                        p.outputs());
                   }
-                } while (p.jobs() == PURGE_BATCH);
+                } while (p.more());
               } catch (Exception e) {
                 log.warn("could not purge finished jobs' images: {}", e.toString());
               }
@@ -256,7 +255,7 @@ final class Guardian {
             org.apache.pekko.dispatch.ExecutionContexts.fromExecutor(store));
   }
 
-  /** Jobs one purge statement handles. */
+  /** Jobs one purge pass handles, for each kind of image. */
   private static final int PURGE_BATCH = 500;
 
   /**

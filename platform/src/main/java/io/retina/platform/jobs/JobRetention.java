@@ -2,7 +2,9 @@ package io.retina.platform.jobs;
 
 import io.retina.platform.store.Rows;
 import io.retina.platform.store.Tx;
+import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -87,55 +89,65 @@ public final class JobRetention {
     return periods(tenantId);
   }
 
-  /** What the purge did in one pass. */
-  public record Purged(int jobs, int inputs, int outputs) {}
+  /**
+   * What the purge did in one pass: inputs and results deleted, and whether either kind filled its
+   * batch (more may be due).
+   */
+  public record Purged(int inputs, int outputs, boolean more) {}
 
   /**
-   * Deletes the images whose time is up, of at most {@code limit} jobs, oldest first. Jobs another
-   * node is purging at the same moment are skipped, not waited for.
+   * Deletes the images whose time is up: the inputs of at most {@code limit} jobs and the results
+   * of at most {@code limit}, each oldest first, in one transaction. Jobs another node is purging
+   * at the same moment are skipped, not waited for.
    */
   public Purged purge(int limit) {
     return tx.system()
         .call(
             c -> {
-              try (var st =
-                  c.prepareStatement(
-                      "with due as (select j.id,"
-                          + " j.input_deleted_at is null and j.finished_at"
-                          + " + coalesce(r.inputs_kept, p.inputs_kept) <= now() as input,"
-                          + " j.status = 'succeeded' and j.output_deleted_at is null"
-                          + " and j.finished_at + coalesce(r.results_kept, p.results_kept) <= now()"
-                          + " as output"
-                          + " from jobs j join tenants t on t.id = j.tenant_id"
-                          + " join plans p on p.name = t.plan"
-                          + " left join tenant_retention r on r.tenant_id = j.tenant_id"
-                          + " where j.status in ('succeeded', 'failed', 'canceled')"
-                          + " and (j.input_deleted_at is null"
-                          + " or (j.status = 'succeeded' and j.output_deleted_at is null))"
-                          + " and j.finished_at <= now() - least(coalesce(r.inputs_kept,"
-                          + " p.inputs_kept), coalesce(r.results_kept, p.results_kept))"
-                          + " order by j.finished_at limit ? for update of j skip locked),"
-                          + " gone as (delete from job_payloads x using due where x.job_id = due.id"
-                          + " and ((x.kind = 'input' and due.input)"
-                          + " or (x.kind = 'output' and due.output)) returning x.kind),"
-                          + " marked as (update jobs j set"
-                          + " input_deleted_at = case when due.input then now()"
-                          + " else j.input_deleted_at end,"
-                          + " output_deleted_at = case when due.output then now()"
-                          + " else j.output_deleted_at end,"
-                          + " data_deleted_by = coalesce(j.data_deleted_by, 'retention')"
-                          + " from due where j.id = due.id and (due.input or due.output)"
-                          + " returning j.id)"
-                          + " select (select count(*) from marked) as jobs,"
-                          + " (select count(*) from gone where kind = 'input') as inputs,"
-                          + " (select count(*) from gone where kind = 'output') as outputs")) {
-                st.setInt(1, limit);
-                try (ResultSet rs = st.executeQuery()) {
-                  rs.next();
-                  return new Purged(rs.getInt("jobs"), rs.getInt("inputs"), rs.getInt("outputs"));
-                }
-              }
+              int inputs = purgeKind(c, "input", limit);
+              int outputs = purgeKind(c, "output", limit);
+              return new Purged(inputs, outputs, inputs == limit || outputs == limit);
             });
+  }
+
+  /**
+   * Deletes one kind of image of at most {@code limit} jobs whose period for it is over, walking
+   * the jobs that still hold that kind (an index each: {@code jobs_holding_input}, {@code
+   * jobs_holding_result}) in the order they ended; returns how many.
+   */
+  private static int purgeKind(Connection c, String kind, int limit) throws SQLException {
+    boolean input = kind.equals("input");
+    String holding =
+        input
+            ? "j.status in ('succeeded', 'failed', 'canceled') and j.input_deleted_at is null"
+            : "j.status = 'succeeded' and j.output_deleted_at is null";
+    String kept = input ? "inputs_kept" : "results_kept";
+    String deletedAt = input ? "input_deleted_at" : "output_deleted_at";
+    try (var st =
+        c.prepareStatement(
+            "with due as (select j.id from jobs j join tenants t on t.id = j.tenant_id"
+                + " join plans p on p.name = t.plan"
+                + " left join tenant_retention r on r.tenant_id = j.tenant_id"
+                + (" where " + holding)
+                + (" and j.finished_at <= now() - coalesce(r." + kept + ", p." + kept + ")")
+                // the shortest period anywhere bounds the walk, which then never reads the jobs
+                // that ended too lately for any of them (a day's results, by default)
+                + (" and j.finished_at <= now() - (select min(k) from (select " + kept)
+                + (" from plans union all select " + kept + " from tenant_retention) s (k))")
+                + " order by j.finished_at limit ? for update of j skip locked),"
+                + " gone as (delete from job_payloads x using due where x.job_id = due.id"
+                + (" and x.kind = '" + kind + "' returning 1),")
+                + (" marked as (update jobs j set " + deletedAt + " = now(),")
+                + " data_deleted_by = coalesce(j.data_deleted_by, 'retention')"
+                + " from due where j.id = due.id returning 1)"
+                + " select (select count(*) from marked) as jobs,"
+                + " (select count(*) from gone) as deleted")) {
+      st.setInt(1, limit);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getInt("jobs");
+      }
+    }
   }
 
   /** What a tenant's request to delete a job's images came to. */

@@ -63,8 +63,37 @@ class JobRetentionTest {
 
   /** Purges until nothing more is due (other tests' jobs may be due too). */
   static void purgeAll() {
-    while (retention.purge(100).jobs() == 100) {
+    purgeAll(100);
+  }
+
+  /** Purges in batches of {@code batch} as a node does (in 500s): until a pass is not full. */
+  static void purgeAll(int batch) {
+    while (retention.purge(batch).more()) {
       // again
+    }
+  }
+
+  /**
+   * A finished job whose result is still kept must not hold back the inputs of jobs that ended
+   * after it: the purge once took the oldest jobs holding any image, found nothing due in them, and
+   * stopped, so past its first batch no input was deleted until the oldest results expired a day
+   * later.
+   */
+  @Test
+  void jobsWhoseResultsAreKeptDoNotHoldBackLaterInputs() {
+    Tenant t = tenants.create("keep-order");
+    Job first = succeeded(t);
+    purgeAll(1);
+    assertEquals(0, payloads(first.id(), "input"));
+    Job second = succeeded(t);
+    Job third = succeeded(t);
+
+    purgeAll(1);
+
+    assertEquals(0, payloads(second.id(), "input"), "due since it ended");
+    assertEquals(0, payloads(third.id(), "input"), "due since it ended");
+    for (Job j : new Job[] {first, second, third}) {
+      assertEquals(1, payloads(j.id(), "output"), "results are kept a day");
     }
   }
 
