@@ -24,8 +24,8 @@ import javax.imageio.stream.ImageInputStream;
  * Decodes PNG, JPEG and WebP bytes (any colour model, palette, grey or 16-bit) into 8-bit RGBA,
  * upright per the JPEG's EXIF orientation; plain 8-bit RGB(A) PNGs through {@link PngDecoder}, the
  * rest through ImageIO. A decode observes the {@link WorkBudget} bound to its thread: it stops
- * within a row of pixels once the job is canceled or out of time, and throws {@link
- * WorkStoppedException}. Stateless and thread-safe.
+ * within a row of pixels (a batch of rows, at most 64 KiB of them, for those PNGs) once the job is
+ * canceled or out of time, and throws {@link WorkStoppedException}. Stateless and thread-safe.
  */
 public final class ImageDecoder {
 
