@@ -1,5 +1,8 @@
 package io.retina.workers.imaging;
 
+import static io.retina.workers.imaging.PngEncoderTest.chunks;
+import static io.retina.workers.imaging.PngEncoderTest.opaque;
+import static io.retina.workers.imaging.PngEncoderTest.photoLike;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -8,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.retina.workers.budget.WorkBudget;
 import io.retina.workers.budget.WorkStoppedException;
+import io.retina.workers.imaging.PngEncoderTest.Chunk;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -16,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
@@ -32,38 +35,6 @@ import org.junit.jupiter.api.Test;
  * malformed one, is left to ImageIO and so decodes, or is refused, as it always was.
  */
 class PngDecoderTest {
-
-  private record Chunk(String type, byte[] data) {}
-
-  /** Gradients, an edge and noise, so every filter meets rows it predicts well and badly. */
-  private static RgbaImage photoLike(int w, int h, boolean alpha, long seed) {
-    Random random = new Random(seed);
-    byte[] px = new byte[w * h * 4];
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        int o = (y * w + x) * 4;
-        px[o] = (byte) (x * 255 / Math.max(1, w - 1) + random.nextInt(9) - 4);
-        px[o + 1] = (byte) (y * 7 + (x > w / 2 ? 90 : 0));
-        px[o + 2] = (byte) random.nextInt(256);
-        px[o + 3] = alpha ? (byte) ((x * 31 + y * 17) % 256) : (byte) 255;
-      }
-    }
-    return new RgbaImage(w, h, px, alpha);
-  }
-
-  private static List<Chunk> chunks(byte[] png) {
-    ByteBuffer in = ByteBuffer.wrap(png, 8, png.length - 8);
-    List<Chunk> chunks = new ArrayList<>();
-    while (in.remaining() >= 12) {
-      byte[] data = new byte[in.getInt()];
-      byte[] type = new byte[4];
-      in.get(type);
-      in.get(data);
-      in.getInt();
-      chunks.add(new Chunk(new String(type, StandardCharsets.US_ASCII), data));
-    }
-    return chunks;
-  }
 
   private static byte[] png(List<Chunk> chunks) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -274,13 +245,5 @@ class PngDecoderTest {
             new Chunk("IHDR", ihdr.array()),
             new Chunk("IDAT", Arrays.copyOf(buf, n)),
             new Chunk("IEND", new byte[0])));
-  }
-
-  private static byte[] opaque(RgbaImage img) {
-    byte[] px = img.rgba().clone();
-    for (int i = 3; i < px.length; i += 4) {
-      px[i] = (byte) 255;
-    }
-    return px;
   }
 }

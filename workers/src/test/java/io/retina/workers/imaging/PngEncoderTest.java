@@ -32,7 +32,7 @@ class PngEncoderTest {
    * rows it doesn't; alpha takes every value, 0 and 255 included, and transparent pixels keep
    * colours of their own.
    */
-  private static RgbaImage photoLike(int w, int h, boolean alpha, long seed) {
+  static RgbaImage photoLike(int w, int h, boolean alpha, long seed) {
     Random random = new Random(seed);
     byte[] px = new byte[w * h * 4];
     for (int y = 0; y < h; y++) {
@@ -55,7 +55,7 @@ class PngEncoderTest {
   }
 
   /** The RGB bytes of an image with its alpha dropped, as an RGB PNG should decode. */
-  private static byte[] opaque(RgbaImage img) {
+  static byte[] opaque(RgbaImage img) {
     byte[] px = img.rgba().clone();
     for (int i = 3; i < px.length; i += 4) {
       px[i] = (byte) 255;
@@ -78,10 +78,10 @@ class PngEncoderTest {
     return px;
   }
 
-  private record Chunk(String type, byte[] data) {}
+  record Chunk(String type, byte[] data) {}
 
   /** Splits a PNG into its chunks after checking the signature and every chunk's CRC. */
-  private static List<Chunk> chunks(byte[] png) {
+  static List<Chunk> chunks(byte[] png) {
     assertArrayEquals(SIGNATURE, Arrays.copyOf(png, 8), "PNG signature");
     ByteBuffer in = ByteBuffer.wrap(png, 8, png.length - 8);
     List<Chunk> chunks = new ArrayList<>();
