@@ -169,6 +169,10 @@ class PngDecoderTest {
     byte[] text = "Comment\0made by a test".getBytes(StandardCharsets.ISO_8859_1);
     assertSameAsImageIo(withChunk(png, new Chunk("tEXt", text)));
     assertSameAsImageIo(withChunk(png, new Chunk("sRGB", new byte[] {0})));
+    // a background colour and a pixel size are only metadata to ImageIO
+    assertSameAsImageIo(withChunk(png, new Chunk("bKGD", new byte[] {0, 10, 0, 20, 0, 30})));
+    assertSameAsImageIo(
+        withChunk(png, new Chunk("pHYs", new byte[] {0, 0, 11, 19, 0, 0, 11, 19, 1})));
   }
 
   @Test
