@@ -136,12 +136,12 @@ public final class JobRetention {
                 + (" from plans union all select " + kept + " from tenant_retention) s (k))")
                 + " order by j.finished_at limit ? for update of j skip locked),"
                 + " gone as (delete from job_payloads x using due where x.job_id = due.id"
-                + (" and x.kind = '" + kind + "' returning 1),")
+                + (" and x.kind = '" + kind + "'),")
                 + (" marked as (update jobs j set " + deletedAt + " = now(),")
                 + " data_deleted_by = coalesce(j.data_deleted_by, 'retention')"
                 + " from due where j.id = due.id returning 1)"
-                + " select (select count(*) from marked) as jobs,"
-                + " (select count(*) from gone) as deleted")) {
+                // a data-modifying WITH runs to completion whether or not it is read
+                + " select (select count(*) from marked) as jobs")) {
       st.setInt(1, limit);
       try (ResultSet rs = st.executeQuery()) {
         rs.next();

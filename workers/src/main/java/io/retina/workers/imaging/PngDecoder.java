@@ -1,6 +1,7 @@
 package io.retina.workers.imaging;
 
 import io.retina.workers.budget.WorkBudget;
+import java.util.Arrays;
 import java.util.zip.CRC32;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
@@ -19,9 +20,9 @@ import java.util.zip.Inflater;
  */
 final class PngDecoder {
 
-  private static final byte[] SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  private static final int RGB = 2;
-  private static final int RGBA = 6;
+  private static final byte[] SIGNATURE = PngEncoder.SIGNATURE;
+  private static final int RGB = PngEncoder.RGB;
+  private static final int RGBA = PngEncoder.RGBA;
 
   /** Chunk types that say nothing about pixel values, which ImageIO's reader only keeps as text. */
   private static final int[] HARMLESS = {
@@ -45,7 +46,8 @@ final class PngDecoder {
    * this class reads (the caller then asks ImageIO).
    */
   static RgbaImage decode(byte[] b, long maxPixels) {
-    if (b.length < 8 + 25 + 12 || !startsWithSignature(b)) {
+    if (b.length < 8 + 25 + 12
+        || !Arrays.equals(b, 0, SIGNATURE.length, SIGNATURE, 0, SIGNATURE.length)) {
       return null;
     }
     // IHDR first, 13 bytes
@@ -88,7 +90,7 @@ final class PngDecoder {
           return null;
         }
         if (2 * idatCount + 2 > idat.length) {
-          idat = java.util.Arrays.copyOf(idat, idat.length * 2);
+          idat = Arrays.copyOf(idat, idat.length * 2);
         }
         idat[2 * idatCount] = p + 8;
         idat[2 * idatCount + 1] = length;
@@ -192,7 +194,9 @@ final class PngDecoder {
         }
         for (int i = at + 1 + bpp; i < end; i++) {
           row[i] +=
-              (byte) paeth(row[i - bpp] & 0xff, above[i + d] & 0xff, above[i + d - bpp] & 0xff);
+              (byte)
+                  PngFilter.paeth(
+                      row[i - bpp] & 0xff, above[i + d] & 0xff, above[i + d - bpp] & 0xff);
         }
       }
       default -> {
@@ -200,17 +204,6 @@ final class PngDecoder {
       }
     }
     return true;
-  }
-
-  private static int paeth(int a, int b, int c) {
-    int p = a + b - c;
-    int pa = Math.abs(p - a);
-    int pb = Math.abs(p - b);
-    int pc = Math.abs(p - c);
-    if (pa <= pb && pa <= pc) {
-      return a;
-    }
-    return pb <= pc ? b : c;
   }
 
   private static void copyRow(byte[] row, int from, byte[] out, int at, int width, boolean alpha) {
@@ -224,15 +217,6 @@ final class PngDecoder {
       out[d + 2] = row[s + 2];
       out[d + 3] = -1;
     }
-  }
-
-  private static boolean startsWithSignature(byte[] b) {
-    for (int i = 0; i < SIGNATURE.length; i++) {
-      if (b[i] != SIGNATURE[i]) {
-        return false;
-      }
-    }
-    return true;
   }
 
   /** Whether the CRC after the chunk whose type starts at {@code typeAt} matches type and data. */

@@ -34,10 +34,10 @@ public final class PngEncoder {
    */
   static final Settings DEFAULT = new Settings(1, PngFilter.UP);
 
-  private static final byte[] SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  static final byte[] SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   private static final int GREY = 0;
-  private static final int RGB = 2;
-  private static final int RGBA = 6;
+  static final int RGB = 2;
+  static final int RGBA = 6;
 
   /**
    * Deflate output is cut into IDAT chunks of this size. The chunks' data together are one zlib

@@ -91,7 +91,7 @@ enum PngFilter {
   }
 
   /** Of left, above and above-left, the one nearest to left + above - above-left; ties in order. */
-  private static int paeth(int a, int b, int c) {
+  static int paeth(int a, int b, int c) {
     int pa = Math.abs(b - c);
     int pb = Math.abs(a - c);
     int pc = Math.abs(a + b - 2 * c);
