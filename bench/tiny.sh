@@ -2,8 +2,8 @@
 # The platform's own cost per job (docs/benchmarks.md, "Tiny jobs"): one node started from the packaged jar as
 # the README starts it (its own JVM and embedded PostgreSQL), resize of a 64x64 PNG at concurrency 16,
 # submit -> succeeded -> result read, from clients in this JVM, on 127.0.0.1 only. Prints jobs/s, latency
-# percentiles and the CPU per job of the node's JVM, its PostgreSQL and the clients. About two minutes after
-# the build; stops by itself, and the node and its PostgreSQL with it.
+# percentiles and the CPU per job of the node's JVM (and of its JIT compiler threads), its PostgreSQL and the
+# clients. About two minutes after the build; stops by itself, and the node and its PostgreSQL with it.
 #   bench.phaseMillis     length of the measured phase (default 20000)
 #   bench.warmupMillis    load before it, unmeasured, so the JIT has settled (default 40000; 60000 settles more)
 #   bench.clients         concurrent clients (default 16)

@@ -28,8 +28,8 @@ import javax.imageio.ImageIO;
  * Target}), {@code resize} of a 64x64 PNG to 32x32, 16 clients each submitting with {@code Prefer:
  * wait}, then reading the result, and doing it again. Jobs a second, latency percentiles of the
  * whole round (submit → succeeded → result read), and the CPU each job cost the node's JVM, its
- * PostgreSQL and the clients, from {@code /proc}. Run by {@code bench/tiny.sh}; 127.0.0.1 only,
- * stops by itself.
+ * PostgreSQL and the clients (and the node's JIT compiler threads alone), from {@code /proc}. Run
+ * by {@code bench/tiny.sh}; 127.0.0.1 only, stops by itself.
  *
  * <p>System properties: {@code bench.phaseMillis} (default 20000), {@code bench.warmupMillis}
  * (40000), {@code bench.clients} (16), {@code bench.tenants} (1: the clients' tenants, client i
@@ -64,15 +64,16 @@ public final class TinyJobsBenchmark {
       profiler.stop();
       statements.print(r.millis().size());
       statements.printWal(r.millis().size());
-      Cpu spent = Cpu.now(node).minus(before);
+      Cpu after = Cpu.now(node);
+      Cpu spent = after.minus(before);
       double jobs = r.millis().size();
       System.out.println();
       System.out.println(
           "| node | clients | jobs/s | p50 ms | p95 ms | p99 ms | errors | CPU ms/job: node JVM"
-              + " | PostgreSQL | benchmark's clients |");
-      System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+              + " | of which JIT compiler threads (at least) | PostgreSQL | benchmark's clients |");
+      System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
       System.out.printf(
-          "| %s | %d | %.0f | %.1f | %.1f | %.1f | %d | %.2f | %.2f | %s |%n",
+          "| %s | %d | %.0f | %.1f | %.1f | %.1f | %d | %.2f | %.2f | %.2f | %s |%n",
           node.kind(),
           clients,
           r.perSecond(),
@@ -81,6 +82,7 @@ public final class TinyJobsBenchmark {
           r.p(99),
           r.errors(),
           spent.nodeMillis() / jobs,
+          after.compilerMillisSince(before) / jobs,
           spent.postgresMillis() / jobs,
           node.pid() == ProcessHandle.current().pid()
               ? "(in the node's)"
@@ -259,10 +261,35 @@ public final class TinyJobsBenchmark {
    * CPU time so far, in milliseconds, from {@code /proc}: the node's JVM, the PostgreSQL processes
    * serving its data directory (the postmaster and its children), and this JVM.
    */
-  record Cpu(double nodeMillis, double postgresMillis, double benchmarkMillis) {
+  /**
+   * CPU time so far of the node's JVM, its PostgreSQL and this JVM, in milliseconds, and of each of
+   * the node's JIT compiler threads (HotSpot's "C1 CompilerThread" and "C2 CompilerThread") by
+   * thread id.
+   */
+  record Cpu(
+      double nodeMillis,
+      Map<String, Double> compilerMillis,
+      double postgresMillis,
+      double benchmarkMillis) {
     static Cpu now(Target node) throws IOException {
+      double tick = 10; // USER_HZ is 100 on Linux
       double self = ticks(ProcessHandle.current().pid());
       double nodeTicks = ticks(node.pid());
+      Map<String, Double> compilers = new HashMap<>();
+      Path tasks = Path.of("/proc", Long.toString(node.pid()), "task");
+      if (Files.isDirectory(tasks)) {
+        try (var threads = Files.list(tasks)) {
+          for (Path t : threads.toList()) {
+            try {
+              if (Files.readString(t.resolve("comm")).matches("C[12] CompilerThre(?s).*")) {
+                compilers.put(t.getFileName().toString(), ticks(t.resolve("stat")) * tick);
+              }
+            } catch (IOException gone) {
+              // the thread ended between the listing and the read
+            }
+          }
+        }
+      }
       double pg = 0;
       String dir = node.storeDir().toString();
       for (ProcessHandle p : ProcessHandle.allProcesses().toList()) {
@@ -274,19 +301,35 @@ public final class TinyJobsBenchmark {
           }
         }
       }
-      double tick = 10; // USER_HZ is 100 on Linux
-      return new Cpu(nodeTicks * tick, pg * tick, self * tick);
+      return new Cpu(nodeTicks * tick, compilers, pg * tick, self * tick);
+    }
+
+    /**
+     * What the node's compiler threads spent since {@code before}: a lower bound, since HotSpot
+     * starts and ends compiler threads as its queue grows and shrinks, and one that ended took its
+     * time with it.
+     */
+    double compilerMillisSince(Cpu before) {
+      double sum = 0;
+      for (var e : compilerMillis.entrySet()) {
+        sum += e.getValue() - before.compilerMillis.getOrDefault(e.getKey(), 0.0);
+      }
+      return sum;
     }
 
     Cpu minus(Cpu o) {
       return new Cpu(
           nodeMillis - o.nodeMillis,
+          Map.of(),
           postgresMillis - o.postgresMillis,
           benchmarkMillis - o.benchmarkMillis);
     }
 
     private static double ticks(long pid) throws IOException {
-      Path stat = Path.of("/proc", Long.toString(pid), "stat");
+      return ticks(Path.of("/proc", Long.toString(pid), "stat"));
+    }
+
+    private static double ticks(Path stat) throws IOException {
       if (!Files.exists(stat)) {
         return 0;
       }
