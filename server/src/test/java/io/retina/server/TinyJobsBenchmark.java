@@ -64,8 +64,7 @@ public final class TinyJobsBenchmark {
       profiler.stop();
       statements.print(r.millis().size());
       statements.printWal(r.millis().size());
-      Cpu after = Cpu.now(node);
-      Cpu spent = after.minus(before);
+      Cpu spent = Cpu.now(node).minus(before);
       double jobs = r.millis().size();
       System.out.println();
       System.out.println(
@@ -82,7 +81,7 @@ public final class TinyJobsBenchmark {
           r.p(99),
           r.errors(),
           spent.nodeMillis() / jobs,
-          after.compilerMillisSince(before) / jobs,
+          spent.compilerTotalMillis() / jobs,
           spent.postgresMillis() / jobs,
           node.pid() == ProcessHandle.current().pid()
               ? "(in the node's)"
@@ -258,13 +257,10 @@ public final class TinyJobsBenchmark {
   }
 
   /**
-   * CPU time so far, in milliseconds, from {@code /proc}: the node's JVM, the PostgreSQL processes
-   * serving its data directory (the postmaster and its children), and this JVM.
-   */
-  /**
-   * CPU time so far of the node's JVM, its PostgreSQL and this JVM, in milliseconds, and of each of
-   * the node's JIT compiler threads (HotSpot's "C1 CompilerThread" and "C2 CompilerThread") by
-   * thread id.
+   * CPU time so far, in milliseconds, from {@code /proc}: the node's JVM, and of it each JIT
+   * compiler thread (HotSpot's "C1 CompilerThread" and "C2 CompilerThread") by thread id; the
+   * PostgreSQL processes serving its data directory (the postmaster and its children); and this
+   * JVM.
    */
   record Cpu(
       double nodeMillis,
@@ -305,22 +301,22 @@ public final class TinyJobsBenchmark {
     }
 
     /**
-     * What the node's compiler threads spent since {@code before}: a lower bound, since HotSpot
-     * starts and ends compiler threads as its queue grows and shrinks, and one that ended took its
-     * time with it.
+     * The node's compiler threads together: of a difference ({@link #minus}), a lower bound, since
+     * HotSpot starts and ends compiler threads as its queue grows and shrinks, and one that ended
+     * took its time with it.
      */
-    double compilerMillisSince(Cpu before) {
-      double sum = 0;
-      for (var e : compilerMillis.entrySet()) {
-        sum += e.getValue() - before.compilerMillis.getOrDefault(e.getKey(), 0.0);
-      }
-      return sum;
+    double compilerTotalMillis() {
+      return compilerMillis.values().stream().mapToDouble(Double::doubleValue).sum();
     }
 
+    /** What was spent since {@code o}; each compiler thread alive now, by what it spent since. */
     Cpu minus(Cpu o) {
+      Map<String, Double> compilers = new HashMap<>();
+      compilerMillis.forEach(
+          (id, ms) -> compilers.put(id, ms - o.compilerMillis.getOrDefault(id, 0.0)));
       return new Cpu(
           nodeMillis - o.nodeMillis,
-          Map.of(),
+          compilers,
           postgresMillis - o.postgresMillis,
           benchmarkMillis - o.benchmarkMillis);
     }
