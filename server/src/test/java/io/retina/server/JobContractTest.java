@@ -169,6 +169,10 @@ class JobContractTest {
     Http.Reply first =
         http.submit("model=resize&width=32&height=32", own, "image/png", png, "Prefer", "wait=30");
     String asked = first.json().get("id").asText();
+    assertEquals(200, first.status(), first.toString());
+    assertTrue(
+        first.json().at("/input/deletedAt").isTextual(),
+        "the input went in the commit that ended the job, as the waited answer says: " + first);
     assertEquals(200, http.get("/v1/jobs/" + asked + "/result", own).status());
     String stranger = http.newTenantKey(Http.uniqueName("retention-other"));
     assertEquals(404, http.delete("/v1/jobs/" + asked + "/data", stranger).status());

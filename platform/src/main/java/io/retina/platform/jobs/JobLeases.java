@@ -171,13 +171,18 @@ public final class JobLeases {
         c -> {
           try (var st =
               c.prepareStatement(
-                  "with done as (update jobs set status = 'succeeded', output_media_type = ?,"
+                  "with "
+                      + INPUT_AT_END
+                      + ", done as (update jobs set status = 'succeeded', output_media_type = ?,"
                       + " output_bytes = ?, output_digest = ?, finished_at = now(),"
-                      + " lease_owner = null, lease_expires_at = null"
+                      + " lease_owner = null, lease_expires_at = null, "
+                      + INPUT_MARKED
                       + " where id = ? and attempts = ? and status = 'running'"
                       + " returning "
                       + JobRows.COLUMNS
-                      + "), payload as (insert into job_payloads (job_id, kind, tenant_id, bytes)"
+                      + "), "
+                      + INPUT_DELETED
+                      + ", payload as (insert into job_payloads (job_id, kind, tenant_id, bytes)"
                       + " select id, 'output', tenant_id, ? from done),"
                       + " ledger as (insert into usage_ledger (job_id, tenant_id, model_name,"
                       + " model_version, megapixels, amount_micros)"
@@ -189,15 +194,16 @@ public final class JobLeases {
                       + " on conflict (tenant_id, month, shard)"
                       + " do update set amount_micros = s.amount_micros + excluded.amount_micros)"
                       + " select * from done")) {
-            st.setString(1, outputMediaType);
-            st.setLong(2, output.length);
-            st.setString(3, outputDigest);
-            st.setObject(4, job.id());
-            st.setInt(5, claim.attempt());
-            st.setBytes(6, output);
-            st.setBigDecimal(7, BigDecimal.valueOf(job.pixels()).movePointLeft(6));
-            st.setLong(8, priceMicros);
+            st.setObject(1, job.tenantId());
+            st.setString(2, outputMediaType);
+            st.setLong(3, output.length);
+            st.setString(4, outputDigest);
+            st.setObject(5, job.id());
+            st.setInt(6, claim.attempt());
+            st.setBytes(7, output);
+            st.setBigDecimal(8, BigDecimal.valueOf(job.pixels()).movePointLeft(6));
             st.setLong(9, priceMicros);
+            st.setLong(10, priceMicros);
             try (ResultSet rs = st.executeQuery()) {
               return rs.next() ? Optional.of(JobRows.job(rs)) : Optional.<Job>empty();
             }
@@ -214,17 +220,54 @@ public final class JobLeases {
         c -> {
           try (var st =
               c.prepareStatement(
-                  "update jobs set status = 'failed', error_type = ?, error_detail = ?,"
-                      + " finished_at = now(), lease_owner = null, lease_expires_at = null"
-                      + " where id = ? and attempts = ? and status = 'running'")) {
-            st.setString(1, errorType);
-            st.setString(2, JobErrorDetail.forTenant(detail));
-            st.setObject(3, claim.job().id());
-            st.setInt(4, claim.attempt());
-            return st.executeUpdate() == 1;
+                  "with "
+                      + INPUT_AT_END
+                      + ", done as (update jobs set status = 'failed', error_type = ?,"
+                      + " error_detail = ?, finished_at = now(), lease_owner = null,"
+                      + " lease_expires_at = null, "
+                      + INPUT_MARKED
+                      + " where id = ? and attempts = ? and status = 'running'"
+                      + " returning id, input_deleted_at), "
+                      + INPUT_DELETED
+                      + " select count(*) from done")) {
+            st.setObject(1, claim.job().tenantId());
+            st.setString(2, errorType);
+            st.setString(3, JobErrorDetail.forTenant(detail));
+            st.setObject(4, claim.job().id());
+            st.setInt(5, claim.attempt());
+            try (ResultSet rs = st.executeQuery()) {
+              rs.next();
+              return rs.getInt(1) == 1;
+            }
           }
         });
   }
+
+  /*
+   * A worker's end of a job deletes the job's input in the same statement when the tenant keeps
+   * inputs for no time after their jobs end (the default): the purge would otherwise do it within a
+   * minute, with a second update of the job's row and its indexes. The three parts go into one
+   * WITH: whether the input goes (one parameter, the tenant), the marks on the job's row (in the
+   * fenced update's SET), and the deletion (after the update, so only if the fence held).
+   */
+
+  /** Whether the tenant keeps no inputs: its own period, else its plan's, is zero. */
+  private static final String INPUT_AT_END =
+      "input_at_end as (select coalesce(r.inputs_kept, p.inputs_kept) = interval '0' as due"
+          + " from tenants t join plans p on p.name = t.plan"
+          + " left join tenant_retention r on r.tenant_id = t.id where t.id = ?)";
+
+  /** The job's marks when its input goes now, as the purge would leave them. */
+  private static final String INPUT_MARKED =
+      "input_deleted_at = case when (select due from input_at_end)"
+          + " then coalesce(input_deleted_at, now()) else input_deleted_at end,"
+          + " data_deleted_by = case when (select due from input_at_end)"
+          + " then coalesce(data_deleted_by, 'retention') else data_deleted_by end";
+
+  /** The input's deletion, for a job {@code done} ended and marked. */
+  private static final String INPUT_DELETED =
+      "input_gone as (delete from job_payloads x using done where x.job_id = done.id"
+          + " and x.kind = 'input' and done.input_deleted_at is not null)";
 
   /**
    * Hands a claimed job back to the queue (its worker is stopping, or failed transiently); the

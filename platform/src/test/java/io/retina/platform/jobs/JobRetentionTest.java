@@ -85,16 +85,64 @@ class JobRetentionTest {
     Job first = succeeded(t);
     purgeAll(1);
     assertEquals(0, payloads(first.id(), "input"));
-    Job second = succeeded(t);
-    Job third = succeeded(t);
+    // canceled: their inputs are left to the purge (a worker's end deletes its job's at once)
+    Job second = canceled(t);
+    Job third = canceled(t);
 
     purgeAll(1);
 
     assertEquals(0, payloads(second.id(), "input"), "due since it ended");
     assertEquals(0, payloads(third.id(), "input"), "due since it ended");
-    for (Job j : new Job[] {first, second, third}) {
-      assertEquals(1, payloads(j.id(), "output"), "results are kept a day");
-    }
+    assertEquals(1, payloads(first.id(), "output"), "results are kept a day");
+  }
+
+  static Job canceled(Tenant t) {
+    Job job = TestJobs.submit(submissions, t);
+    db.tx()
+        .forTenant(t.id())
+        .run(c -> JobCancellation.cancelUnfinished(c, t.id(), job.id(), "test"));
+    return job;
+  }
+
+  /**
+   * With inputs kept for no time (the default), a worker's commit of a job's end deletes its input
+   * in the same statement, and marks the job as the purge would; a tenant that keeps its inputs
+   * keeps them past the end, and a commit the fence refuses deletes nothing.
+   */
+  @Test
+  void aWorkersEndOfAJobDeletesItsInputInTheSameCommit() {
+    Tenant t = tenants.create("input-at-end");
+    Job ok = succeeded(t);
+    assertEquals(0, payloads(ok.id(), "input"), "no purge has run");
+    assertEquals(1, payloads(ok.id(), "output"));
+    Job okAfter = jobs.find(t.id(), ok.id()).orElseThrow();
+    assertNotNull(okAfter.inputDeletedAt());
+    assertNull(okAfter.outputDeletedAt());
+    assertEquals("retention", retention.deletedBy(t.id(), ok.id()).orElseThrow());
+
+    Job bad = TestJobs.submit(submissions, t);
+    var badClaim = leases.claim(bad.id(), "w", LEASE).orElseThrow();
+    assertTrue(leases.fail(badClaim, "invalid-input", "not an image"));
+    assertEquals(0, payloads(bad.id(), "input"));
+    assertNotNull(jobs.find(t.id(), bad.id()).orElseThrow().inputDeletedAt());
+
+    Job stale = TestJobs.submit(submissions, t);
+    var first = leases.claim(stale.id(), "w", LEASE).orElseThrow();
+    db.tx()
+        .forTenant(t.id())
+        .run(c -> JobCancellation.cancelUnfinished(c, t.id(), stale.id(), "test"));
+    assertTrue(leases.succeed(first, "image/png", new byte[] {1}, "d", 1).isEmpty());
+    assertFalse(leases.fail(first, "invalid-input", "late"));
+    assertEquals(1, payloads(stale.id(), "input"), "the fence refused: left to the purge");
+
+    retention.set(t.id(), null, Duration.ofHours(1));
+    Job kept = succeeded(t);
+    Job keptBad = TestJobs.submit(submissions, t);
+    leases.fail(leases.claim(keptBad.id(), "w", LEASE).orElseThrow(), "invalid-input", "no");
+    assertEquals(1, payloads(kept.id(), "input"), "inputs kept an hour");
+    assertEquals(1, payloads(keptBad.id(), "input"));
+    assertNull(jobs.find(t.id(), kept.id()).orElseThrow().inputDeletedAt());
+    assertTrue(retention.deletedBy(t.id(), kept.id()).isEmpty());
   }
 
   @Test
@@ -106,10 +154,10 @@ class JobRetentionTest {
     assertFalse(periods.ownResults() || periods.ownInputs());
     Job job = succeeded(t);
     Job queued = TestJobs.submit(submissions, t);
+    assertEquals(0, payloads(job.id(), "input"), "the input went when the job ended");
 
     purgeAll();
 
-    assertEquals(0, payloads(job.id(), "input"), "the input went when the job ended");
     assertEquals(1, payloads(job.id(), "output"), "the result is kept for a day");
     assertEquals(1, payloads(queued.id(), "input"), "an unfinished job keeps its input");
     Job after = jobs.find(t.id(), job.id()).orElseThrow();
