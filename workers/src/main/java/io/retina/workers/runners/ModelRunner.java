@@ -150,7 +150,7 @@ public final class ModelRunner {
     }
   }
 
-  /** How long a placement waits for hosts to make offers. */
+  /** How long a placement waits for hosts to make offers, at most: it closes when all have. */
   private static final Duration OFFER_WINDOW = Duration.ofMillis(300);
 
   /** How long a placed replica may take to report before it is assumed lost. */
@@ -187,6 +187,10 @@ public final class ModelRunner {
   private final Map<String, Long> placing = new HashMap<>();
 
   private Set<ActorRef<ReplicaHost.Command>> hosts = Set.of();
+
+  /** Whether the receptionist has told this runner which hosts are up, even none. */
+  private boolean hostsHeard;
+
   private Scaling scaling;
   private long lastSettingsRead;
   private long offerRound;
@@ -535,7 +539,9 @@ public final class ModelRunner {
       return;
     }
     if (hosts.isEmpty()) {
-      noRoom("no worker node is up");
+      if (hostsHeard) {
+        noRoom("no worker node is up");
+      } // else the receptionist's first listing, soon here, places it (onHostsChanged)
       return;
     }
     pendingReason = reason;
@@ -547,9 +553,13 @@ public final class ModelRunner {
     ctx.scheduleOnce(OFFER_WINDOW, ctx.getSelf(), new OffersClosed(round, reason));
   }
 
+  /** Takes an offer; once every host known has answered, the window closes without its timer. */
   private Behavior<Command> onOffered(Offered m) {
     if (m.round() == offerRound && pendingReason != null) {
       offers.add(m.offer());
+      if (offers.size() >= hosts.size()) {
+        return onOffersClosed(new OffersClosed(m.round(), pendingReason));
+      }
     }
     return Behaviors.same();
   }
@@ -622,8 +632,17 @@ public final class ModelRunner {
     }
   }
 
+  /**
+   * The worker nodes now up. The first to come up is asked for a replica at once if jobs wait: a
+   * runner started by its first job hears of the hosts only after that job's placement found none.
+   */
   private Behavior<Command> onHostsChanged(HostsChanged m) {
+    boolean none = hosts.isEmpty();
     hosts = m.hosts();
+    hostsHeard = true;
+    if (none && !hosts.isEmpty()) {
+      scale();
+    }
     return Behaviors.same();
   }
 
