@@ -86,6 +86,10 @@ public final class TinyJobsBenchmark {
           node.pid() == ProcessHandle.current().pid()
               ? "(in the node's)"
               : String.format("%.2f", spent.benchmarkMillis() / jobs));
+      System.out.printf(
+          "node's context switches a job (threads alive at both ends): %.1f; steal: %.1f%% of the"
+              + " machine's CPU time in the phase%n",
+          spent.nodeSwitches() / jobs, 100 * spent.stealShare());
       // where a job's time went on the worker, from the node's own metrics (warm-up included)
       String metrics =
           new String(
@@ -266,17 +270,22 @@ public final class TinyJobsBenchmark {
       double nodeMillis,
       Map<String, Double> compilerMillis,
       double postgresMillis,
-      double benchmarkMillis) {
+      double benchmarkMillis,
+      long nodeSwitches,
+      double stealMillis,
+      double machineMillis) {
     static Cpu now(Target node) throws IOException {
       double tick = 10; // USER_HZ is 100 on Linux
       double self = ticks(ProcessHandle.current().pid());
       double nodeTicks = ticks(node.pid());
       Map<String, Double> compilers = new HashMap<>();
+      long switches = 0;
       Path tasks = Path.of("/proc", Long.toString(node.pid()), "task");
       if (Files.isDirectory(tasks)) {
         try (var threads = Files.list(tasks)) {
           for (Path t : threads.toList()) {
             try {
+              switches += contextSwitches(t.resolve("status"));
               if (Files.readString(t.resolve("comm")).matches("C[12] CompilerThre(?s).*")) {
                 compilers.put(t.getFileName().toString(), ticks(t.resolve("stat")) * tick);
               }
@@ -297,7 +306,43 @@ public final class TinyJobsBenchmark {
           }
         }
       }
-      return new Cpu(nodeTicks * tick, compilers, pg * tick, self * tick);
+      // the machine's own line of /proc/stat: user nice system idle iowait irq softirq steal
+      String[] machine = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      double all = 0;
+      for (int i = 1; i <= 8; i++) {
+        all += Double.parseDouble(machine[i]);
+      }
+      return new Cpu(
+          nodeTicks * tick,
+          compilers,
+          pg * tick,
+          self * tick,
+          switches,
+          Double.parseDouble(machine[8]) * tick,
+          all * tick);
+    }
+
+    /**
+     * A thread's context switches, voluntary (it blocked: parked, waited on a socket) and not (its
+     * time slice ran out): a count no other load on the machine changes, unlike CPU time.
+     */
+    private static long contextSwitches(Path status) throws IOException {
+      long n = 0;
+      for (String line : Files.readAllLines(status)) {
+        if (line.startsWith("voluntary_ctxt_switches:")
+            || line.startsWith("nonvoluntary_ctxt_switches:")) {
+          n += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+        }
+      }
+      return n;
+    }
+
+    /**
+     * The share of the machine's CPU time the hypervisor gave to other guests while this one wanted
+     * it (steal): a phase with much of it measured a slower machine.
+     */
+    double stealShare() {
+      return machineMillis == 0 ? 0 : stealMillis / machineMillis;
     }
 
     /**
@@ -318,7 +363,10 @@ public final class TinyJobsBenchmark {
           nodeMillis - o.nodeMillis,
           compilers,
           postgresMillis - o.postgresMillis,
-          benchmarkMillis - o.benchmarkMillis);
+          benchmarkMillis - o.benchmarkMillis,
+          nodeSwitches - o.nodeSwitches,
+          stealMillis - o.stealMillis,
+          machineMillis - o.machineMillis);
     }
 
     private static double ticks(long pid) throws IOException {
@@ -370,16 +418,26 @@ public final class TinyJobsBenchmark {
                           png,
                           "Prefer",
                           "wait=10");
-                  boolean ok =
-                      r.status() == 200
-                          && http.get("/v1/jobs/" + r.json().get("id").asText() + "/result", key)
-                                  .status()
-                              == 200;
-                  if (ok) {
-                    times.add((System.nanoTime() - t0) / 1e6);
+                  String failure = null;
+                  if (r.status() != 200) {
+                    failure = "submission answered " + r;
+                  } else {
+                    String id = r.json().get("id").asText();
+                    Http.Reply result = http.get("/v1/jobs/" + id + "/result", key);
+                    if (result.status() != 200) {
+                      failure = "job " + id + "'s result answered " + result.status();
+                    }
+                  }
+                  double ms = (System.nanoTime() - t0) / 1e6;
+                  if (failure == null) {
+                    times.add(ms);
                   } else {
                     synchronized (errors) {
-                      errors[0]++;
+                      if (errors[0]++ < 5) { // what a user would have seen, the first few
+                        System.out.printf(
+                            "error after %.0f ms: %s%n",
+                            ms, failure.substring(0, Math.min(failure.length(), 600)));
+                      }
                     }
                   }
                 }
