@@ -324,7 +324,8 @@ public final class TinyJobsBenchmark {
 
     /**
      * A thread's context switches, voluntary (it blocked: parked, waited on a socket) and not (its
-     * time slice ran out): a count no other load on the machine changes, unlike CPU time.
+     * time slice ran out, or a woken thread took its core). The voluntary ones count hand-offs,
+     * which a busy host does not change as it changes CPU time.
      */
     private static long contextSwitches(Path status) throws IOException {
       long n = 0;
