@@ -17,6 +17,7 @@ import io.retina.platform.cluster.ClusterMetrics;
 import io.retina.platform.cluster.JobEvents;
 import io.retina.platform.cluster.Membership;
 import io.retina.platform.cluster.RunnerClient;
+import io.retina.platform.cluster.RunnerId;
 import io.retina.platform.cluster.RunnerLoads;
 import io.retina.platform.cluster.RunnerProtocol;
 import io.retina.platform.cluster.Scaling;
@@ -25,6 +26,7 @@ import io.retina.platform.cluster.WorkerNodes;
 import io.retina.platform.jobs.JobAdminQueries;
 import io.retina.platform.jobs.JobRetention;
 import io.retina.platform.models.ModelArchive;
+import io.retina.platform.models.ModelRepository;
 import io.retina.platform.tenants.QuotaRepository;
 import io.retina.platform.tracing.Tracing;
 import io.retina.platform.training.TrainingRepository;
@@ -133,6 +135,7 @@ final class Guardian {
             var host = ctx.spawn(ReplicaHost.create(worker), "replica-host");
             drainOnShutdown(system, host);
             ModelRunner.init(system, worker);
+            preload(system, s.models(), w.getString("preload"), blocking);
             ClusterMetrics.bindSharding(system, s.metrics().registry(), RunnerProtocol.ENTITY_KEY);
             pruneUploads(system, s, nodeName, w.getDuration("prune-uploads-every"), blocking);
             if (w.getBoolean("training.enabled")) {
@@ -253,6 +256,36 @@ final class Guardian {
               }
             },
             org.apache.pekko.dispatch.ExecutionContexts.fromExecutor(store));
+  }
+
+  /**
+   * Has the runner of each model named in {@code names} (comma-separated, {@code
+   * retina.workers.preload}) place and load its active version now, so that its first jobs do not
+   * wait for the load. Every worker node asks as it starts; a runner whose replicas are already
+   * placed does nothing more. A name without an active version is logged and skipped.
+   */
+  private static void preload(
+      ActorSystem<?> system, ModelRepository models, String names, Executor blocking) {
+    var runners = new RunnerClient(system);
+    for (String part : names.split(",")) {
+      String name = part.trim();
+      if (name.isEmpty()) {
+        continue;
+      }
+      CompletableFuture.supplyAsync(() -> models.findActive(name), blocking)
+          .whenComplete(
+              (version, error) -> {
+                if (error != null) {
+                  log.warn(
+                      "preload of '{}': its active version not read: {}", name, error.toString());
+                } else if (version.isEmpty()) {
+                  log.warn("preload of '{}': no model of that name has an active version", name);
+                } else {
+                  log.info("preloading {}", version.get().ref());
+                  runners.prepare(RunnerId.of(version.get()), "preloaded as a worker node started");
+                }
+              });
+    }
   }
 
   /** Jobs one purge pass handles, for each kind of image. */

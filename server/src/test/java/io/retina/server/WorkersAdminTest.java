@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The worker cluster through {@code GET /admin/workers} on a real node with both roles: the node is
- * listed up, with its roles and device, and after a job the version it ran is in its memory.
+ * listed up, with its roles and device, the model it preloads is loaded before any job, and after a
+ * job the version it ran is in its memory.
  */
 class WorkersAdminTest {
   static TestNode node;
@@ -99,6 +100,26 @@ class WorkersAdminTest {
               && l.get("outcome").asText().equals("loaded");
     }
     assertTrue(loaded, self.get("loads").toString());
+  }
+
+  @Test
+  void loadsThePreloadedModelBeforeAnyJobAsksForIt() throws InterruptedException {
+    // retina.workers.preload names resize by default, and no test here submits a resize job
+    JsonNode self =
+        self(
+            n -> {
+              for (JsonNode l : n.get("loads")) {
+                if (l.get("version").asText().equals("resize@1")) {
+                  return true;
+                }
+              }
+              return false;
+            });
+    for (JsonNode l : self.get("loads")) {
+      if (l.get("version").asText().equals("resize@1")) {
+        assertEquals("loaded", l.get("outcome").asText(), l.toString());
+      }
+    }
   }
 
   @Test

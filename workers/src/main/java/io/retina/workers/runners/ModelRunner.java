@@ -156,6 +156,9 @@ public final class ModelRunner {
   /** How long a placed replica may take to report before it is assumed lost. */
   private static final Duration PLACEMENT_TIMEOUT = Duration.ofMinutes(2);
 
+  /** How long no worker node may be up, as a cluster forms, before a placement says so. */
+  private static final Duration NO_HOSTS_GRACE = Duration.ofSeconds(5);
+
   /** How often a runner re-reads its settings, besides when told they changed. */
   private static final Duration SETTINGS_EVERY = Duration.ofSeconds(15);
 
@@ -190,6 +193,9 @@ public final class ModelRunner {
 
   /** Whether the receptionist has told this runner which hosts are up, even none. */
   private boolean hostsHeard;
+
+  /** When the hosts were first heard, or last became none. */
+  private long noHostsSince;
 
   private Scaling scaling;
   private long lastSettingsRead;
@@ -539,9 +545,11 @@ public final class ModelRunner {
       return;
     }
     if (hosts.isEmpty()) {
-      if (hostsHeard) {
+      // before the first listing, or for a moment as a cluster forms (a node's own host registers
+      // just after its runners start), a host coming up places it (onHostsChanged)
+      if (hostsHeard && System.currentTimeMillis() - noHostsSince > NO_HOSTS_GRACE.toMillis()) {
         noRoom("no worker node is up");
-      } // else the receptionist's first listing, soon here, places it (onHostsChanged)
+      }
       return;
     }
     pendingReason = reason;
@@ -638,6 +646,9 @@ public final class ModelRunner {
    */
   private Behavior<Command> onHostsChanged(HostsChanged m) {
     boolean none = hosts.isEmpty();
+    if (!hostsHeard || (!none && m.hosts().isEmpty())) {
+      noHostsSince = System.currentTimeMillis();
+    }
     hosts = m.hosts();
     hostsHeard = true;
     if (none && !hosts.isEmpty()) {
@@ -680,11 +691,15 @@ public final class ModelRunner {
   }
 
   private Behavior<Command> onSettingsLoaded(SettingsLoaded m) {
+    boolean first = !settingsRead;
     settingsRead = true;
     if (m.scaling() != null && !m.scaling().equals(scaling)) {
       log.info("{}: replica settings {}", id, m.scaling());
       scaling = m.scaling();
       enforceMaximum();
+    }
+    if (first) {
+      scale(); // a prepared runner's minimum waited for these settings, not for the next tick
     }
     return Behaviors.same();
   }
