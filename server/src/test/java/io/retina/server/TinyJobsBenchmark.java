@@ -455,12 +455,12 @@ public final class TinyJobsBenchmark {
   }
 
   /**
-   * async-profiler's CPU sampling of the node over the measured phase only, when {@code
-   * bench.asyncProfiler} names its jar (Maven's {@code tools.profiler:async-profiler}, unpacked
-   * beside its native library), loaded into the node's JVM through the JDK's attach API; the
-   * collapsed stacks go to {@code bench.profileOut} (default {@code
-   * target/tiny-profile.collapsed}), one sample per millisecond of CPU, per thread. A node in this
-   * JVM is profiled with this JVM's clients in the same file.
+   * async-profiler's CPU sampling (or, with {@code bench.profileEvent=alloc}, allocation sampling)
+   * of the node over the measured phase only, when {@code bench.asyncProfiler} names its jar
+   * (Maven's {@code tools.profiler:async-profiler}, unpacked beside its native library), loaded
+   * into the node's JVM through the JDK's attach API; the collapsed stacks go to {@code
+   * bench.profileOut} (default {@code target/tiny-profile.collapsed}), one sample per millisecond
+   * of CPU, per thread. A node in this JVM is profiled with this JVM's clients in the same file.
    */
   record Profiler(String library, long pid) {
     private static Object inThisJvm;
@@ -470,7 +470,10 @@ public final class TinyJobsBenchmark {
     }
 
     void start() throws Exception {
-      execute("start,event=cpu,interval=1ms,threads");
+      // bench.profileEvent=alloc samples the node's allocations instead: a sample per 256 kB
+      boolean alloc = "alloc".equals(System.getProperty("bench.profileEvent", "cpu"));
+      execute(
+          alloc ? "start,event=alloc,alloc=256k,threads" : "start,event=cpu,interval=1ms,threads");
     }
 
     void stop() throws Exception {

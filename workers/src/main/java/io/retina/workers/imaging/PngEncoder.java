@@ -126,10 +126,12 @@ public final class PngEncoder {
     out.chunk("IHDR", ihdr, 13);
     Deflater deflater = new Deflater(settings.level());
     try {
-      Idat idat = new Idat(deflater, out);
+      // a small image's buffers are its size, not the bounds a large one needs
+      long filtered = (long) (rowBytes + 1) * height;
+      Idat idat = new Idat(deflater, out, (int) Math.min(IDAT_BYTES, filtered + 64));
       byte[] row = new byte[rowBytes];
       byte[] prev = new byte[rowBytes];
-      int rowsPerBatch = Math.max(1, BATCH_BYTES / (rowBytes + 1));
+      int rowsPerBatch = Math.max(1, Math.min(height, BATCH_BYTES / (rowBytes + 1)));
       byte[] batch = new byte[rowsPerBatch * (rowBytes + 1)];
       byte[][] scratch =
           settings.filter() == PngFilter.ADAPTIVE ? new byte[5][rowBytes] : new byte[0][];
@@ -153,16 +155,17 @@ public final class PngEncoder {
     return out.bytes();
   }
 
-  /** Drains a deflater into IDAT chunks of {@link #IDAT_BYTES}. */
+  /** Drains a deflater into IDAT chunks of at most {@link #IDAT_BYTES}. */
   private static final class Idat {
     private final Deflater deflater;
     private final Chunks out;
-    private final byte[] buf = new byte[IDAT_BYTES];
+    private final byte[] buf;
     private int len;
 
-    Idat(Deflater deflater, Chunks out) {
+    Idat(Deflater deflater, Chunks out, int chunkBytes) {
       this.deflater = deflater;
       this.out = out;
+      this.buf = new byte[chunkBytes];
     }
 
     void deflate(byte[] data, int n) {

@@ -212,6 +212,21 @@ class PngEncoderTest {
   }
 
   @Test
+  void aSmallImageOfPureNoiseGrowsUnderDeflateAndStillDecodesExactly() throws Exception {
+    // a small image's IDAT buffer is sized to the image; noise stored without compression
+    // (level 0) comes out larger than its filtered rows, and must still all arrive
+    byte[] px = new byte[40 * 30 * 4];
+    new Random(12).nextBytes(px);
+    RgbaImage img = new RgbaImage(40, 30, px, true);
+    for (int level : new int[] {0, 1}) {
+      byte[] png = PngEncoder.encode(img, true, new PngEncoder.Settings(level, PngFilter.NONE));
+      assertTrue(png.length > px.length + 30, "level " + level + ": " + png.length + " bytes");
+      assertArrayEquals(px, ImageDecoder.decode(png).rgba(), "level " + level);
+      assertArrayEquals(px, rgbaOf(imageIoRead(png)), "level " + level);
+    }
+  }
+
+  @Test
   void outputIsSignatureThenHeaderThenDataThenEndEachWithItsCrc() throws Exception {
     byte[] png = PngEncoder.encode(photoLike(300, 200, false, 9), false);
     List<String> types = chunks(png).stream().map(Chunk::type).toList();
