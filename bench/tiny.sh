@@ -16,6 +16,7 @@
 #                         WAL and buffers a call over the measured phase are printed
 #   bench.asyncProfiler   path of async-profiler's jar, unpacked beside its native library: profiles the node
 #                         over the measured phase into bench.profileOut (default target/tiny-profile.collapsed)
+#   bench.profileEvent    cpu (default) or alloc: sample the node's allocations instead of its CPU
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./mvnw -q -DskipTests install
