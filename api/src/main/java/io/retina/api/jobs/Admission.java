@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 
@@ -32,6 +33,9 @@ import org.apache.pekko.http.javadsl.model.HttpRequest;
  * checked when the job is stored. Reads the store, so it runs on the store executor. Thread-safe.
  */
 final class Admission {
+  /** What separates a {@code Prefer} header's preferences and their parameters. */
+  private static final Pattern PREFER_TOKENS = Pattern.compile("[,;]");
+
   /**
    * A submission that passed admission.
    *
@@ -267,7 +271,7 @@ final class Admission {
     if (prefer.isEmpty()) {
       return Duration.ZERO;
     }
-    for (String token : prefer.get().split("[,;]")) {
+    for (String token : PREFER_TOKENS.split(prefer.get())) {
       String t = token.trim().toLowerCase();
       if (t.startsWith("wait=")) {
         try {

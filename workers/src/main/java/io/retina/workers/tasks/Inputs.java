@@ -5,9 +5,12 @@ import io.retina.workers.imaging.RgbaImage;
 import io.retina.workers.imaging.UnreadableImageException;
 import java.util.Collection;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /** Turns a job's raw inputs into what tasks work on, failing in words a tenant can act on. */
 final class Inputs {
+  /** A whole number as a parameter's text: no sign, no leading zero, at most ten digits. */
+  private static final Pattern WHOLE = Pattern.compile("0|[1-9][0-9]{0,9}");
 
   private Inputs() {}
 
@@ -48,7 +51,7 @@ final class Inputs {
     if (value == null || value.isEmpty()) {
       return fallback;
     }
-    if (value.matches("0|[1-9][0-9]{0,9}")) {
+    if (WHOLE.matcher(value).matches()) {
       long n = Long.parseLong(value);
       if (n >= min && n <= max) {
         return (int) n;
