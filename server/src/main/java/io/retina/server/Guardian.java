@@ -50,11 +50,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.stream.Collectors;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -267,11 +266,7 @@ final class Guardian {
   private static void preload(
       ActorSystem<?> system, ModelRepository models, String names, Executor blocking) {
     var runners = new RunnerClient(system);
-    for (String part : names.split(",")) {
-      String name = part.trim();
-      if (name.isEmpty()) {
-        continue;
-      }
+    for (String name : NodeConfig.commaSeparated(names)) {
       CompletableFuture.supplyAsync(() -> models.findActive(name), blocking)
           .whenComplete(
               (version, error) -> {
@@ -395,10 +390,7 @@ final class Guardian {
             });
     return Residency.create(
         budget,
-        Arrays.stream(r.getString("pinned").split(","))
-            .map(String::trim)
-            .filter(p -> !p.isEmpty())
-            .collect(Collectors.toSet()),
+        Set.copyOf(NodeConfig.commaSeparated(r.getString("pinned"))),
         Clock.systemUTC(),
         heartbeat);
   }

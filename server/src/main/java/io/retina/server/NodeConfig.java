@@ -31,13 +31,20 @@ public final class NodeConfig {
     if (base.hasPath("retina.node.seed-nodes")) {
       seeds = base.getString("retina.node.seed-nodes");
     }
-    List<String> seedList =
-        Arrays.stream(seeds.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    List<String> seedList = commaSeparated(seeds);
     Config cluster =
         ConfigFactory.empty()
             .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles))
             .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seedList));
     return cluster.withFallback(base);
+  }
+
+  /**
+   * The items of a setting given as one comma-separated text (as an environment variable gives
+   * lists), each trimmed, empty ones dropped.
+   */
+  static List<String> commaSeparated(String text) {
+    return Arrays.stream(text.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
   }
 
   /** The roles named by {@code retina.node.roles}; unknown or no roles are a startup error. */

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,6 +58,16 @@ class WorkersAdminTest {
     throw new AssertionError("not so within 30 s: " + self);
   }
 
+  /** How the node's last load of {@code version} ended, if it has loaded it. */
+  static Optional<String> loadOutcome(JsonNode n, String version) {
+    for (JsonNode l : n.get("loads")) {
+      if (l.get("version").asText().equals(version)) {
+        return Optional.of(l.get("outcome").asText());
+      }
+    }
+    return Optional.empty();
+  }
+
   static List<String> resident(JsonNode n) {
     List<String> versions = new ArrayList<>();
     n.get("resident").forEach(r -> versions.add(r.get("version").asText()));
@@ -93,33 +104,14 @@ class WorkersAdminTest {
       }
     }
     assertTrue(self.get("residentBytes").asLong() > 0);
-    boolean loaded = false;
-    for (JsonNode l : self.get("loads")) {
-      loaded |=
-          l.get("version").asText().equals("super-resolution@1")
-              && l.get("outcome").asText().equals("loaded");
-    }
-    assertTrue(loaded, self.get("loads").toString());
+    assertEquals(Optional.of("loaded"), loadOutcome(self, "super-resolution@1"), self.toString());
   }
 
   @Test
   void loadsThePreloadedModelBeforeAnyJobAsksForIt() throws InterruptedException {
     // retina.workers.preload names resize by default, and no test here submits a resize job
-    JsonNode self =
-        self(
-            n -> {
-              for (JsonNode l : n.get("loads")) {
-                if (l.get("version").asText().equals("resize@1")) {
-                  return true;
-                }
-              }
-              return false;
-            });
-    for (JsonNode l : self.get("loads")) {
-      if (l.get("version").asText().equals("resize@1")) {
-        assertEquals("loaded", l.get("outcome").asText(), l.toString());
-      }
-    }
+    JsonNode self = self(n -> loadOutcome(n, "resize@1").isPresent());
+    assertEquals(Optional.of("loaded"), loadOutcome(self, "resize@1"), self.toString());
   }
 
   @Test
