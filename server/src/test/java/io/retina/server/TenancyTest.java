@@ -3,6 +3,9 @@ package io.retina.server;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.retina.api.quota.TenantGate;
+import io.retina.platform.cluster.LocalEntities;
+import java.awt.image.BufferedImage;
 import java.net.http.HttpRequest;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,6 +16,9 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -82,6 +88,36 @@ class TenancyTest {
 
   static int jobCount(Http h, String key) {
     return h.get("/v1/jobs?limit=100", key).json().get("jobs").size();
+  }
+
+  /**
+   * A node asks a tenant's gate that lives on it straight, not through sharding. A gate that
+   * stopped as it was asked (its entry not yet gone) never answers; the node then asks through
+   * sharding, and the submission is admitted instead of refused.
+   */
+  @Test
+  void aSubmissionWhoseGateStoppedAsItWasAskedIsAdmittedThroughSharding() throws Exception {
+    Tenant t = tenant("stopped-gate", null);
+    var system = node.node.system();
+    ActorRef<TenantGate.Command> stopped =
+        system.systemActorOf(
+            Behaviors.<TenantGate.Command>stopped(), "stopped-gate-" + t.id(), Props.empty());
+    LocalEntities here = LocalEntities.get(system);
+    here.started(TenantGate.ENTITY_KEY, t.id(), stopped);
+    try {
+      Http.Reply r =
+          http.submit(
+              "model=resize&width=8&height=8",
+              t.key(),
+              "image/png",
+              Photos.png(new BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB)),
+              "Prefer",
+              "wait=30");
+      assertEquals(200, r.status(), r.toString());
+      assertEquals("succeeded", r.json().get("status").asText(), r.toString());
+    } finally {
+      here.stopped(TenantGate.ENTITY_KEY, t.id(), stopped);
+    }
   }
 
   @Test

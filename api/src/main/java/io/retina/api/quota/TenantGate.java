@@ -1,6 +1,7 @@
 package io.retina.api.quota;
 
 import io.retina.platform.cluster.CborSerializable;
+import io.retina.platform.cluster.LocalEntities;
 import io.retina.platform.tenants.Quota;
 import io.retina.platform.tenants.QuotaRepository;
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
@@ -83,6 +85,8 @@ public final class TenantGate {
                 ctx ->
                     Behaviors.withTimers(
                         timers -> {
+                          LocalEntities.get(ctx.getSystem())
+                              .started(ENTITY_KEY, tenantId.toString(), ctx.getSelf());
                           timers.startTimerWithFixedDelay(new Refresh(), REFRESH);
                           TenantGate gate = new TenantGate(ctx, tenantId, quotas, store);
                           gate.load();
@@ -140,6 +144,7 @@ public final class TenantGate {
               stash.stash(m);
               return Behaviors.same();
             })
+        .onSignal(PostStop.class, s -> stopped())
         .build();
   }
 
@@ -150,7 +155,13 @@ public final class TenantGate {
         .onMessage(QuotaChanged.class, m -> onReload())
         .onMessage(Refresh.class, m -> onReload())
         .onMessage(Loaded.class, this::onLoaded)
+        .onSignal(PostStop.class, s -> stopped())
         .build();
+  }
+
+  private Behavior<Command> stopped() {
+    LocalEntities.get(ctx.getSystem()).stopped(ENTITY_KEY, tenantId.toString(), ctx.getSelf());
+    return Behaviors.same();
   }
 
   private Behavior<Command> onReload() {

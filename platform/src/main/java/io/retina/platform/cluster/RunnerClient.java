@@ -3,6 +3,7 @@ package io.retina.platform.cluster;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -18,10 +19,12 @@ public final class RunnerClient {
   private static final Duration POSITION_TIMEOUT = Duration.ofMillis(500);
 
   private final ClusterSharding sharding;
+  private final LocalEntities local;
   private final java.util.concurrent.Executor dispatcher;
 
   public RunnerClient(ActorSystem<?> system) {
     this.sharding = ClusterSharding.get(system);
+    this.local = LocalEntities.get(system);
     this.dispatcher = system.executionContext();
   }
 
@@ -60,7 +63,14 @@ public final class RunnerClient {
         dispatcher);
   }
 
+  /** Straight to the runner when it lives on this node, else through sharding. */
   private void tell(RunnerId runner, RunnerProtocol.Command message) {
-    sharding.entityRefFor(RunnerProtocol.ENTITY_KEY, runner.toString()).tell(message);
+    ActorRef<RunnerProtocol.Command> here =
+        local.find(RunnerProtocol.ENTITY_KEY, runner.toString());
+    if (here != null) {
+      here.tell(message);
+    } else {
+      sharding.entityRefFor(RunnerProtocol.ENTITY_KEY, runner.toString()).tell(message);
+    }
   }
 }

@@ -1,5 +1,6 @@
 package io.retina.workers.runners;
 
+import io.retina.platform.cluster.LocalEntities;
 import io.retina.platform.cluster.RunnerId;
 import io.retina.platform.cluster.RunnerLoads;
 import io.retina.platform.cluster.RunnerProtocol;
@@ -57,10 +58,13 @@ public final class ModelRunner {
   /**
    * A replica's state: what it holds (running or waiting to start), the jobs it has received so
    * far, what it can hold in all, its measured time per job (-1 before its first), and its model's
-   * size.
+   * size. {@code sequence} numbers the replica's reports: they come by two ways (straight after a
+   * batch, through sharding every second) and so not always in order, and an older one than the
+   * last is stale.
    */
   public record ReplicaReport(
       ActorRef<Replica.Command> replica,
+      long sequence,
       String node,
       String state,
       int capacity,
@@ -114,6 +118,7 @@ public final class ModelRunner {
     final LinkedHashMap<UUID, Long> sent = new LinkedHashMap<>();
 
     long sentCount;
+    long lastReport = -1;
     Set<UUID> holding = new HashSet<>();
     long millisPerJob = -1;
     long bytes;
@@ -243,6 +248,8 @@ public final class ModelRunner {
             Receptionist.Listing.class,
             l -> new HostsChanged(Set.copyOf(l.getServiceInstances(ReplicaHost.KEY))));
     ctx.getSystem().receptionist().tell(Receptionist.subscribe(ReplicaHost.KEY, listings));
+    LocalEntities.get(ctx.getSystem())
+        .started(RunnerProtocol.ENTITY_KEY, id.toString(), ctx.getSelf());
     readSettings();
   }
 
@@ -269,6 +276,8 @@ public final class ModelRunner {
   }
 
   private Behavior<Command> onPostStop() {
+    LocalEntities.get(ctx.getSystem())
+        .stopped(RunnerProtocol.ENTITY_KEY, id.toString(), ctx.getSelf());
     gauges.close();
     return Behaviors.same();
   }
@@ -305,7 +314,7 @@ public final class ModelRunner {
         target.sent.put(job, ++target.sentCount);
       }
       target.idleSince = Long.MAX_VALUE;
-      target.ref.tell(new Replica.Work(work));
+      target.ref.tell(new Replica.Work(work, ctx.getSelf()));
     }
   }
 
@@ -374,6 +383,9 @@ public final class ModelRunner {
 
   private Behavior<Command> onReplicaReport(ReplicaReport m) {
     ReplicaView r = replicas.get(m.replica());
+    if (r != null && m.sequence() <= r.lastReport) {
+      return Behaviors.same(); // overtaken by a later report
+    }
     wanted = true;
     if (r == null) {
       r = new ReplicaView(m.replica(), m.node(), System.currentTimeMillis());
@@ -387,6 +399,7 @@ public final class ModelRunner {
       log.info("{}: replica on {} is {}", id, m.node(), m.state());
     }
     Set<UUID> before = r.jobs();
+    r.lastReport = m.sequence();
     r.state = m.state();
     r.capacity = m.capacity();
     r.received = m.received();

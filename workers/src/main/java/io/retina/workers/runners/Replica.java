@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.RecipientRef;
@@ -28,10 +29,11 @@ import org.slf4j.LoggerFactory;
  * version's runner hands it (never more than it can start), runs at most {@code parallelism}
  * batches at a time through its model and {@code pipeline} more through the stages around it
  * (claim, decode, encode, commit; {@link ModelSlots}) with {@link JobExecution}, and reports to the
- * runner every second and after every batch what it holds and how fast it goes. It reaches its
- * runner through sharding, so a runner that moved to another node hears from it within a second.
- * Told to drain, it hands back what it has not started, finishes what it has, and stops. Spawned by
- * this node's {@link ReplicaHost}.
+ * runner every second and after every batch what it holds and how fast it goes. After a batch it
+ * tells the runner that handed it the work, straight; every second it reaches its runner through
+ * sharding, so a runner that moved to another node hears from it within a second. Told to drain, it
+ * hands back what it has not started, finishes what it has, and stops. Spawned by this node's
+ * {@link ReplicaHost}.
  */
 public final class Replica {
   private static final Logger log = LoggerFactory.getLogger(Replica.class);
@@ -40,7 +42,8 @@ public final class Replica {
   public interface Command extends io.retina.platform.cluster.CborSerializable {}
 
   /** The runner hands the replica jobs to claim and run. */
-  public record Work(List<UUID> jobIds) implements Command {}
+  public record Work(List<UUID> jobIds, ActorRef<RunnerProtocol.Command> runner)
+      implements Command {}
 
   /** The runner (or this node's shutdown) asks the replica to finish its work and stop. */
   public record Drain(String reason) implements Command {}
@@ -50,6 +53,8 @@ public final class Replica {
   private record EvictRequested(Residency.Evict request) implements Command {}
 
   private record BatchEnded(List<JobExecution.Outcome> outcomes, long millis) implements Command {}
+
+  private record RunnerGone(ActorRef<RunnerProtocol.Command> runner) implements Command {}
 
   /** What a batch's thread brings back: its outcomes and how long it waited for a model slot. */
   private record Ran(List<JobExecution.Outcome> outcomes, long slotWaitNanos) {}
@@ -79,8 +84,16 @@ public final class Replica {
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final RunnerId id;
+
+  /** The runner through sharding, wherever it lives. */
   private final RecipientRef<RunnerProtocol.Command> runner;
+
   private final WorkerContext worker;
+
+  /** The runner that last handed this replica work, while it lives; null before any. */
+  private ActorRef<RunnerProtocol.Command> handing;
+
+  private long reports;
 
   private final ArrayDeque<UUID> waiting = new ArrayDeque<>();
   private final Set<UUID> running = new HashSet<>();
@@ -131,6 +144,7 @@ public final class Replica {
         .onMessage(Loaded.class, this::onLoaded)
         .onMessage(EvictRequested.class, this::onEvictRequested)
         .onMessage(BatchEnded.class, this::onBatchEnded)
+        .onMessage(RunnerGone.class, this::onRunnerGone)
         .onMessageEquals(FlushBatch.INSTANCE, this::onFlushBatch)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessageEquals(RenewLeases.INSTANCE, this::onRenewLeases)
@@ -170,8 +184,15 @@ public final class Replica {
 
   private Behavior<Command> onWork(Work m) {
     received += m.jobIds().size();
+    if (!m.runner().equals(handing)) {
+      if (handing != null) {
+        ctx.unwatch(handing);
+      }
+      handing = m.runner();
+      ctx.watchWith(handing, new RunnerGone(handing));
+    }
     if (drainReason != null) {
-      runner.tell(new ModelRunner.JobsReturned(ctx.getSelf(), m.jobIds()));
+      toRunner().tell(new ModelRunner.JobsReturned(ctx.getSelf(), m.jobIds()));
       return Behaviors.same();
     }
     for (UUID job : m.jobIds()) {
@@ -284,7 +305,7 @@ public final class Replica {
       drainReason = m.reason();
       log.info("{} on {} drains: {}", id, worker.nodeName(), m.reason());
       if (!waiting.isEmpty()) {
-        runner.tell(new ModelRunner.JobsReturned(ctx.getSelf(), List.copyOf(waiting)));
+        toRunner().tell(new ModelRunner.JobsReturned(ctx.getSelf(), List.copyOf(waiting)));
         waiting.clear();
       }
       if (execution != null) {
@@ -300,7 +321,7 @@ public final class Replica {
       report();
       return Behaviors.same();
     }
-    runner.tell(new ModelRunner.ReplicaLeft(ctx.getSelf(), worker.nodeName(), drainReason));
+    toRunner().tell(new ModelRunner.ReplicaLeft(ctx.getSelf(), worker.nodeName(), drainReason));
     return Behaviors.stopped();
   }
 
@@ -316,8 +337,20 @@ public final class Replica {
   }
 
   private Behavior<Command> onTick() {
-    report();
+    report(runner);
     return Behaviors.same();
+  }
+
+  private Behavior<Command> onRunnerGone(RunnerGone m) {
+    if (m.runner().equals(handing)) {
+      handing = null;
+    }
+    return Behaviors.same();
+  }
+
+  /** The runner that handed this replica work, straight, or through sharding if none lives. */
+  private RecipientRef<RunnerProtocol.Command> toRunner() {
+    return handing != null ? handing : runner;
   }
 
   private Behavior<Command> onRenewLeases() {
@@ -330,12 +363,17 @@ public final class Replica {
 
   /** Tells the runner what this replica holds and how much more it can take. */
   private void report() {
+    report(toRunner());
+  }
+
+  private void report(RecipientRef<RunnerProtocol.Command> to) {
     int capacity = drainReason != null || execution == null ? 0 : inFlight() * batchSize();
     List<UUID> holding = new ArrayList<>(running);
     holding.addAll(waiting);
-    runner.tell(
+    to.tell(
         new ModelRunner.ReplicaReport(
             ctx.getSelf(),
+            ++reports,
             worker.nodeName(),
             state,
             capacity,

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.retina.platform.cluster.JobEvents;
+import io.retina.platform.cluster.LocalEntities;
 import io.retina.platform.cluster.RunnerId;
 import io.retina.platform.cluster.RunnerLoads;
 import io.retina.platform.cluster.RunnerProtocol;
@@ -116,8 +117,22 @@ class ModelRunnerTest {
     return replica;
   }
 
+  /** The replicas' reports so far, numbered as a replica numbers its own. */
+  long reports;
+
   void report(
       TestProbe<Replica.Command> replica,
+      String node,
+      int capacity,
+      long received,
+      List<UUID> holding,
+      long millisPerJob) {
+    report(replica, ++reports, node, capacity, received, holding, millisPerJob);
+  }
+
+  void report(
+      TestProbe<Replica.Command> replica,
+      long sequence,
       String node,
       int capacity,
       long received,
@@ -126,6 +141,7 @@ class ModelRunnerTest {
     runner.tell(
         new ModelRunner.ReplicaReport(
             replica.getRef(),
+            sequence,
             node,
             ModelRunner.READY,
             capacity,
@@ -144,6 +160,16 @@ class ModelRunnerTest {
       runner.tell(new RunnerProtocol.JobSubmitted(job, tenant, 1));
     }
     return ids;
+  }
+
+  /** Its node's own messages reach it straight while it lives, and through sharding after. */
+  @Test
+  void isFoundOnItsNodeWhileItLivesAndNotOnceStopped() {
+    startRunner(scaling(0, 1));
+    LocalEntities here = LocalEntities.get(kit.system());
+    assertEquals(runner, here.find(RunnerProtocol.ENTITY_KEY, id.toString()));
+    kit.stop(runner);
+    assertNull(here.find(RunnerProtocol.ENTITY_KEY, id.toString()));
   }
 
   @Test
@@ -180,6 +206,27 @@ class ModelRunnerTest {
     List<UUID> next = replica.expectMessageClass(Replica.Work.class).jobIds();
     assertEquals(2, next.size());
     assertTrue(next.contains(quiet.get(0)), "the other tenant's job is among the next two");
+  }
+
+  /**
+   * A replica's reports come two ways (straight after a batch, through sharding every second), so a
+   * report can overtake an older one: the older, saying the replica is still full, must not stop
+   * the runner from handing it the next job.
+   */
+  @Test
+  void aReportOvertakenByALaterOneIsIgnored() {
+    startRunner(scaling(0, 1));
+    UUID tenant = UUID.randomUUID();
+    List<UUID> first = submit(tenant, 1);
+    TestProbe<Replica.Command> replica = placeOn("n1", 1, 100);
+    Replica.Work work = replica.expectMessageClass(Replica.Work.class);
+    assertEquals(first, work.jobIds());
+    assertEquals(runner, work.runner(), "the work says which runner handed it");
+    long older = ++reports;
+    report(replica, ++reports, "n1", 1, 1, List.of(), 100); // done: room again
+    report(replica, older, "n1", 1, 1, first, 100); // the older report, still holding the job
+    List<UUID> second = submit(tenant, 1);
+    assertEquals(second, replica.expectMessageClass(Replica.Work.class).jobIds());
   }
 
   @Test
