@@ -60,7 +60,7 @@ public final class ModelRunner {
    * far, what it can hold in all, its measured time per job (-1 before its first), and its model's
    * size. {@code sequence} numbers the replica's reports: they come by two ways (straight after a
    * batch, through sharding every second) and so not always in order, and an older one than the
-   * last is stale.
+   * last is stale. A replica numbers from 1; 0 is a report of a build before the numbering.
    */
   public record ReplicaReport(
       ActorRef<Replica.Command> replica,
@@ -383,7 +383,8 @@ public final class ModelRunner {
 
   private Behavior<Command> onReplicaReport(ReplicaReport m) {
     ReplicaView r = replicas.get(m.replica());
-    if (r != null && m.sequence() <= r.lastReport) {
+    // 0: a replica of a build before the numbering (a rolling update), whose reports come one way
+    if (r != null && m.sequence() > 0 && m.sequence() <= r.lastReport) {
       return Behaviors.same(); // overtaken by a later report
     }
     wanted = true;

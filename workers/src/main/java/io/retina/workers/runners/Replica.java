@@ -184,7 +184,8 @@ public final class Replica {
 
   private Behavior<Command> onWork(Work m) {
     received += m.jobIds().size();
-    if (!m.runner().equals(handing)) {
+    // a runner of a build before the field (a rolling update) sends none: report through sharding
+    if (m.runner() != null && !m.runner().equals(handing)) {
       if (handing != null) {
         ctx.unwatch(handing);
       }

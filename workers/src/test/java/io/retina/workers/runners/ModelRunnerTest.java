@@ -229,6 +229,25 @@ class ModelRunnerTest {
     assertEquals(second, replica.expectMessageClass(Replica.Work.class).jobIds());
   }
 
+  /** A replica of the build before the numbering (a rolling update) sends 0: every one is read. */
+  @Test
+  void reportsOfABuildBeforeTheirNumberingAreAllRead() {
+    startRunner(scaling(0, 1));
+    UUID tenant = UUID.randomUUID();
+    List<UUID> first = submit(tenant, 1);
+    TestProbe<Replica.Command> replica = kit.createTestProbe(Replica.Command.class);
+    var describe = host.expectMessageClass(ReplicaHost.Describe.class, Duration.ofSeconds(5));
+    describe.replyTo().tell(new ReplicaHost.Offer(host.getRef(), "n1", "cpu", 1_000_000, false, 0));
+    host.expectMessageClass(ReplicaHost.StartReplica.class)
+        .replyTo()
+        .tell(new ReplicaHost.Placed(id, "n1", true, null));
+    report(replica, 0, "n1", 1, 0, List.of(), 100);
+    assertEquals(first, replica.expectMessageClass(Replica.Work.class).jobIds());
+    report(replica, 0, "n1", 1, 1, List.of(), 100); // done: room again
+    List<UUID> second = submit(tenant, 1);
+    assertEquals(second, replica.expectMessageClass(Replica.Work.class).jobIds());
+  }
+
   @Test
   void spreadsJobsOverItsReplicasAndRequeuesWhatALostReplicaHeld() {
     startRunner(scaling(2, 2));
