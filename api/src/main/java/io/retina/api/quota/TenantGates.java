@@ -63,8 +63,7 @@ public final class TenantGates {
     if (here == null) {
       return viaSharding(id, question);
     }
-    // plain first: on Pekko's own stage the fallback would be attached to run on a thread of its
-    // own
+    // plain first: on Pekko's own stage the fallback would run on a new thread (Stages)
     return Stages.plain(
             AskPattern.ask(here, question::apply, LOCAL_ASK_TIMEOUT, scheduler), dispatcher)
         .exceptionallyCompose(e -> viaSharding(id, question));
