@@ -50,11 +50,8 @@ public final class NodeConfig {
   /** The roles named by {@code retina.node.roles}; unknown or no roles are a startup error. */
   public static Set<String> roles(Config config) {
     Set<String> roles = new TreeSet<>();
-    for (String r : config.getString("retina.node.roles").split(",")) {
-      String role = r.trim().toLowerCase();
-      if (role.isEmpty()) {
-        continue;
-      }
+    for (String r : commaSeparated(config.getString("retina.node.roles"))) {
+      String role = r.toLowerCase();
       if (!KNOWN_ROLES.contains(role)) {
         throw new IllegalArgumentException(
             "unknown role '" + role + "' in RETINA_ROLES; known: " + KNOWN_ROLES);
